@@ -1,0 +1,77 @@
+//! `headmaster`: headless use and scripting of a Headmaster instance.
+//!
+//! Each subcommand parses its arguments, calls one core operation and prints the result, as
+//! text on a terminal or as JSON with `--json`. Errors go to stderr (as
+//! `{"error":{"code","message"}}` with `--json`) and the exit status is non-zero.
+
+mod commands;
+mod context;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use context::Context;
+
+/// Headmaster: AI agents under human control.
+#[derive(Debug, Parser)]
+#[command(name = "headmaster", version, about)]
+struct Cli {
+    /// Data directory (default: the platform data dir, e.g. ~/.local/share/headmaster).
+    #[arg(long, global = true, env = "HEADMASTER_HOME")]
+    home: Option<PathBuf>,
+    /// Workspace to act in (default: your first workspace).
+    #[arg(long, global = true, env = "HEADMASTER_WORKSPACE")]
+    workspace: Option<String>,
+    /// Machine-readable output on stdout; errors as JSON on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new instance: organisation, first Admin, key protection, first workspace.
+    Init(commands::init::InitArgs),
+    /// Sign in and keep a session for later commands.
+    Login(commands::session::LoginArgs),
+    /// End the stored session.
+    Logout,
+    /// Show who is signed in, their roles and workspaces.
+    Whoami,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    let result = runtime.block_on(async move {
+        let ctx = Context::new(cli.home, cli.workspace, cli.json);
+        match cli.command {
+            Command::Init(args) => commands::init::run(&ctx, args).await,
+            Command::Login(args) => commands::session::login(&ctx, args).await,
+            Command::Logout => commands::session::logout(&ctx).await,
+            Command::Whoami => commands::session::whoami(&ctx).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::print_error(json, &error);
+            ExitCode::FAILURE
+        }
+    }
+}

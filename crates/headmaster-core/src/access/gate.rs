@@ -1,0 +1,126 @@
+//! The gate: `authorize(session, scope, capability)`.
+//!
+//! Every core operation a person triggers calls it first, before reading or writing anything
+//! else. It re-checks the session (signed out, expired, disabled users are refused at once),
+//! resolves the caller's role in the scope — their org role for organisation-wide operations,
+//! their membership role for a workspace — and checks the capability. A refusal is recorded in
+//! the audit log with who, what, when and from where, then returned as `Forbidden` (or
+//! `NotFound` for a workspace the caller is not a member of, so its existence is not revealed).
+
+use sqlx::Row;
+
+use super::{BuiltinRole, Capability, CapabilitySet};
+use crate::audit::{Actor, NewEvent, Outcome};
+use crate::error::{Error, Result};
+use crate::identity::Session;
+use crate::ids::{UserId, WorkspaceId};
+use crate::instance::Instance;
+
+/// Where an operation applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The organisation (users, workspaces registry, custom roles, KEK).
+    Org,
+    /// One workspace.
+    Workspace(WorkspaceId),
+}
+
+/// Proof that the gate let a caller through.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    /// The caller.
+    pub user_id: UserId,
+    /// Their role title in the scope.
+    pub role: String,
+    /// Everything their role allows in the scope.
+    pub capabilities: CapabilitySet,
+}
+
+impl Instance {
+    /// The gate. `action` names the operation for the denial record (`member.add`).
+    pub(crate) async fn authorize(
+        &self,
+        session: &Session,
+        scope: Scope,
+        capability: Capability,
+        action: &str,
+    ) -> Result<Authorized> {
+        let state = self.session_state(session.id, &session.source).await?;
+        let (role, capabilities) = match scope {
+            Scope::Org => (state.org_role.title().to_string(), state.org_role.capabilities()),
+            Scope::Workspace(workspace) => match self.role_in(session.user_id, workspace).await? {
+                Some(found) => found,
+                None => {
+                    self.record_denial(session, None, capability, action, "not a member").await?;
+                    return Err(Error::NotFound {
+                        kind: "workspace",
+                        name: workspace.to_string(),
+                        hint: "; you can only use workspaces you are a member of".into(),
+                    });
+                }
+            },
+        };
+        if !capabilities.contains(capability) {
+            let workspace = match scope {
+                Scope::Workspace(w) => Some(w),
+                Scope::Org => None,
+            };
+            self.record_denial(session, workspace, capability, action, &role).await?;
+            return Err(Error::Forbidden {
+                action: action.to_string(),
+                capability: capability.name().to_string(),
+                role,
+            });
+        }
+        Ok(Authorized {
+            user_id: state.user_id,
+            role,
+            capabilities,
+        })
+    }
+
+    /// The caller's role title and capabilities in a workspace; `None` if not a member.
+    pub(crate) async fn role_in(&self, user: UserId, workspace: WorkspaceId) -> Result<Option<(String, CapabilitySet)>> {
+        let row = sqlx::query("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
+            .bind(workspace.to_string())
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.get(0);
+        Ok(Some(self.resolve_role(&stored).await?))
+    }
+
+    /// Title and capabilities of a stored role name.
+    pub(crate) async fn resolve_role(&self, stored: &str) -> Result<(String, CapabilitySet)> {
+        if let Some(role) = BuiltinRole::parse(stored) {
+            return Ok((role.title().to_string(), role.capabilities()));
+        }
+        Err(Error::Conflict(format!(
+            "membership names an unknown role {stored:?}; an Admin should reassign it"
+        )))
+    }
+
+    async fn record_denial(
+        &self,
+        session: &Session,
+        workspace: Option<WorkspaceId>,
+        capability: Capability,
+        action: &str,
+        role: &str,
+    ) -> Result<()> {
+        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
+            .target(action)
+            .payload(serde_json::json!({
+                "operation": action,
+                "capability": capability.name(),
+                "role": role,
+                "workspace_id": workspace.map(|w| w.to_string()),
+            }));
+        match workspace {
+            Some(w) => self.audit_workspace(w, event).await?,
+            None => self.audit_instance(event).await?,
+        };
+        Ok(())
+    }
+}

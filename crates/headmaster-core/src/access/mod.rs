@@ -1,0 +1,10 @@
+//! Access: the four roles as a capability matrix, custom roles, workspaces and membership, and
+//! the one gate every operation passes ([`Instance::authorize`](crate::instance::Instance)).
+
+mod capability;
+mod gate;
+mod workspaces;
+
+pub use capability::{BuiltinRole, Capability, CapabilitySet};
+pub use gate::{Authorized, Scope};
+pub use workspaces::WorkspaceSummary;

@@ -1,0 +1,225 @@
+//! Appending to a chain.
+//!
+//! An append happens in three steps so that it can share a transaction with the change it
+//! records: [`prepare`] gathers the keys (it may touch the key store, so it runs before any
+//! transaction), [`write`] seals, hashes and inserts inside the caller's `BEGIN IMMEDIATE`
+//! transaction, and the caller commits both together. If the audit row cannot be written the
+//! transaction fails and the recorded change does not happen: the log is fail-closed.
+
+use std::sync::Arc;
+
+use headmaster_protocol::chain::{genesis, Hash, StoredEvent};
+use headmaster_protocol::checkpoint::Checkpoint;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use super::event::{ActorKind, NewEvent};
+use super::{AuditError, DeviceKey};
+use crate::clock::rfc3339_ms;
+use crate::vault::keys::Key256;
+use crate::vault::seal::{seal_with, Aad, KeyRef};
+use crate::vault::{ScopeKeys, Vault};
+
+/// A checkpoint is signed every this many events…
+pub const CHECKPOINT_EVERY: u64 = 256;
+/// …or when the last one is older than this (ms).
+pub const CHECKPOINT_INTERVAL_MS: i64 = 10 * 60 * 1000;
+
+/// An event with the keys needed to seal it.
+#[derive(Debug)]
+pub struct Prepared {
+    event: NewEvent,
+    keys: Arc<ScopeKeys>,
+    subject: Option<(Arc<Key256>, [u8; 16])>,
+}
+
+/// Gathers the keys for `event` in `scope`. Call before opening the write transaction.
+pub async fn prepare(vault: &Vault, scope: &str, event: NewEvent) -> Result<Prepared, AuditError> {
+    let keys = vault.keys(scope).await?;
+    let subject = if event.actor.kind == ActorKind::User {
+        match vault.subject_key(&event.actor.id).await? {
+            Some(key) => {
+                let id = uuid::Uuid::parse_str(&event.actor.id)
+                    .map_err(|_| AuditError::Invalid(format!("actor id {} is not a UUID", event.actor.id)))?;
+                Some((key, *id.as_bytes()))
+            }
+            // An erased user can still appear as an actor (e.g. the erasure's own follow-up
+            // events); their source is then sealed under the scope key and holds nothing personal.
+            None => None,
+        }
+    } else {
+        None
+    };
+    Ok(Prepared {
+        event,
+        keys,
+        subject,
+    })
+}
+
+/// Writes a prepared event inside the caller's transaction; returns its sequence number.
+pub async fn write(
+    conn: &mut SqliteConnection,
+    scope: &str,
+    device: &DeviceKey,
+    prepared: Prepared,
+    now_ms: i64,
+) -> Result<u64, AuditError> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (prev_seq, prev_hash) = match last {
+        Some(row) => {
+            let seq: i64 = row.get(0);
+            let hash: Vec<u8> = row.get(1);
+            (seq as u64, to_hash(&hash)?)
+        }
+        None => match last_archived(&mut *conn).await? {
+            Some(anchor) => anchor,
+            None => (0, genesis(scope)),
+        },
+    };
+    let seq = prev_seq + 1;
+    let row = seq.to_string();
+    let Prepared {
+        event,
+        keys,
+        subject,
+    } = prepared;
+    let source_json = serde_json::to_vec(&event.source).map_err(|e| AuditError::Invalid(e.to_string()))?;
+    let source_aad = Aad::new(scope, "audit_events", "source", &row);
+    let source = match &subject {
+        Some((key, id)) => seal_with(key, KeyRef::Subject(*id), &source_aad, &source_json),
+        None => keys.seal_now(&source_aad, &source_json)?,
+    };
+    let payload_json = serde_json::to_vec(&event.payload).map_err(|e| AuditError::Invalid(e.to_string()))?;
+    let payload = keys.seal_now(&Aad::new(scope, "audit_events", "payload", &row), &payload_json)?;
+    let stored = StoredEvent {
+        seq,
+        time: rfc3339_ms(now_ms),
+        actor_kind: event.actor.kind.as_str().to_string(),
+        actor_id: event.actor.id,
+        action: event.action,
+        target: event.target,
+        outcome: event.outcome.as_str().to_string(),
+        run_id: event.correlation.run_id,
+        step_id: event.correlation.step_id,
+        approval_id: event.correlation.approval_id,
+        source,
+        payload,
+    };
+    let hash = stored.chain_hash(&prev_hash);
+    sqlx::query(
+        "INSERT INTO audit_events (seq, time, actor_kind, actor_id, action, target, outcome,
+             run_id, step_id, approval_id, source, payload, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq as i64)
+    .bind(&stored.time)
+    .bind(&stored.actor_kind)
+    .bind(&stored.actor_id)
+    .bind(&stored.action)
+    .bind(&stored.target)
+    .bind(&stored.outcome)
+    .bind(&stored.run_id)
+    .bind(&stored.step_id)
+    .bind(&stored.approval_id)
+    .bind(&stored.source)
+    .bind(&stored.payload)
+    .bind(hash.as_slice())
+    .execute(&mut *conn)
+    .await?;
+    maybe_checkpoint(conn, scope, device, seq, hash, now_ms).await?;
+    Ok(seq)
+}
+
+/// Appends one event in its own transaction.
+pub async fn append(
+    pool: &SqlitePool,
+    vault: &Vault,
+    device: &DeviceKey,
+    scope: &str,
+    event: NewEvent,
+    now_ms: i64,
+) -> Result<u64, AuditError> {
+    let prepared = prepare(vault, scope, event).await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let seq = write(&mut tx, scope, device, prepared, now_ms).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+async fn maybe_checkpoint(
+    conn: &mut SqliteConnection,
+    scope: &str,
+    device: &DeviceKey,
+    seq: u64,
+    hash: Hash,
+    now_ms: i64,
+) -> Result<(), AuditError> {
+    let due = if seq % CHECKPOINT_EVERY == 0 {
+        true
+    } else {
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+        match last.and_then(|t| crate::clock::parse_rfc3339_ms(&t)) {
+            Some(last_ms) => now_ms - last_ms >= CHECKPOINT_INTERVAL_MS,
+            None => seq == 1,
+        }
+    };
+    if due {
+        write_checkpoint(conn, scope, device, seq, hash, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Signs and stores a checkpoint over the row `seq` whose chain hash is `hash`.
+pub async fn write_checkpoint(
+    conn: &mut SqliteConnection,
+    scope: &str,
+    device: &DeviceKey,
+    seq: u64,
+    hash: Hash,
+    now_ms: i64,
+) -> Result<(), AuditError> {
+    let signed = Checkpoint {
+        scope: scope.to_string(),
+        seq,
+        hash,
+        time: rfc3339_ms(now_ms),
+    }
+    .sign(device.signing_key());
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, time, key_fingerprint, signature)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+    )
+    .bind(seq as i64)
+    .bind(hash.as_slice())
+    .bind(&signed.checkpoint.time)
+    .bind(&signed.key_fingerprint)
+    .bind(signed.signature.as_slice())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn last_archived(conn: &mut SqliteConnection) -> Result<Option<(u64, Hash)>, AuditError> {
+    let row = sqlx::query("SELECT last_seq, last_hash FROM audit_segments ORDER BY last_seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(row) => {
+            let seq: i64 = row.get(0);
+            let hash: Vec<u8> = row.get(1);
+            Ok(Some((seq as u64, to_hash(&hash)?)))
+        }
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn to_hash(bytes: &[u8]) -> Result<Hash, AuditError> {
+    bytes
+        .try_into()
+        .map_err(|_| AuditError::Invalid("a stored chain hash is not 32 bytes".into()))
+}

@@ -1,0 +1,171 @@
+//! User records in the instance database.
+//!
+//! The username is personal data: it is sealed under the user's own subject key (erasure makes
+//! it unreadable) and found by equality through a blind index. The password hash is sealed under
+//! the instance data key, so a stolen database file gives an attacker nothing to crack offline.
+
+use sqlx::{Row, SqliteConnection};
+
+use crate::access::BuiltinRole;
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::identity::password::hash_password;
+use crate::vault::keys::SecretBytes;
+use crate::vault::seal::Aad;
+use crate::vault::{Vault, VaultError, INSTANCE_SCOPE};
+
+/// The blind-index field name of usernames.
+pub(crate) const USERNAME_FIELD: &str = "users.username";
+
+/// A user ready to insert (all sealing done outside the transaction).
+#[derive(Debug)]
+pub(crate) struct NewUser {
+    id: UserId,
+    username: String,
+    username_idx: Vec<u8>,
+    username_sealed: Vec<u8>,
+    password_sealed: Vec<u8>,
+    org_role: BuiltinRole,
+}
+
+impl NewUser {
+    /// Hashes the password and seals the fields. `username` must already be normalised.
+    pub(crate) async fn prepare(
+        vault: &Vault,
+        id: UserId,
+        username: &str,
+        password: &SecretBytes,
+        org_role: BuiltinRole,
+    ) -> Result<Self> {
+        let pass = SecretBytes::new(password.dangerously_expose().to_vec());
+        let phc = tokio::task::spawn_blocking(move || hash_password(&pass))
+            .await
+            .map_err(|e| Error::InvalidInput(format!("password hashing failed: {e}")))?;
+        let row = id.to_string();
+        Ok(Self {
+            id,
+            username: username.to_string(),
+            username_idx: vault.blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username).await?,
+            username_sealed: vault
+                .seal_personal(&row, &Aad::new(INSTANCE_SCOPE, "users", "username", &row), username.as_bytes())
+                .await?,
+            password_sealed: vault
+                .seal(&Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row), phc.as_bytes())
+                .await?,
+            org_role,
+        })
+    }
+
+    /// Inserts the user; a taken username is [`Error::AlreadyExists`].
+    pub(crate) async fn insert(self, conn: &mut SqliteConnection, now_ms: i64) -> Result<UserId> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, username_idx, username, password_hash, org_role, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(self.id.to_string())
+        .bind(&self.username_idx)
+        .bind(&self.username_sealed)
+        .bind(&self.password_sealed)
+        .bind(self.org_role.name())
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await;
+        match result {
+            Ok(_) => Ok(self.id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::AlreadyExists {
+                kind: "user",
+                name: self.username,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A stored user, with the sealed fields still sealed.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRecord {
+    pub id: UserId,
+    pub org_role: BuiltinRole,
+    pub failed_count: u32,
+    pub locked_until: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub erased_at: Option<i64>,
+    pub username_sealed: Vec<u8>,
+    pub password_sealed: Vec<u8>,
+}
+
+const USER_COLUMNS: &str =
+    "id, org_role, failed_count, locked_until, disabled_at, erased_at, username, password_hash";
+
+fn record(row: &sqlx::sqlite::SqliteRow) -> Result<UserRecord> {
+    let id: String = row.get(0);
+    let role: String = row.get(1);
+    Ok(UserRecord {
+        id: id
+            .parse()
+            .map_err(|_| VaultError::Corrupt(format!("user id {id} is not a UUID")))?,
+        org_role: BuiltinRole::parse(&role)
+            .ok_or_else(|| VaultError::Corrupt(format!("unknown org role {role:?}")))?,
+        failed_count: row.get::<i64, _>(2).max(0) as u32,
+        locked_until: row.get(3),
+        disabled_at: row.get(4),
+        erased_at: row.get(5),
+        username_sealed: row.get(6),
+        password_sealed: row.get(7),
+    })
+}
+
+/// Finds a user by (normalised) username.
+pub(crate) async fn find_by_username(
+    vault: &Vault,
+    conn: &mut SqliteConnection,
+    username: &str,
+) -> Result<Option<UserRecord>> {
+    let idx = vault.blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username).await?;
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username_idx = ?"))
+        .bind(idx)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// Finds a user by id.
+pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: UserId) -> Result<Option<UserRecord>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// All users, oldest first.
+pub(crate) async fn all(conn: &mut SqliteConnection) -> Result<Vec<UserRecord>> {
+    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
+/// Opens a user's username; `[erased]` once the user was erased.
+pub(crate) async fn username(vault: &Vault, user: &UserRecord) -> Result<String> {
+    let row = user.id.to_string();
+    match vault
+        .open_string(&Aad::new(INSTANCE_SCOPE, "users", "username", &row), &user.username_sealed)
+        .await
+    {
+        Ok(name) => Ok(name),
+        Err(VaultError::Erased) => Ok(ERASED.to_string()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What erased personal data reads as.
+pub const ERASED: &str = "[erased]";
+
+/// Opens a user's password hash.
+pub(crate) async fn password_hash(vault: &Vault, user: &UserRecord) -> Result<String> {
+    let row = user.id.to_string();
+    Ok(vault
+        .open_string(&Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row), &user.password_sealed)
+        .await?)
+}

@@ -1,0 +1,153 @@
+//! An installation: one data directory, unlocked.
+//!
+//! [`Instance`] is the handle every core operation hangs off. Domain modules add their
+//! operations in their own `impl Instance` blocks (identity: sign-in; access: workspaces and
+//! members; audit: query and verify; …). Every operation a person triggers takes their
+//! [`Session`](crate::identity::Session) and passes the gate (`Instance::authorize`) before it
+//! touches data.
+
+mod init;
+mod open;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::Mutex;
+
+use crate::audit::{append, DeviceKey, NewEvent};
+use crate::clock::SharedClock;
+use crate::error::Result;
+use crate::ids::{InstanceId, WorkspaceId};
+use crate::store::{self, DbKind, Layout};
+use crate::vault::{Keychain, Protection, Vault, INSTANCE_SCOPE};
+
+pub use init::InitConfig;
+pub(crate) use init::validate_name;
+pub use open::{status, InstanceStatus, Unlock};
+
+/// Tunables of an installation.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a session lasts (ms).
+    pub session_ttl_ms: i64,
+    /// Failed sign-ins in a row before the account locks.
+    pub lockout_threshold: u32,
+    /// How long a lockout lasts (ms).
+    pub lockout_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            session_ttl_ms: 12 * 60 * 60 * 1000,
+            lockout_threshold: 5,
+            lockout_ms: 15 * 60 * 1000,
+        }
+    }
+}
+
+/// What an installation runs with: where its KEK lives, its clock, its tunables.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The OS keychain client.
+    pub keychain: Keychain,
+    /// The clock.
+    pub clock: SharedClock,
+    /// Tunables.
+    pub config: Config,
+}
+
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            keychain: Keychain::default(),
+            clock: crate::clock::system(),
+            config: Config::default(),
+        }
+    }
+}
+
+/// An unlocked installation.
+pub struct Instance {
+    pub(crate) layout: Layout,
+    pub(crate) id: InstanceId,
+    pub(crate) pool: SqlitePool,
+    pub(crate) vault: Vault,
+    pub(crate) device: DeviceKey,
+    pub(crate) clock: SharedClock,
+    pub(crate) protection: Protection,
+    pub(crate) keychain: Keychain,
+    pub(crate) config: Config,
+    pub(crate) workspace_pools: Mutex<HashMap<WorkspaceId, SqlitePool>>,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("home", &self.layout.home())
+            .field("id", &self.id)
+            .field("protection", &self.protection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Instance {
+    /// The installation id.
+    pub fn id(&self) -> InstanceId {
+        self.id
+    }
+
+    /// The data directory layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// How the KEK is protected.
+    pub fn protection(&self) -> Protection {
+        self.protection
+    }
+
+    /// The clock the instance runs on.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Current time (ms).
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Appends an event to the instance chain in its own transaction.
+    pub(crate) async fn audit_instance(&self, event: NewEvent) -> Result<u64> {
+        Ok(append::append(&self.pool, &self.vault, &self.device, INSTANCE_SCOPE, event, self.now()).await?)
+    }
+
+    /// Appends an event to a workspace's chain in its own transaction.
+    pub(crate) async fn audit_workspace(&self, workspace: WorkspaceId, event: NewEvent) -> Result<u64> {
+        let pool = self.workspace_pool(workspace).await?;
+        let scope = workspace.to_string();
+        Ok(append::append(&pool, &self.vault, &self.device, &scope, event, self.now()).await?)
+    }
+
+    /// The (cached) connection pool of a workspace's database.
+    pub(crate) async fn workspace_pool(&self, workspace: WorkspaceId) -> Result<SqlitePool> {
+        let mut pools = self.workspace_pools.lock().await;
+        if let Some(pool) = pools.get(&workspace) {
+            return Ok(pool.clone());
+        }
+        let pool = store::open(&self.layout.workspace_db(workspace), DbKind::Workspace, false).await?;
+        pools.insert(workspace, pool.clone());
+        Ok(pool)
+    }
+
+    /// The vault (for modules that seal).
+    pub(crate) fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The shared pointer form of the clock, for background tasks.
+    pub fn shared_clock(&self) -> Arc<dyn crate::clock::Clock> {
+        self.clock.clone()
+    }
+}
