@@ -58,11 +58,18 @@ impl Context {
                 .into())
             }
             InstanceStatus::Present { protection, .. } => match protection {
-                Protection::Passphrase => Some(read_secret("HEADMASTER_PASSPHRASE", "Passphrase: ")?),
+                Protection::Passphrase => {
+                    Some(read_secret("HEADMASTER_PASSPHRASE", "Passphrase: ")?)
+                }
                 Protection::Keychain => None,
             },
         };
-        Ok(Instance::open(self.layout.clone(), Unlock { passphrase }, Environment::default()).await?)
+        Ok(Instance::open(
+            self.layout.clone(),
+            Unlock { passphrase },
+            Environment::default(),
+        )
+        .await?)
     }
 
     /// Opens the instance and obtains a session.
@@ -73,7 +80,10 @@ impl Context {
     }
 
     async fn session(&self, instance: &Instance) -> anyhow::Result<Session> {
-        if let (Ok(user), Ok(password)) = (std::env::var("HEADMASTER_USER"), std::env::var("HEADMASTER_PASSWORD")) {
+        if let (Ok(user), Ok(password)) = (
+            std::env::var("HEADMASTER_USER"),
+            std::env::var("HEADMASTER_PASSWORD"),
+        ) {
             let signed = instance
                 .sign_in(&user, &SecretBytes::from(password), self.source())
                 .await?;
@@ -86,7 +96,11 @@ impl Context {
     }
 
     /// Stores the session token for later invocations.
-    pub async fn store_token(&self, instance: &Instance, token: &SessionToken) -> anyhow::Result<()> {
+    pub async fn store_token(
+        &self,
+        instance: &Instance,
+        token: &SessionToken,
+    ) -> anyhow::Result<()> {
         instance
             .store_cli_token(token)
             .await

@@ -48,7 +48,9 @@ pub enum Error {
     #[error("your session has expired or was signed out; sign in again")]
     SessionExpired,
     /// The CLI has no session.
-    #[error("not signed in; run `headmaster login` or set HEADMASTER_USER and HEADMASTER_PASSWORD")]
+    #[error(
+        "not signed in; run `headmaster login` or set HEADMASTER_USER and HEADMASTER_PASSWORD"
+    )]
     NotSignedIn,
     /// The caller lacks the capability.
     #[error("permission denied: {action} needs the `{capability}` capability, which your role ({role}) does not have; ask an Admin")]

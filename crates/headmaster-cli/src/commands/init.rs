@@ -68,7 +68,10 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_new_secret(var: &str, what: &str) -> anyhow::Result<headmaster_core::vault::keys::SecretBytes> {
+fn read_new_secret(
+    var: &str,
+    what: &str,
+) -> anyhow::Result<headmaster_core::vault::keys::SecretBytes> {
     if std::env::var(var).is_ok() {
         return read_secret(var, "");
     }

@@ -47,7 +47,10 @@ pub async fn logout(ctx: &Context) -> anyhow::Result<()> {
         return Err(headmaster_core::Error::NotSignedIn.into());
     };
     let result = match instance.resume(&token, ctx.source()).await {
-        Ok(session) => instance.sign_out(&session).await.map_err(anyhow::Error::from),
+        Ok(session) => instance
+            .sign_out(&session)
+            .await
+            .map_err(anyhow::Error::from),
         Err(headmaster_core::Error::SessionExpired) => Ok(()),
         Err(e) => Err(e.into()),
     };

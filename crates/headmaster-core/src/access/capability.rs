@@ -131,7 +131,10 @@ impl CapabilitySet {
 
     /// The capabilities, in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = Capability> + '_ {
-        Capability::ALL.iter().copied().filter(|c| self.contains(*c))
+        Capability::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.contains(*c))
     }
 
     /// The stable names.
@@ -147,7 +150,11 @@ impl CapabilitySet {
             let cap = Capability::parse(name).ok_or_else(|| {
                 format!(
                     "unknown capability {name:?}; known capabilities: {}",
-                    Capability::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ")
+                    Capability::ALL
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })?;
             set = set.with(cap);
@@ -220,7 +227,14 @@ impl BuiltinRole {
     pub fn capabilities(&self) -> CapabilitySet {
         use Capability::*;
         let viewer = CapabilitySet::of(&[WorkspaceRead, AuditRead]);
-        let operator = CapabilitySet::of(&[RunStart, RunControl, ToolCall, ApprovalConfirm, DraftWrite, MemoryWrite]);
+        let operator = CapabilitySet::of(&[
+            RunStart,
+            RunControl,
+            ToolCall,
+            ApprovalConfirm,
+            DraftWrite,
+            MemoryWrite,
+        ]);
         let approver = CapabilitySet::of(&[ApprovalDecide, GrantManage]);
         let admin = CapabilitySet::of(&[
             MemberManage,

@@ -47,11 +47,15 @@ impl Instance {
     ) -> Result<Authorized> {
         let state = self.session_state(session.id, &session.source).await?;
         let (role, capabilities) = match scope {
-            Scope::Org => (state.org_role.title().to_string(), state.org_role.capabilities()),
+            Scope::Org => (
+                state.org_role.title().to_string(),
+                state.org_role.capabilities(),
+            ),
             Scope::Workspace(workspace) => match self.role_in(session.user_id, workspace).await? {
                 Some(found) => found,
                 None => {
-                    self.record_denial(session, None, capability, action, "not a member").await?;
+                    self.record_denial(session, None, capability, action, "not a member")
+                        .await?;
                     return Err(Error::NotFound {
                         kind: "workspace",
                         name: workspace.to_string(),
@@ -65,7 +69,8 @@ impl Instance {
                 Scope::Workspace(w) => Some(w),
                 Scope::Org => None,
             };
-            self.record_denial(session, workspace, capability, action, &role).await?;
+            self.record_denial(session, workspace, capability, action, &role)
+                .await?;
             return Err(Error::Forbidden {
                 action: action.to_string(),
                 capability: capability.name().to_string(),
@@ -80,12 +85,17 @@ impl Instance {
     }
 
     /// The caller's role title and capabilities in a workspace; `None` if not a member.
-    pub(crate) async fn role_in(&self, user: UserId, workspace: WorkspaceId) -> Result<Option<(String, CapabilitySet)>> {
-        let row = sqlx::query("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
-            .bind(workspace.to_string())
-            .bind(user.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+    pub(crate) async fn role_in(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+    ) -> Result<Option<(String, CapabilitySet)>> {
+        let row =
+            sqlx::query("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
+                .bind(workspace.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let stored: String = row.get(0);
         Ok(Some(self.resolve_role(&stored).await?))
@@ -109,14 +119,19 @@ impl Instance {
         action: &str,
         role: &str,
     ) -> Result<()> {
-        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
-            .target(action)
-            .payload(serde_json::json!({
-                "operation": action,
-                "capability": capability.name(),
-                "role": role,
-                "workspace_id": workspace.map(|w| w.to_string()),
-            }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "access.denied",
+            Outcome::Denied,
+            &session.source,
+        )
+        .target(action)
+        .payload(serde_json::json!({
+            "operation": action,
+            "capability": capability.name(),
+            "role": role,
+            "workspace_id": workspace.map(|w| w.to_string()),
+        }));
         match workspace {
             Some(w) => self.audit_workspace(w, event).await?,
             None => self.audit_instance(event).await?,

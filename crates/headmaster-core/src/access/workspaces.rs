@@ -39,11 +39,15 @@ impl Instance {
         source: &Source,
     ) -> Result<WorkspaceId> {
         let name = crate::instance::validate_name("workspace name", name)?;
-        let name_idx = self.vault.blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase()).await?;
-        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE name_idx = ?")
-            .bind(&name_idx)
-            .fetch_optional(&self.pool)
+        let name_idx = self
+            .vault
+            .blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase())
             .await?;
+        let taken: Option<String> =
+            sqlx::query_scalar("SELECT id FROM workspaces WHERE name_idx = ?")
+                .bind(&name_idx)
+                .fetch_optional(&self.pool)
+                .await?;
         if taken.is_some() {
             return Err(Error::AlreadyExists {
                 kind: "workspace",
@@ -76,9 +80,11 @@ impl Instance {
         source: &Source,
     ) -> Result<()> {
         let scope = id.to_string();
-        std::fs::create_dir_all(self.layout.workspace_files(id)).map_err(|e| store::StoreError::Directory {
-            path: self.layout.workspace_files(id).display().to_string(),
-            reason: format!("cannot create the workspace files folder: {e}"),
+        std::fs::create_dir_all(self.layout.workspace_files(id)).map_err(|e| {
+            store::StoreError::Directory {
+                path: self.layout.workspace_files(id).display().to_string(),
+                reason: format!("cannot create the workspace files folder: {e}"),
+            }
         })?;
         if let Some(parent) = self.layout.workspace_db(id).parent() {
             std::fs::create_dir_all(parent).map_err(|e| store::StoreError::Directory {
@@ -90,7 +96,10 @@ impl Instance {
         self.workspace_pools.lock().await.insert(id, pool);
         let sealed_name = self
             .vault
-            .seal(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope), name.as_bytes())
+            .seal(
+                &Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope),
+                name.as_bytes(),
+            )
             .await?;
         let now = self.now();
         let event = NewEvent::new(actor.clone(), "workspace.created", Outcome::Allowed, source)
@@ -98,13 +107,15 @@ impl Instance {
             .payload(serde_json::json!({ "workspace_id": scope, "creator": creator.to_string() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let inserted = sqlx::query("INSERT INTO workspaces (id, name_idx, name, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&scope)
-            .bind(name_idx)
-            .bind(&sealed_name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
+        let inserted = sqlx::query(
+            "INSERT INTO workspaces (id, name_idx, name, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&scope)
+        .bind(name_idx)
+        .bind(&sealed_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
         if let Err(sqlx::Error::Database(e)) = &inserted {
             if e.is_unique_violation() {
                 return Err(Error::AlreadyExists {
@@ -166,7 +177,10 @@ impl Instance {
             let role: String = row.get(2);
             let name = self
                 .vault
-                .open_string(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &id), &sealed)
+                .open_string(
+                    &Aad::new(INSTANCE_SCOPE, "workspaces", "name", &id),
+                    &sealed,
+                )
                 .await?;
             out.push(WorkspaceSummary {
                 id,

@@ -38,8 +38,9 @@ pub async fn prepare(vault: &Vault, scope: &str, event: NewEvent) -> Result<Prep
     let subject = if event.actor.kind == ActorKind::User {
         match vault.subject_key(&event.actor.id).await? {
             Some(key) => {
-                let id = uuid::Uuid::parse_str(&event.actor.id)
-                    .map_err(|_| AuditError::Invalid(format!("actor id {} is not a UUID", event.actor.id)))?;
+                let id = uuid::Uuid::parse_str(&event.actor.id).map_err(|_| {
+                    AuditError::Invalid(format!("actor id {} is not a UUID", event.actor.id))
+                })?;
                 Some((key, *id.as_bytes()))
             }
             // An erased user can still appear as an actor (e.g. the erasure's own follow-up
@@ -85,14 +86,19 @@ pub async fn write(
         keys,
         subject,
     } = prepared;
-    let source_json = serde_json::to_vec(&event.source).map_err(|e| AuditError::Invalid(e.to_string()))?;
+    let source_json =
+        serde_json::to_vec(&event.source).map_err(|e| AuditError::Invalid(e.to_string()))?;
     let source_aad = Aad::new(scope, "audit_events", "source", &row);
     let source = match &subject {
         Some((key, id)) => seal_with(key, KeyRef::Subject(*id), &source_aad, &source_json),
         None => keys.seal_now(&source_aad, &source_json)?,
     };
-    let payload_json = serde_json::to_vec(&event.payload).map_err(|e| AuditError::Invalid(e.to_string()))?;
-    let payload = keys.seal_now(&Aad::new(scope, "audit_events", "payload", &row), &payload_json)?;
+    let payload_json =
+        serde_json::to_vec(&event.payload).map_err(|e| AuditError::Invalid(e.to_string()))?;
+    let payload = keys.seal_now(
+        &Aad::new(scope, "audit_events", "payload", &row),
+        &payload_json,
+    )?;
     let stored = StoredEvent {
         seq,
         time: rfc3339_ms(now_ms),
@@ -205,9 +211,11 @@ pub async fn write_checkpoint(
 }
 
 async fn last_archived(conn: &mut SqliteConnection) -> Result<Option<(u64, Hash)>, AuditError> {
-    let row = sqlx::query("SELECT last_seq, last_hash FROM audit_segments ORDER BY last_seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT last_seq, last_hash FROM audit_segments ORDER BY last_seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     match row {
         Some(row) => {
             let seq: i64 = row.get(0);

@@ -18,7 +18,10 @@ fn aad() -> Aad<'static> {
 impl Instance {
     /// Stores `token` for later CLI invocations.
     pub async fn store_cli_token(&self, token: &SessionToken) -> Result<()> {
-        let sealed = self.vault.seal(&aad(), token.dangerously_expose().as_bytes()).await?;
+        let sealed = self
+            .vault
+            .seal(&aad(), token.dangerously_expose().as_bytes())
+            .await?;
         let path = self.layout.cli_session();
         let io = |e: std::io::Error| {
             Error::Store(StoreError::Directory {

@@ -1,7 +1,7 @@
 //! Identity: local users, Argon2id passwords, sessions with expiry, and sign-in throttling.
 
-pub mod password;
 mod cli_token;
+pub mod password;
 mod session;
 mod signin;
 pub(crate) mod users;

@@ -117,10 +117,22 @@ mod tests {
     #[test]
     fn hash_records_argon2id_parameters_and_verifies() {
         let hash = hash_password(&secret("correct horse battery staple"));
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password(&secret("correct horse battery staple"), &hash));
-        assert!(!verify_password(&secret("correct horse battery stapl"), &hash));
-        assert!(!verify_password(&secret("correct horse battery staple"), "not a hash"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(verify_password(
+            &secret("correct horse battery staple"),
+            &hash
+        ));
+        assert!(!verify_password(
+            &secret("correct horse battery stapl"),
+            &hash
+        ));
+        assert!(!verify_password(
+            &secret("correct horse battery staple"),
+            "not a hash"
+        ));
     }
 
     #[test]
@@ -135,15 +147,27 @@ mod tests {
         let params = Params::new(8 * 1024, 1, 1, None).unwrap();
         let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let salt = SaltString::generate(&mut OsRng);
-        let hash = other.hash_password(b"older password 1", &salt).unwrap().to_string();
+        let hash = other
+            .hash_password(b"older password 1", &salt)
+            .unwrap()
+            .to_string();
         assert!(verify_password(&secret("older password 1"), &hash));
     }
 
     #[test]
     fn password_rules() {
-        assert_eq!(check_password(&secret("short")), Err(CredentialRuleError::TooShort));
-        assert_eq!(check_password(&secret("aaaaaaaaaaaaaaa")), Err(CredentialRuleError::Repetitive));
-        assert_eq!(check_password(&secret(&"x1".repeat(600))), Err(CredentialRuleError::TooLong));
+        assert_eq!(
+            check_password(&secret("short")),
+            Err(CredentialRuleError::TooShort)
+        );
+        assert_eq!(
+            check_password(&secret("aaaaaaaaaaaaaaa")),
+            Err(CredentialRuleError::Repetitive)
+        );
+        assert_eq!(
+            check_password(&secret(&"x1".repeat(600))),
+            Err(CredentialRuleError::TooLong)
+        );
         assert!(check_password(&secret("twelve chars")).is_ok());
     }
 
@@ -151,7 +175,15 @@ mod tests {
     fn username_rules() {
         assert_eq!(normalize_username(" Alice ").unwrap(), "alice");
         assert_eq!(normalize_username("bob.smith-2").unwrap(), "bob.smith-2");
-        for bad in ["al", "1alice", "alice smith", "alice@example", "", &"a".repeat(33), "ålice"] {
+        for bad in [
+            "al",
+            "1alice",
+            "alice smith",
+            "alice@example",
+            "",
+            &"a".repeat(33),
+            "ålice",
+        ] {
             assert!(normalize_username(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -62,7 +62,12 @@ pub struct UserSummary {
 
 impl Instance {
     /// Signs a user in with username and password.
-    pub async fn sign_in(&self, username: &str, password: &SecretBytes, source: Source) -> Result<SignedIn> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &SecretBytes,
+        source: Source,
+    ) -> Result<SignedIn> {
         let now = self.now();
         let normalized = normalize_username(username).ok();
         let user = match &normalized {
@@ -76,8 +81,15 @@ impl Instance {
             let pass = SecretBytes::new(password.dangerously_expose().to_vec());
             let _ = tokio::task::spawn_blocking(move || verify_password(&pass, decoy_hash())).await;
             self.audit_instance(
-                NewEvent::new(Actor::anonymous(), "auth.sign_in_failed", Outcome::Failed, &source)
-                    .payload(serde_json::json!({ "reason": "unknown_user", "attempted_username": username })),
+                NewEvent::new(
+                    Actor::anonymous(),
+                    "auth.sign_in_failed",
+                    Outcome::Failed,
+                    &source,
+                )
+                .payload(
+                    serde_json::json!({ "reason": "unknown_user", "attempted_username": username }),
+                ),
             )
             .await?;
             return Err(Error::AuthFailed(self.config.lockout_threshold));
@@ -115,7 +127,12 @@ impl Instance {
         }
     }
 
-    async fn complete_sign_in(&self, user: UserRecord, source: Source, now: i64) -> Result<SignedIn> {
+    async fn complete_sign_in(
+        &self,
+        user: UserRecord,
+        source: Source,
+        now: i64,
+    ) -> Result<SignedIn> {
         let token = SessionToken::generate();
         let session_id = SessionId::new();
         let expires_at = now + self.config.session_ttl_ms;
@@ -161,9 +178,16 @@ impl Instance {
         let locks = failures >= threshold;
         let locked_until = now + self.config.lockout_ms;
         let actor = Actor::user(user.id);
-        let failed = NewEvent::new(actor.clone(), "auth.sign_in_failed", Outcome::Failed, &source)
-            .target(user.id)
-            .payload(serde_json::json!({ "reason": "wrong_password", "consecutive_failures": failures }));
+        let failed = NewEvent::new(
+            actor.clone(),
+            "auth.sign_in_failed",
+            Outcome::Failed,
+            &source,
+        )
+        .target(user.id)
+        .payload(
+            serde_json::json!({ "reason": "wrong_password", "consecutive_failures": failures }),
+        );
         let failed = append::prepare(&self.vault, INSTANCE_SCOPE, failed).await?;
         let lock_event = if locks {
             let event = NewEvent::new(actor, "auth.locked_out", Outcome::Denied, &source)
@@ -214,7 +238,9 @@ impl Instance {
         let state = self.session_state(id, &source).await?;
         let user = {
             let mut conn = self.pool.acquire().await?;
-            users::find_by_id(&mut conn, state.user_id).await?.ok_or(Error::SessionExpired)?
+            users::find_by_id(&mut conn, state.user_id)
+                .await?
+                .ok_or(Error::SessionExpired)?
         };
         Ok(Session {
             id,
@@ -228,7 +254,11 @@ impl Instance {
 
     /// Checks that a session is still live (not signed out, not expired, user enabled) and
     /// returns the user's current org role. Expiry is recorded once, when first noticed.
-    pub(crate) async fn session_state(&self, id: SessionId, source: &Source) -> Result<SessionState> {
+    pub(crate) async fn session_state(
+        &self,
+        id: SessionId,
+        source: &Source,
+    ) -> Result<SessionState> {
         let row = sqlx::query(
             "SELECT s.user_id, s.expires_at, s.ended_at, u.org_role, u.disabled_at, u.erased_at
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
@@ -251,8 +281,13 @@ impl Instance {
         }
         let now = self.now();
         if expires_at <= now || disabled.is_some() || erased.is_some() {
-            self.end_session(id, user_id, "auth.session_expired", source, now).await?;
-            return Err(if disabled.is_some() { Error::AccountDisabled } else { Error::SessionExpired });
+            self.end_session(id, user_id, "auth.session_expired", source, now)
+                .await?;
+            return Err(if disabled.is_some() {
+                Error::AccountDisabled
+            } else {
+                Error::SessionExpired
+            });
         }
         Ok(SessionState {
             user_id,
@@ -264,21 +299,35 @@ impl Instance {
     /// Ends a session (sign-out).
     pub async fn sign_out(&self, session: &Session) -> Result<()> {
         self.session_state(session.id, &session.source).await?;
-        self.end_session(session.id, session.user_id, "auth.sign_out", &session.source, self.now())
-            .await
+        self.end_session(
+            session.id,
+            session.user_id,
+            "auth.sign_out",
+            &session.source,
+            self.now(),
+        )
+        .await
     }
 
-    async fn end_session(&self, id: SessionId, user: UserId, action: &str, source: &Source, now: i64) -> Result<()> {
+    async fn end_session(
+        &self,
+        id: SessionId,
+        user: UserId,
+        action: &str,
+        source: &Source,
+        now: i64,
+    ) -> Result<()> {
         let event = NewEvent::new(Actor::user(user), action, Outcome::Allowed, source)
             .target(user)
             .payload(serde_json::json!({ "session_id": id.to_string() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let ended = sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
-            .bind(now)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let ended =
+            sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         if ended.rows_affected() == 1 {
             append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         }

@@ -8,8 +8,8 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::access::BuiltinRole;
 use crate::error::{Error, Result};
-use crate::ids::UserId;
 use crate::identity::password::hash_password;
+use crate::ids::UserId;
 use crate::vault::keys::SecretBytes;
 use crate::vault::seal::Aad;
 use crate::vault::{Vault, VaultError, INSTANCE_SCOPE};
@@ -45,12 +45,21 @@ impl NewUser {
         Ok(Self {
             id,
             username: username.to_string(),
-            username_idx: vault.blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username).await?,
+            username_idx: vault
+                .blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username)
+                .await?,
             username_sealed: vault
-                .seal_personal(&row, &Aad::new(INSTANCE_SCOPE, "users", "username", &row), username.as_bytes())
+                .seal_personal(
+                    &row,
+                    &Aad::new(INSTANCE_SCOPE, "users", "username", &row),
+                    username.as_bytes(),
+                )
                 .await?,
             password_sealed: vault
-                .seal(&Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row), phc.as_bytes())
+                .seal(
+                    &Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row),
+                    phc.as_bytes(),
+                )
                 .await?,
             org_role,
         })
@@ -121,16 +130,23 @@ pub(crate) async fn find_by_username(
     conn: &mut SqliteConnection,
     username: &str,
 ) -> Result<Option<UserRecord>> {
-    let idx = vault.blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username).await?;
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username_idx = ?"))
-        .bind(idx)
-        .fetch_optional(&mut *conn)
+    let idx = vault
+        .blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username)
         .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username_idx = ?"
+    ))
+    .bind(idx)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(record).transpose()
 }
 
 /// Finds a user by id.
-pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: UserId) -> Result<Option<UserRecord>> {
+pub(crate) async fn find_by_id(
+    conn: &mut SqliteConnection,
+    id: UserId,
+) -> Result<Option<UserRecord>> {
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
@@ -140,9 +156,11 @@ pub(crate) async fn find_by_id(conn: &mut SqliteConnection, id: UserId) -> Resul
 
 /// All users, oldest first.
 pub(crate) async fn all(conn: &mut SqliteConnection) -> Result<Vec<UserRecord>> {
-    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter().map(record).collect()
 }
 
@@ -150,7 +168,10 @@ pub(crate) async fn all(conn: &mut SqliteConnection) -> Result<Vec<UserRecord>> 
 pub(crate) async fn username(vault: &Vault, user: &UserRecord) -> Result<String> {
     let row = user.id.to_string();
     match vault
-        .open_string(&Aad::new(INSTANCE_SCOPE, "users", "username", &row), &user.username_sealed)
+        .open_string(
+            &Aad::new(INSTANCE_SCOPE, "users", "username", &row),
+            &user.username_sealed,
+        )
         .await
     {
         Ok(name) => Ok(name),
@@ -166,6 +187,9 @@ pub const ERASED: &str = "[erased]";
 pub(crate) async fn password_hash(vault: &Vault, user: &UserRecord) -> Result<String> {
     let row = user.id.to_string();
     Ok(vault
-        .open_string(&Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row), &user.password_sealed)
+        .open_string(
+            &Aad::new(INSTANCE_SCOPE, "users", "password_hash", &row),
+            &user.password_sealed,
+        )
         .await?)
 }

@@ -42,10 +42,21 @@ pub struct InitConfig {
 
 impl Instance {
     /// Creates a new installation in `layout`'s data directory and returns it unlocked.
-    pub async fn init(layout: Layout, config: InitConfig, env: Environment) -> Result<Arc<Instance>> {
-        let Environment { keychain, clock, config: tunables } = env;
+    pub async fn init(
+        layout: Layout,
+        config: InitConfig,
+        env: Environment,
+    ) -> Result<Arc<Instance>> {
+        let Environment {
+            keychain,
+            clock,
+            config: tunables,
+        } = env;
         let home = layout.home().display().to_string();
-        if matches!(super::status(&layout).await?, super::InstanceStatus::Present { .. }) {
+        if matches!(
+            super::status(&layout).await?,
+            super::InstanceStatus::Present { .. }
+        ) {
             return Err(Error::AlreadyInitialized { home });
         }
         let org_name = validate_name("organisation name", &config.org_name)?;
@@ -66,8 +77,15 @@ impl Instance {
                 (kek, None)
             }
             Protection::Passphrase => {
-                let passphrase = config.passphrase.as_ref().ok_or(VaultError::PassphraseRequired)?;
-                if String::from_utf8_lossy(passphrase.dangerously_expose()).chars().count() < MIN_PASSPHRASE_LEN {
+                let passphrase = config
+                    .passphrase
+                    .as_ref()
+                    .ok_or(VaultError::PassphraseRequired)?;
+                if String::from_utf8_lossy(passphrase.dangerously_expose())
+                    .chars()
+                    .count()
+                    < MIN_PASSPHRASE_LEN
+                {
                     return Err(VaultError::WeakPassphrase(MIN_PASSPHRASE_LEN).into());
                 }
                 let params = KdfParams::generate();
@@ -94,7 +112,14 @@ impl Instance {
         )
         .await;
         if result.is_err() {
-            cleanup(&layout, &keychain, &instance_id, kek_version, config.protection).await;
+            cleanup(
+                &layout,
+                &keychain,
+                &instance_id,
+                kek_version,
+                config.protection,
+            )
+            .await;
         }
         result
     }
@@ -122,7 +147,13 @@ async fn create(
     let pool = store::open(&layout.instance_db(), DbKind::Instance, true).await?;
     let check = kek_check(&kek, &instance_id, kek_version);
     let device_seed = Key256::random();
-    let device_wrapped = protect::wrap(&kek, kek_version, &instance_id, "instance/device/1", &device_seed);
+    let device_wrapped = protect::wrap(
+        &kek,
+        kek_version,
+        &instance_id,
+        "instance/device/1",
+        &device_seed,
+    );
     let vault = Vault::new(&instance_id, kek_version, kek, pool.clone(), clock.clone());
     vault.create_scope(INSTANCE_SCOPE).await?;
     let now = clock.now_ms();
@@ -136,10 +167,20 @@ async fn create(
     .execute(&pool)
     .await?;
     let org_sealed = vault
-        .seal(&Aad::new(INSTANCE_SCOPE, "instance", "org_name", &instance_id), org_name.as_bytes())
+        .seal(
+            &Aad::new(INSTANCE_SCOPE, "instance", "org_name", &instance_id),
+            org_name.as_bytes(),
+        )
         .await?;
     let admin_id = UserId::new();
-    let new_user = users::NewUser::prepare(&vault, admin_id, admin_username, &config.admin_password, BuiltinRole::Admin).await?;
+    let new_user = users::NewUser::prepare(
+        &vault,
+        admin_id,
+        admin_username,
+        &config.admin_password,
+        BuiltinRole::Admin,
+    )
+    .await?;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
         "INSERT INTO instance (id, protection, kdf_m_kib, kdf_t, kdf_p, kdf_salt, kek_version, kek_check,
@@ -177,15 +218,22 @@ async fn create(
     let system = Actor::system();
     instance
         .audit_instance(
-            NewEvent::new(system.clone(), "instance.initialized", Outcome::Allowed, &config.source)
-                .payload(serde_json::json!({ "protection": config.protection.as_str() })),
+            NewEvent::new(
+                system.clone(),
+                "instance.initialized",
+                Outcome::Allowed,
+                &config.source,
+            )
+            .payload(serde_json::json!({ "protection": config.protection.as_str() })),
         )
         .await?;
     instance
         .audit_instance(
             NewEvent::new(system, "user.created", Outcome::Allowed, &config.source)
                 .target(admin_id)
-                .payload(serde_json::json!({ "user_id": admin_id.to_string(), "org_role": "admin" })),
+                .payload(
+                    serde_json::json!({ "user_id": admin_id.to_string(), "org_role": "admin" }),
+                ),
         )
         .await?;
     instance
@@ -194,7 +242,13 @@ async fn create(
     Ok(instance)
 }
 
-async fn cleanup(layout: &Layout, keychain: &Keychain, instance_id: &str, kek_version: u32, protection: Protection) {
+async fn cleanup(
+    layout: &Layout,
+    keychain: &Keychain,
+    instance_id: &str,
+    kek_version: u32,
+    protection: Protection,
+) {
     for file in Layout::database_files(&layout.instance_db()) {
         let _ = std::fs::remove_file(file);
     }

@@ -22,8 +22,8 @@ use crate::ids::{InstanceId, WorkspaceId};
 use crate::store::{self, DbKind, Layout};
 use crate::vault::{Keychain, Protection, Vault, INSTANCE_SCOPE};
 
-pub use init::InitConfig;
 pub(crate) use init::validate_name;
+pub use init::InitConfig;
 pub use open::{status, InstanceStatus, Unlock};
 
 /// Tunables of an installation.
@@ -120,11 +120,23 @@ impl Instance {
 
     /// Appends an event to the instance chain in its own transaction.
     pub(crate) async fn audit_instance(&self, event: NewEvent) -> Result<u64> {
-        Ok(append::append(&self.pool, &self.vault, &self.device, INSTANCE_SCOPE, event, self.now()).await?)
+        Ok(append::append(
+            &self.pool,
+            &self.vault,
+            &self.device,
+            INSTANCE_SCOPE,
+            event,
+            self.now(),
+        )
+        .await?)
     }
 
     /// Appends an event to a workspace's chain in its own transaction.
-    pub(crate) async fn audit_workspace(&self, workspace: WorkspaceId, event: NewEvent) -> Result<u64> {
+    pub(crate) async fn audit_workspace(
+        &self,
+        workspace: WorkspaceId,
+        event: NewEvent,
+    ) -> Result<u64> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         Ok(append::append(&pool, &self.vault, &self.device, &scope, event, self.now()).await?)
@@ -136,7 +148,12 @@ impl Instance {
         if let Some(pool) = pools.get(&workspace) {
             return Ok(pool.clone());
         }
-        let pool = store::open(&self.layout.workspace_db(workspace), DbKind::Workspace, false).await?;
+        let pool = store::open(
+            &self.layout.workspace_db(workspace),
+            DbKind::Workspace,
+            false,
+        )
+        .await?;
         pools.insert(workspace, pool.clone());
         Ok(pool)
     }

@@ -91,7 +91,11 @@ pub async fn status(layout: &Layout) -> Result<InstanceStatus> {
 impl Instance {
     /// Opens and unlocks the installation in `layout`.
     pub async fn open(layout: Layout, unlock: Unlock, env: Environment) -> Result<Arc<Instance>> {
-        let Environment { keychain, clock, config } = env;
+        let Environment {
+            keychain,
+            clock,
+            config,
+        } = env;
         if status(&layout).await? == InstanceStatus::Missing {
             return Err(Error::NotInitialized {
                 home: layout.home().display().to_string(),
@@ -108,8 +112,9 @@ impl Instance {
             .parse()
             .map_err(|_| VaultError::Corrupt("instance id is not a UUID".into()))?;
         let protection_text: String = row.get(1);
-        let protection = Protection::parse(&protection_text)
-            .ok_or_else(|| VaultError::Corrupt(format!("unknown key protection {protection_text:?}")))?;
+        let protection = Protection::parse(&protection_text).ok_or_else(|| {
+            VaultError::Corrupt(format!("unknown key protection {protection_text:?}"))
+        })?;
         let kek_version = row.get::<i64, _>(6) as u32;
         let check: Vec<u8> = row.get(7);
         let kek = match protection {
@@ -170,7 +175,10 @@ impl Instance {
         let id = self.id.to_string();
         Ok(self
             .vault
-            .open_string(&Aad::new(INSTANCE_SCOPE, "instance", "org_name", &id), &sealed)
+            .open_string(
+                &Aad::new(INSTANCE_SCOPE, "instance", "org_name", &id),
+                &sealed,
+            )
             .await?)
     }
 }

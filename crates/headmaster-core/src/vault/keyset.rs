@@ -95,10 +95,12 @@ impl ScopeKeys {
             }
         }
         let current = *data.keys().next_back().ok_or_else(|| {
-            VaultError::Corrupt(format!("no data key for scope {scope}; the workspace's keys were destroyed"))
+            VaultError::Corrupt(format!(
+                "no data key for scope {scope}; the workspace's keys were destroyed"
+            ))
         })?;
-        let index = index
-            .ok_or_else(|| VaultError::Corrupt(format!("no index key for scope {scope}")))?;
+        let index =
+            index.ok_or_else(|| VaultError::Corrupt(format!("no index key for scope {scope}")))?;
         Ok(Self {
             scope: scope.to_string(),
             current,
@@ -157,8 +159,16 @@ impl ScopeKeys {
                 "encryption budget of the current key exhausted; reload the keys".into(),
             ));
         }
-        let key = self.data.get(&self.current).expect("current version is loaded");
-        Ok(seal::seal_with(key, KeyRef::DataKey(self.current), aad, plaintext))
+        let key = self
+            .data
+            .get(&self.current)
+            .expect("current version is loaded");
+        Ok(seal::seal_with(
+            key,
+            KeyRef::DataKey(self.current),
+            aad,
+            plaintext,
+        ))
     }
 
     /// Opens a value sealed under data-key `version`.
@@ -203,7 +213,13 @@ pub(super) async fn create_scope(
         )
         .bind(scope)
         .bind(purpose)
-        .bind(wrap(kek, kek_version, instance, &label(scope, purpose, 1), &key))
+        .bind(wrap(
+            kek,
+            kek_version,
+            instance,
+            &label(scope, purpose, 1),
+            &key,
+        ))
         .bind(kek_version as i64)
         .bind(now_ms)
         .execute(&mut *tx)
@@ -230,8 +246,10 @@ pub(super) async fn add_data_version(
     .bind(scope)
     .fetch_one(&mut *tx)
     .await?;
-    let newest = newest.ok_or_else(|| VaultError::Corrupt(format!("no data key for scope {scope}")))?;
-    let version = u32::try_from(newest + 1).map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
+    let newest =
+        newest.ok_or_else(|| VaultError::Corrupt(format!("no data key for scope {scope}")))?;
+    let version = u32::try_from(newest + 1)
+        .map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
     let key = Key256::random();
     sqlx::query("UPDATE wrapped_keys SET retired_at = ? WHERE scope = ? AND purpose = 'data' AND retired_at IS NULL")
         .bind(now_ms)
@@ -244,7 +262,13 @@ pub(super) async fn add_data_version(
     )
     .bind(scope)
     .bind(version as i64)
-    .bind(wrap(kek, kek_version, instance, &label(scope, "data", version), &key))
+    .bind(wrap(
+        kek,
+        kek_version,
+        instance,
+        &label(scope, "data", version),
+        &key,
+    ))
     .bind(kek_version as i64)
     .bind(now_ms)
     .execute(&mut *tx)
@@ -306,7 +330,10 @@ async fn is_erased(pool: &SqlitePool, subject: &str) -> Result<bool, VaultError>
 }
 
 /// Lists the data-key versions of a scope.
-pub(super) async fn versions(pool: &SqlitePool, scope: &str) -> Result<Vec<KeyVersionInfo>, VaultError> {
+pub(super) async fn versions(
+    pool: &SqlitePool,
+    scope: &str,
+) -> Result<Vec<KeyVersionInfo>, VaultError> {
     let rows = sqlx::query(
         "SELECT version, created_at, retired_at, encryptions FROM wrapped_keys
          WHERE scope = ? AND purpose = 'data' ORDER BY version",

@@ -51,7 +51,9 @@ pub enum VaultError {
     #[error("the passphrase must have at least {0} characters")]
     WeakPassphrase(usize),
     /// The keychain KEK does not match this installation.
-    #[error("the key in the keychain does not belong to this installation's data; nothing was changed")]
+    #[error(
+        "the key in the keychain does not belong to this installation's data; nothing was changed"
+    )]
     WrongKek,
     /// A sealed value did not open.
     #[error("stored data could not be decrypted: it was altered, moved, or its key is gone")]
@@ -90,7 +92,13 @@ impl std::fmt::Debug for Vault {
 
 impl Vault {
     /// A vault over the instance database `pool`, unlocked with `kek` (already checked).
-    pub fn new(instance: &str, kek_version: u32, kek: Key256, pool: SqlitePool, clock: SharedClock) -> Self {
+    pub fn new(
+        instance: &str,
+        kek_version: u32,
+        kek: Key256,
+        pool: SqlitePool,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             instance: instance.to_string(),
             kek: RwLock::new((kek_version, Arc::new(kek))),
@@ -114,8 +122,15 @@ impl Vault {
         let mut keys = self.cached_or_load(scope).await?;
         if keys.needs_reservation() && keys.reserve(&self.pool).await? {
             let (kek_version, kek) = self.kek.read().await.clone();
-            keyset::add_data_version(&self.pool, &self.instance, scope, &kek, kek_version, self.clock.now_ms())
-                .await?;
+            keyset::add_data_version(
+                &self.pool,
+                &self.instance,
+                scope,
+                &kek,
+                kek_version,
+                self.clock.now_ms(),
+            )
+            .await?;
             self.scopes.write().await.remove(scope);
             keys = self.cached_or_load(scope).await?;
             keys.reserve(&self.pool).await?;
@@ -131,7 +146,15 @@ impl Vault {
         }
         let (kek_version, kek) = self.kek.read().await.clone();
         let loaded = Arc::new(
-            ScopeKeys::load(&self.pool, &self.instance, scope, &kek, kek_version, self.clock.now_ms()).await?,
+            ScopeKeys::load(
+                &self.pool,
+                &self.instance,
+                scope,
+                &kek,
+                kek_version,
+                self.clock.now_ms(),
+            )
+            .await?,
         );
         self.scopes
             .write()
@@ -143,7 +166,15 @@ impl Vault {
     /// Creates the first data and index keys of a new scope.
     pub async fn create_scope(&self, scope: &str) -> Result<(), VaultError> {
         let (kek_version, kek) = self.kek.read().await.clone();
-        keyset::create_scope(&self.pool, &self.instance, scope, &kek, kek_version, self.clock.now_ms()).await
+        keyset::create_scope(
+            &self.pool,
+            &self.instance,
+            scope,
+            &kek,
+            kek_version,
+            self.clock.now_ms(),
+        )
+        .await
     }
 
     /// Seals `plaintext` under the scope's current data key.
@@ -154,7 +185,12 @@ impl Vault {
 
     /// Seals personal data of `subject` under that subject's own key, so that erasing the
     /// subject makes it unreadable everywhere.
-    pub async fn seal_personal(&self, subject: &str, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub async fn seal_personal(
+        &self,
+        subject: &str,
+        aad: &Aad<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
         let key = self.subject_key(subject).await?.ok_or(VaultError::Erased)?;
         let id = subject_bytes(subject)?;
         Ok(seal::seal_with(&key, KeyRef::Subject(id), aad, plaintext))
@@ -174,7 +210,10 @@ impl Vault {
             }
             KeyRef::Subject(id) => {
                 let subject = uuid::Uuid::from_bytes(id).hyphenated().to_string();
-                let key = self.subject_key(&subject).await?.ok_or(VaultError::Erased)?;
+                let key = self
+                    .subject_key(&subject)
+                    .await?
+                    .ok_or(VaultError::Erased)?;
                 seal::open_with(&key, aad, sealed).map_err(|e| match e {
                     OpenError::Malformed | OpenError::Authentication => VaultError::Decrypt,
                 })
@@ -189,7 +228,12 @@ impl Vault {
 
     /// A blind index of `value` for equality search on a sealed field: HMAC-SHA256 under the
     /// scope's index key, with the field named so equal values in different fields differ.
-    pub async fn blind_index(&self, scope: &str, field: &str, value: &str) -> Result<Vec<u8>, VaultError> {
+    pub async fn blind_index(
+        &self,
+        scope: &str,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<u8>, VaultError> {
         let keys = self.keys(scope).await?;
         Ok(keys.blind_index(field, value))
     }
@@ -200,9 +244,16 @@ impl Vault {
             return Ok(cached.clone());
         }
         let (kek_version, kek) = self.kek.read().await.clone();
-        let key = keyset::subject_key(&self.pool, &self.instance, subject, &kek, kek_version, self.clock.now_ms())
-            .await?
-            .map(Arc::new);
+        let key = keyset::subject_key(
+            &self.pool,
+            &self.instance,
+            subject,
+            &kek,
+            kek_version,
+            self.clock.now_ms(),
+        )
+        .await?
+        .map(Arc::new);
         self.subjects
             .write()
             .await

@@ -127,10 +127,19 @@ pub fn wrap(kek: &Key256, kek_version: u32, instance: &str, label: &str, key: &K
 }
 
 /// Unwraps a key wrapped by [`wrap`].
-pub fn unwrap(kek: &Key256, instance: &str, label: &str, wrapped: &[u8]) -> Result<Key256, VaultError> {
+pub fn unwrap(
+    kek: &Key256,
+    instance: &str,
+    label: &str,
+    wrapped: &[u8],
+) -> Result<Key256, VaultError> {
     let plain = SecretBytes::new(
-        open_with(kek, &Aad::new(instance, "wrapped_keys", "key", label), wrapped)
-            .map_err(|_| VaultError::Decrypt)?,
+        open_with(
+            kek,
+            &Aad::new(instance, "wrapped_keys", "key", label),
+            wrapped,
+        )
+        .map_err(|_| VaultError::Decrypt)?,
     );
     Key256::from_slice(plain.dangerously_expose()).ok_or(VaultError::Decrypt)
 }
@@ -195,8 +204,12 @@ impl Keychain {
 fn keychain_error(error: keyring::Error) -> VaultError {
     match error {
         keyring::Error::NoEntry => VaultError::KeychainEntryMissing,
-        keyring::Error::NoStorageAccess(inner) => VaultError::KeychainUnavailable(inner.to_string()),
-        keyring::Error::PlatformFailure(inner) => VaultError::KeychainUnavailable(inner.to_string()),
+        keyring::Error::NoStorageAccess(inner) => {
+            VaultError::KeychainUnavailable(inner.to_string())
+        }
+        keyring::Error::PlatformFailure(inner) => {
+            VaultError::KeychainUnavailable(inner.to_string())
+        }
         other => VaultError::KeychainUnavailable(other.to_string()),
     }
 }
@@ -217,11 +230,23 @@ mod tests {
     #[test]
     fn same_passphrase_same_kek_other_passphrase_fails_check() {
         let params = quick_params();
-        let kek = derive_kek(&SecretBytes::from("correct horse battery".to_string()), &params).unwrap();
+        let kek = derive_kek(
+            &SecretBytes::from("correct horse battery".to_string()),
+            &params,
+        )
+        .unwrap();
         let check = kek_check(&kek, "inst", 1);
-        let again = derive_kek(&SecretBytes::from("correct horse battery".to_string()), &params).unwrap();
+        let again = derive_kek(
+            &SecretBytes::from("correct horse battery".to_string()),
+            &params,
+        )
+        .unwrap();
         assert!(kek_matches(&again, "inst", 1, &check));
-        let wrong = derive_kek(&SecretBytes::from("correct horse battery!".to_string()), &params).unwrap();
+        let wrong = derive_kek(
+            &SecretBytes::from("correct horse battery!".to_string()),
+            &params,
+        )
+        .unwrap();
         assert!(!kek_matches(&wrong, "inst", 1, &check));
         assert!(!kek_matches(&kek, "other-instance", 1, &check));
     }
@@ -233,7 +258,13 @@ mod tests {
         let wrapped = wrap(&kek, 1, "inst", "ws-a/data/1", &dek);
         let back = unwrap(&kek, "inst", "ws-a/data/1", &wrapped).unwrap();
         assert_eq!(back.dangerously_expose(), dek.dangerously_expose());
-        assert!(matches!(unwrap(&kek, "inst", "ws-b/data/1", &wrapped), Err(VaultError::Decrypt)));
-        assert!(matches!(unwrap(&Key256::random(), "inst", "ws-a/data/1", &wrapped), Err(VaultError::Decrypt)));
+        assert!(matches!(
+            unwrap(&kek, "inst", "ws-b/data/1", &wrapped),
+            Err(VaultError::Decrypt)
+        ));
+        assert!(matches!(
+            unwrap(&Key256::random(), "inst", "ws-a/data/1", &wrapped),
+            Err(VaultError::Decrypt)
+        ));
     }
 }

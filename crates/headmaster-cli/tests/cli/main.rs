@@ -1,0 +1,4 @@
+//! The `headmaster` binary driven as a user or a script would, in temp data directories.
+
+mod harness;
+mod session;
