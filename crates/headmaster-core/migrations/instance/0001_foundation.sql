@@ -26,7 +26,7 @@ CREATE TABLE settings (
 -- not beside its data, so a copied workspace file is unreadable on its own.
 CREATE TABLE wrapped_keys (
     scope        TEXT NOT NULL,
-    purpose      TEXT NOT NULL CHECK (purpose IN ('data', 'index', 'device', 'subject')),
+    purpose      TEXT NOT NULL CHECK (purpose IN ('data', 'audit', 'index', 'device', 'subject')),
     version      INTEGER NOT NULL,
     wrapped      BLOB NOT NULL,
     kek_version  INTEGER NOT NULL,
@@ -74,6 +74,17 @@ CREATE TABLE roles (
     capabilities  TEXT NOT NULL,
     created_by    TEXT NOT NULL REFERENCES users(id),
     created_at    INTEGER NOT NULL
+);
+
+-- Data-key rotations: a row per rotation; re-encryption resumes from it after a crash.
+CREATE TABLE key_rotations (
+    id              TEXT PRIMARY KEY,
+    scope           TEXT NOT NULL,
+    target_version  INTEGER NOT NULL,
+    started_at      INTEGER NOT NULL,
+    finished_at     INTEGER,
+    rows_done       INTEGER NOT NULL DEFAULT 0,
+    reason          TEXT NOT NULL
 );
 
 CREATE TABLE memberships (

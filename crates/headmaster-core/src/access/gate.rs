@@ -9,6 +9,7 @@
 
 use sqlx::Row;
 
+use super::roles::CUSTOM_PREFIX;
 use super::{BuiltinRole, Capability, CapabilitySet};
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
@@ -101,14 +102,36 @@ impl Instance {
         Ok(Some(self.resolve_role(&stored).await?))
     }
 
-    /// Title and capabilities of a stored role name.
+    /// Title and capabilities of a stored role name (`admin`, or `custom:<id>`).
     pub(crate) async fn resolve_role(&self, stored: &str) -> Result<(String, CapabilitySet)> {
         if let Some(role) = BuiltinRole::parse(stored) {
             return Ok((role.title().to_string(), role.capabilities()));
         }
+        if let Some(id) = stored.strip_prefix(CUSTOM_PREFIX) {
+            if let Some(role) = self.custom_role_by_id(id).await? {
+                return Ok((role.name, role.capabilities));
+            }
+        }
         Err(Error::Conflict(format!(
             "membership names an unknown role {stored:?}; an Admin should reassign it"
         )))
+    }
+
+    /// Records and returns the refusal of a grant that exceeds the granter's own capabilities.
+    pub(crate) async fn grant_refused(&self, session: &Session, action: &str, role: &str) -> Result<Error> {
+        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
+            .target(action)
+            .payload(serde_json::json!({
+                "operation": action,
+                "reason": "grant exceeds the granter's own capabilities",
+                "role": role,
+            }));
+        self.audit_instance(event).await?;
+        Ok(Error::Forbidden {
+            action: action.to_string(),
+            capability: format!("every capability of {role}"),
+            role: "yours".to_string(),
+        })
     }
 
     async fn record_denial(

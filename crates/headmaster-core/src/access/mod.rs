@@ -3,8 +3,12 @@
 
 mod capability;
 mod gate;
+mod members;
+mod roles;
 mod workspaces;
 
 pub use capability::{BuiltinRole, Capability, CapabilitySet};
 pub use gate::{Authorized, Scope};
+pub use members::MemberSummary;
+pub use roles::RoleSummary;
 pub use workspaces::WorkspaceSummary;

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::BuiltinRole;
+use super::{BuiltinRole, Capability, Scope};
+use crate::identity::Session;
 use crate::audit::{append, Actor, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
@@ -25,6 +26,8 @@ pub struct WorkspaceSummary {
     pub name: String,
     /// The user's role in it (built-in role title or custom role name).
     pub role: String,
+    /// The capabilities that role grants (the UI hides what the role cannot do).
+    pub capabilities: Vec<&'static str>,
 }
 
 impl Instance {
@@ -182,20 +185,138 @@ impl Instance {
                     &sealed,
                 )
                 .await?;
+            let (role, capabilities) = self.resolve_role(&role).await?;
             out.push(WorkspaceSummary {
                 id,
                 name,
-                role: self.role_title(&role).await?,
+                role,
+                capabilities: capabilities.names(),
             });
         }
         Ok(out)
     }
 
-    /// The display title of a stored role name (`admin` → `Admin`, `custom:<id>` → its name).
-    pub(crate) async fn role_title(&self, stored: &str) -> Result<String> {
-        if let Some(role) = BuiltinRole::parse(stored) {
-            return Ok(role.title().to_string());
+    /// A workspace's name (no gate: callers have passed it).
+    pub(crate) async fn workspace_name(&self, workspace: WorkspaceId) -> Result<String> {
+        let scope = workspace.to_string();
+        let sealed: Vec<u8> = sqlx::query_scalar("SELECT name FROM workspaces WHERE id = ?")
+            .bind(&scope)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::not_found("workspace", &scope))?;
+        Ok(self
+            .vault
+            .open_string(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope), &sealed)
+            .await?)
+    }
+
+    /// Creates a workspace; the caller becomes its Admin.
+    pub async fn create_workspace(&self, session: &Session, name: &str) -> Result<WorkspaceSummary> {
+        self.authorize(session, Scope::Org, Capability::OrgWorkspaces, "workspace.create")
+            .await?;
+        let id = self
+            .create_workspace_record(name, session.user_id, &Actor::user(session.user_id), &session.source)
+            .await?;
+        Ok(WorkspaceSummary {
+            id: id.to_string(),
+            name: crate::instance::validate_name("workspace name", name)?,
+            role: BuiltinRole::Admin.title().to_string(),
+            capabilities: BuiltinRole::Admin.capabilities().names(),
+        })
+    }
+
+    /// The workspaces the caller is a member of. Nobody sees the others, Admins included.
+    pub async fn list_workspaces(&self, session: &Session) -> Result<Vec<WorkspaceSummary>> {
+        self.session_state(session.id, &session.source).await?;
+        self.workspaces_of(session.user_id).await
+    }
+
+    /// Finds one of the caller's workspaces by name (case-insensitive) or id; with no name, the
+    /// first one. Workspaces the caller is not a member of are not found.
+    pub async fn resolve_workspace(&self, session: &Session, name: Option<&str>) -> Result<WorkspaceSummary> {
+        let mine = self.list_workspaces(session).await?;
+        let found = match name {
+            None => mine.into_iter().next(),
+            Some(name) => mine
+                .into_iter()
+                .find(|w| w.name.eq_ignore_ascii_case(name.trim()) || w.id == name.trim()),
+        };
+        found.ok_or_else(|| Error::NotFound {
+            kind: "workspace",
+            name: name.unwrap_or("(any)").to_string(),
+            hint: "; `headmaster workspace list` shows the workspaces you are a member of".into(),
+        })
+    }
+
+    /// Renames a workspace.
+    pub async fn rename_workspace(&self, session: &Session, workspace: WorkspaceId, new_name: &str) -> Result<()> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceManage, "workspace.rename")
+            .await?;
+        let name = crate::instance::validate_name("workspace name", new_name)?;
+        let name_idx = self.vault.blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase()).await?;
+        let scope = workspace.to_string();
+        let sealed = self
+            .vault
+            .seal(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope), name.as_bytes())
+            .await?;
+        let event = NewEvent::new(Actor::user(session.user_id), "workspace.renamed", Outcome::Allowed, &session.source)
+            .target(workspace);
+        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
+        let now = self.now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let updated = sqlx::query("UPDATE workspaces SET name = ?, name_idx = ? WHERE id = ?")
+            .bind(&sealed)
+            .bind(&name_idx)
+            .bind(&scope)
+            .execute(&mut *tx)
+            .await;
+        if let Err(sqlx::Error::Database(e)) = &updated {
+            if e.is_unique_violation() {
+                return Err(Error::AlreadyExists { kind: "workspace", name });
+            }
         }
-        Ok(stored.to_string())
+        updated?;
+        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
+        tx.commit().await?;
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), "workspace.renamed", Outcome::Allowed, &session.source)
+                .target(workspace),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a workspace: its keys are destroyed first (so its data is unreadable even if a
+    /// file copy survives), then its database and files, then its registry row and memberships.
+    /// The deletion is recorded in the instance chain.
+    pub async fn delete_workspace(&self, session: &Session, workspace: WorkspaceId) -> Result<()> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceManage, "workspace.delete")
+            .await?;
+        let scope = workspace.to_string();
+        let event = NewEvent::new(Actor::user(session.user_id), "workspace.deleted", Outcome::Allowed, &session.source)
+            .target(workspace)
+            .payload(serde_json::json!({ "workspace_id": scope }));
+        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
+        let now = self.now();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM wrapped_keys WHERE scope = ?")
+            .bind(&scope)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM memberships WHERE workspace_id = ?")
+            .bind(&scope)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM workspaces WHERE id = ?")
+            .bind(&scope)
+            .execute(&mut *tx)
+            .await?;
+        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
+        tx.commit().await?;
+        store::checkpoint_truncate(&self.pool).await?;
+        self.vault.forget_scope(&scope).await;
+        self.remove_workspace_files(workspace).await;
+        Ok(())
     }
 }

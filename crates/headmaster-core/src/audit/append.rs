@@ -91,7 +91,7 @@ pub async fn write(
     let source_aad = Aad::new(scope, "audit_events", "source", &row);
     let source = match &subject {
         Some((key, id)) => seal_with(key, KeyRef::Subject(*id), &source_aad, &source_json),
-        None => keys.seal_now(&source_aad, &source_json)?,
+        None => keys.seal_audit_now(&source_aad, &source_json)?,
     };
     let payload_json =
         serde_json::to_vec(&event.payload).map_err(|e| AuditError::Invalid(e.to_string()))?;

@@ -1,5 +1,6 @@
 //! Identity: local users, Argon2id passwords, sessions with expiry, and sign-in throttling.
 
+mod accounts;
 mod cli_token;
 pub mod password;
 mod session;

@@ -37,6 +37,8 @@ pub struct WhoAmI {
     pub username: String,
     /// Organisation role.
     pub org_role: String,
+    /// Capabilities of the organisation role.
+    pub org_capabilities: Vec<&'static str>,
     /// The organisation.
     pub org_name: String,
     /// Session expiry, RFC 3339.
@@ -342,6 +344,7 @@ impl Instance {
             user_id: session.user_id.to_string(),
             username: session.username.clone(),
             org_role: state.org_role.title().to_string(),
+            org_capabilities: state.org_role.capabilities().names(),
             org_name: self.org_name().await?,
             session_expires_at: rfc3339_ms(state.expires_at),
             workspaces: self.workspaces_of(session.user_id).await?,

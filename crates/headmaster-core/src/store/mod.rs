@@ -11,6 +11,7 @@
 //! runtime `query`/`query_as` API, which needs no database at build time.
 
 mod paths;
+pub mod sealed;
 
 use std::path::Path;
 use std::str::FromStr;

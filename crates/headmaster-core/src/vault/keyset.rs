@@ -1,10 +1,14 @@
 //! The keys of one scope, and the subject keys, as stored (wrapped) in the instance database.
 //!
-//! Data keys carry a version; new values are sealed under the newest one. Every encryption is
-//! counted against the key: AES-GCM with random 96-bit nonces must not exceed 2^32 encryptions
-//! per key (NIST SP 800-38D), so a new version is created after 2^31, leaving a wide margin.
-//! Counting every encryption in the database would cost a write per seal, so a process reserves
-//! encryptions in blocks (the stored count is therefore an upper bound, which is the safe side).
+//! A scope has two versioned key series — `data` for mutable rows (re-encrypted and retired on
+//! rotation) and `audit` for audit rows (hashed as stored, so never re-encrypted: old audit
+//! versions stay, decrypt-only) — and one HMAC key for blind indexes. New values are sealed under
+//! the newest version of their series.
+//!
+//! Every encryption is counted against its key: AES-GCM with random 96-bit nonces must not
+//! exceed 2^32 encryptions per key (NIST SP 800-38D), so a new version is created after 2^31,
+//! leaving a wide margin. Counting every encryption in the database would cost a write per seal,
+//! so a process reserves encryptions in blocks (the stored count is an upper bound: the safe side).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +20,7 @@ use super::protect::{unwrap, wrap};
 use super::seal::{self, Aad, KeyRef};
 use super::{hmac_index, VaultError};
 
-/// A new data-key version is created once this many encryptions were reserved under the current.
+/// A new key version is created once this many encryptions were reserved under the current.
 pub const ENCRYPTIONS_BEFORE_ROTATION: u64 = 1 << 31;
 /// Encryptions reserved in the database at a time.
 const RESERVATION_BLOCK: u64 = 1 << 16;
@@ -26,9 +30,37 @@ const LOW_WATER: u64 = 4096;
 /// another process (the CLI while the desktop app runs) is picked up quickly.
 const FRESH_FOR_MS: i64 = 5_000;
 
-/// A data-key version as listed by `keys status`.
+/// Which versioned series a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    /// Mutable rows.
+    Data,
+    /// Audit rows.
+    Audit,
+}
+
+impl Series {
+    /// The `purpose` column value.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Series::Data => "data",
+            Series::Audit => "audit",
+        }
+    }
+
+    fn key_ref(&self, version: u32) -> KeyRef {
+        match self {
+            Series::Data => KeyRef::DataKey(version),
+            Series::Audit => KeyRef::AuditKey(version),
+        }
+    }
+}
+
+/// A key version as listed by `keys status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyVersionInfo {
+    /// `data` or `audit`.
+    pub purpose: String,
     /// The version number.
     pub version: u32,
     /// Creation time (ms).
@@ -39,23 +71,49 @@ pub struct KeyVersionInfo {
     pub encryptions: u64,
 }
 
+struct Versions {
+    series: Series,
+    current: u32,
+    current_created_at: i64,
+    keys: BTreeMap<u32, Key256>,
+    used: AtomicU64,
+    reserved: AtomicU64,
+}
+
+impl Versions {
+    fn headroom(&self) -> u64 {
+        self.reserved
+            .load(Ordering::SeqCst)
+            .saturating_sub(self.used.load(Ordering::SeqCst))
+    }
+
+    fn seal(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let n = self.used.fetch_add(1, Ordering::SeqCst) + 1;
+        if n > self.reserved.load(Ordering::SeqCst) {
+            return Err(VaultError::Corrupt(
+                "encryption budget of the current key exhausted; reload the keys".into(),
+            ));
+        }
+        let key = self.keys.get(&self.current).expect("current version is loaded");
+        Ok(seal::seal_with(key, self.series.key_ref(self.current), aad, plaintext))
+    }
+}
+
 /// The unwrapped keys of one scope.
 pub struct ScopeKeys {
     scope: String,
-    current: u32,
-    data: BTreeMap<u32, Key256>,
+    data: Versions,
+    audit: Versions,
     index: Key256,
     loaded_at: i64,
-    used: AtomicU64,
-    reserved: AtomicU64,
-    reserved_total: AtomicU64,
 }
 
 impl std::fmt::Debug for ScopeKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScopeKeys")
             .field("scope", &self.scope)
-            .field("current", &self.current)
+            .field("data", &self.data.current)
+            .field("audit", &self.audit.current)
             .finish_non_exhaustive()
     }
 }
@@ -66,127 +124,136 @@ impl ScopeKeys {
         instance: &str,
         scope: &str,
         kek: &Key256,
-        _kek_version: u32,
         now_ms: i64,
     ) -> Result<Self, VaultError> {
         let rows = sqlx::query(
-            "SELECT purpose, version, wrapped, encryptions FROM wrapped_keys
-             WHERE scope = ? AND purpose IN ('data', 'index') ORDER BY version",
+            "SELECT purpose, version, wrapped, created_at FROM wrapped_keys
+             WHERE scope = ? AND purpose IN ('data', 'audit', 'index') ORDER BY version",
         )
         .bind(scope)
         .fetch_all(pool)
         .await?;
         let mut data = BTreeMap::new();
+        let mut audit = BTreeMap::new();
+        let mut created = (0i64, 0i64);
         let mut index = None;
-        let mut current_count = 0u64;
         for row in rows {
             let purpose: String = row.get(0);
             let version: i64 = row.get(1);
             let wrapped: Vec<u8> = row.get(2);
-            let count: i64 = row.get(3);
+            let created_at: i64 = row.get(3);
             let version = u32::try_from(version)
                 .map_err(|_| VaultError::Corrupt(format!("key version {version} out of range")))?;
             let key = unwrap(kek, instance, &label(scope, &purpose, version), &wrapped)?;
-            if purpose == "data" {
-                data.insert(version, key);
-                current_count = count.max(0) as u64;
-            } else {
-                index = Some(key);
+            match purpose.as_str() {
+                "data" => {
+                    data.insert(version, key);
+                    created.0 = created_at;
+                }
+                "audit" => {
+                    audit.insert(version, key);
+                    created.1 = created_at;
+                }
+                _ => index = Some(key),
             }
         }
-        let current = *data.keys().next_back().ok_or_else(|| {
-            VaultError::Corrupt(format!(
-                "no data key for scope {scope}; the workspace's keys were destroyed"
-            ))
-        })?;
-        let index =
-            index.ok_or_else(|| VaultError::Corrupt(format!("no index key for scope {scope}")))?;
+        let gone = || VaultError::Corrupt(format!("no keys for scope {scope}; the workspace's keys were destroyed"));
+        let versions = |series, keys: BTreeMap<u32, Key256>, created_at| -> Result<Versions, VaultError> {
+            Ok(Versions {
+                series,
+                current: *keys.keys().next_back().ok_or_else(gone)?,
+                current_created_at: created_at,
+                keys,
+                used: AtomicU64::new(0),
+                reserved: AtomicU64::new(0),
+            })
+        };
         Ok(Self {
             scope: scope.to_string(),
-            current,
-            data,
-            index,
+            data: versions(Series::Data, data, created.0)?,
+            audit: versions(Series::Audit, audit, created.1)?,
+            index: index.ok_or_else(gone)?,
             loaded_at: now_ms,
-            used: AtomicU64::new(0),
-            reserved: AtomicU64::new(0),
-            reserved_total: AtomicU64::new(current_count),
         })
     }
 
-    /// The version new values are sealed under.
+    /// The data-key version new values are sealed under.
     pub fn current_version(&self) -> u32 {
-        self.current
+        self.data.current
     }
 
-    /// Whether this scope has (still) the given data-key version.
-    pub fn has_version(&self, version: u32) -> bool {
-        self.data.contains_key(&version)
+    /// When the current data key was created (ms).
+    pub fn current_created_at(&self) -> i64 {
+        self.data.current_created_at
+    }
+
+    /// Whether this scope has (still) the given key version.
+    pub fn has(&self, key_ref: KeyRef) -> bool {
+        match key_ref {
+            KeyRef::DataKey(v) => self.data.keys.contains_key(&v),
+            KeyRef::AuditKey(v) => self.audit.keys.contains_key(&v),
+            KeyRef::Subject(_) => false,
+        }
     }
 
     pub(super) fn is_fresh(&self, now_ms: i64) -> bool {
         now_ms - self.loaded_at < FRESH_FOR_MS
     }
 
-    fn headroom(&self) -> u64 {
-        self.reserved
-            .load(Ordering::SeqCst)
-            .saturating_sub(self.used.load(Ordering::SeqCst))
+    pub(super) fn needs_reservation(&self) -> bool {
+        self.data.headroom() < LOW_WATER || self.audit.headroom() < LOW_WATER
     }
 
-    /// Reserves more encryptions for the current version; returns whether the version has
-    /// reached its rotation limit.
-    pub(super) async fn reserve(&self, pool: &SqlitePool) -> Result<bool, VaultError> {
-        let total: i64 = sqlx::query_scalar(
-            "UPDATE wrapped_keys SET encryptions = encryptions + ?
-             WHERE scope = ? AND purpose = 'data' AND version = ? RETURNING encryptions",
-        )
-        .bind(RESERVATION_BLOCK as i64)
-        .bind(&self.scope)
-        .bind(self.current as i64)
-        .fetch_one(pool)
-        .await?;
-        self.reserved.fetch_add(RESERVATION_BLOCK, Ordering::SeqCst);
-        self.reserved_total.store(total as u64, Ordering::SeqCst);
-        Ok(total as u64 >= ENCRYPTIONS_BEFORE_ROTATION)
+    /// Reserves more encryptions for the series that run low; returns the series whose current
+    /// version has reached its rotation limit.
+    pub(super) async fn reserve(&self, pool: &SqlitePool) -> Result<Vec<Series>, VaultError> {
+        let mut exhausted = Vec::new();
+        for versions in [&self.data, &self.audit] {
+            if versions.headroom() >= LOW_WATER {
+                continue;
+            }
+            let total: i64 = sqlx::query_scalar(
+                "UPDATE wrapped_keys SET encryptions = encryptions + ?
+                 WHERE scope = ? AND purpose = ? AND version = ? RETURNING encryptions",
+            )
+            .bind(RESERVATION_BLOCK as i64)
+            .bind(&self.scope)
+            .bind(versions.series.purpose())
+            .bind(versions.current as i64)
+            .fetch_one(pool)
+            .await?;
+            versions.reserved.fetch_add(RESERVATION_BLOCK, Ordering::SeqCst);
+            if total as u64 >= ENCRYPTIONS_BEFORE_ROTATION {
+                exhausted.push(versions.series);
+            }
+        }
+        Ok(exhausted)
     }
 
-    /// Seals under the current version. Never touches the database, so it is safe inside a
+    /// Seals under the current data key. Never touches the database, so it is safe inside a
     /// write transaction; `Vault::keys` keeps the reservation topped up beforehand.
     pub fn seal_now(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let n = self.used.fetch_add(1, Ordering::SeqCst) + 1;
-        if n > self.reserved.load(Ordering::SeqCst) {
-            return Err(VaultError::Corrupt(
-                "encryption budget of the current key exhausted; reload the keys".into(),
-            ));
-        }
-        let key = self
-            .data
-            .get(&self.current)
-            .expect("current version is loaded");
-        Ok(seal::seal_with(
-            key,
-            KeyRef::DataKey(self.current),
-            aad,
-            plaintext,
-        ))
+        self.data.seal(aad, plaintext)
     }
 
-    /// Opens a value sealed under data-key `version`.
-    pub fn open(&self, version: u32, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let key = self
-            .data
-            .get(&version)
-            .ok_or(VaultError::UnknownKeyVersion(version))?;
+    /// Seals an audit-row value under the current audit key.
+    pub fn seal_audit_now(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+        self.audit.seal(aad, plaintext)
+    }
+
+    /// Opens a value sealed under one of this scope's keys.
+    pub fn open(&self, key_ref: KeyRef, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+        let key = match key_ref {
+            KeyRef::DataKey(v) => self.data.keys.get(&v).ok_or(VaultError::UnknownKeyVersion(v))?,
+            KeyRef::AuditKey(v) => self.audit.keys.get(&v).ok_or(VaultError::UnknownKeyVersion(v))?,
+            KeyRef::Subject(_) => return Err(VaultError::Decrypt),
+        };
         seal::open_with(key, aad, sealed).map_err(|_| VaultError::Decrypt)
     }
 
     /// Blind index of `value` in `field`.
     pub fn blind_index(&self, field: &str, value: &str) -> Vec<u8> {
         hmac_index(&self.index, field, value)
-    }
-
-    pub(super) fn needs_reservation(&self) -> bool {
-        self.headroom() < LOW_WATER
     }
 }
 
@@ -195,7 +262,7 @@ pub(super) fn label(scope: &str, purpose: &str, version: u32) -> String {
     format!("{scope}/{purpose}/{version}")
 }
 
-/// Creates version 1 of the data key and the index key of a new scope.
+/// Creates version 1 of the data and audit keys and the index key of a new scope.
 pub(super) async fn create_scope(
     pool: &SqlitePool,
     instance: &str,
@@ -205,7 +272,7 @@ pub(super) async fn create_scope(
     now_ms: i64,
 ) -> Result<(), VaultError> {
     let mut tx = pool.begin().await?;
-    for purpose in ["data", "index"] {
+    for purpose in ["data", "audit", "index"] {
         let key = Key256::random();
         sqlx::query(
             "INSERT INTO wrapped_keys (scope, purpose, version, wrapped, kek_version, created_at)
@@ -213,13 +280,7 @@ pub(super) async fn create_scope(
         )
         .bind(scope)
         .bind(purpose)
-        .bind(wrap(
-            kek,
-            kek_version,
-            instance,
-            &label(scope, purpose, 1),
-            &key,
-        ))
+        .bind(wrap(kek, kek_version, instance, &label(scope, purpose, 1), &key))
         .bind(kek_version as i64)
         .bind(now_ms)
         .execute(&mut *tx)
@@ -229,46 +290,42 @@ pub(super) async fn create_scope(
     Ok(())
 }
 
-/// Adds a new data-key version for `scope`; the previous version is marked retired (kept for
-/// reading until re-encryption has moved every row off it).
-pub(super) async fn add_data_version(
+/// Adds a new version to a series of `scope`; the previous version is marked retired (kept for
+/// reading until re-encryption has moved every row off it — forever, for audit keys).
+pub(super) async fn add_version(
     pool: &SqlitePool,
     instance: &str,
     scope: &str,
+    series: Series,
     kek: &Key256,
     kek_version: u32,
     now_ms: i64,
 ) -> Result<u32, VaultError> {
+    let purpose = series.purpose();
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let newest: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(version) FROM wrapped_keys WHERE scope = ? AND purpose = 'data'",
-    )
-    .bind(scope)
-    .fetch_one(&mut *tx)
-    .await?;
-    let newest =
-        newest.ok_or_else(|| VaultError::Corrupt(format!("no data key for scope {scope}")))?;
-    let version = u32::try_from(newest + 1)
-        .map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM wrapped_keys WHERE scope = ? AND purpose = ?")
+            .bind(scope)
+            .bind(purpose)
+            .fetch_one(&mut *tx)
+            .await?;
+    let newest = newest.ok_or_else(|| VaultError::Corrupt(format!("no {purpose} key for scope {scope}")))?;
+    let version = u32::try_from(newest + 1).map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
     let key = Key256::random();
-    sqlx::query("UPDATE wrapped_keys SET retired_at = ? WHERE scope = ? AND purpose = 'data' AND retired_at IS NULL")
+    sqlx::query("UPDATE wrapped_keys SET retired_at = ? WHERE scope = ? AND purpose = ? AND retired_at IS NULL")
         .bind(now_ms)
         .bind(scope)
+        .bind(purpose)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO wrapped_keys (scope, purpose, version, wrapped, kek_version, created_at)
-         VALUES (?, 'data', ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(scope)
+    .bind(purpose)
     .bind(version as i64)
-    .bind(wrap(
-        kek,
-        kek_version,
-        instance,
-        &label(scope, "data", version),
-        &key,
-    ))
+    .bind(wrap(kek, kek_version, instance, &label(scope, purpose, version), &key))
     .bind(kek_version as i64)
     .bind(now_ms)
     .execute(&mut *tx)
@@ -296,7 +353,12 @@ pub(super) async fn subject_key(
     if let Some(wrapped) = existing {
         return Ok(Some(unwrap(kek, instance, &label, &wrapped)?));
     }
-    if is_erased(pool, subject).await? {
+    let erased: Option<i64> = sqlx::query_scalar("SELECT erased_at FROM users WHERE id = ?")
+        .bind(subject)
+        .fetch_optional(pool)
+        .await?
+        .flatten();
+    if erased.is_some() {
         return Ok(None);
     }
     let key = Key256::random();
@@ -320,23 +382,11 @@ pub(super) async fn subject_key(
     Ok(Some(unwrap(kek, instance, &label, &stored)?))
 }
 
-async fn is_erased(pool: &SqlitePool, subject: &str) -> Result<bool, VaultError> {
-    let erased: Option<i64> = sqlx::query_scalar("SELECT erased_at FROM users WHERE id = ?")
-        .bind(subject)
-        .fetch_optional(pool)
-        .await?
-        .flatten();
-    Ok(erased.is_some())
-}
-
-/// Lists the data-key versions of a scope.
-pub(super) async fn versions(
-    pool: &SqlitePool,
-    scope: &str,
-) -> Result<Vec<KeyVersionInfo>, VaultError> {
+/// Lists the data and audit key versions of a scope.
+pub(super) async fn versions(pool: &SqlitePool, scope: &str) -> Result<Vec<KeyVersionInfo>, VaultError> {
     let rows = sqlx::query(
-        "SELECT version, created_at, retired_at, encryptions FROM wrapped_keys
-         WHERE scope = ? AND purpose = 'data' ORDER BY version",
+        "SELECT purpose, version, created_at, retired_at, encryptions FROM wrapped_keys
+         WHERE scope = ? AND purpose IN ('data', 'audit') ORDER BY purpose DESC, version",
     )
     .bind(scope)
     .fetch_all(pool)
@@ -344,10 +394,11 @@ pub(super) async fn versions(
     Ok(rows
         .into_iter()
         .map(|row| KeyVersionInfo {
-            version: row.get::<i64, _>(0) as u32,
-            created_at: row.get(1),
-            retired_at: row.get(2),
-            encryptions: row.get::<i64, _>(3).max(0) as u64,
+            purpose: row.get(0),
+            version: row.get::<i64, _>(1) as u32,
+            created_at: row.get(2),
+            retired_at: row.get(3),
+            encryptions: row.get::<i64, _>(4).max(0) as u64,
         })
         .collect())
 }

@@ -9,10 +9,17 @@
 //!   erasure works (crypto-shredding).
 //! - Values are sealed with [`seal`]'s format, bound to scope, table, column and row.
 
+mod admin;
 pub mod keys;
 mod keyset;
 pub mod protect;
+pub mod rotation;
 pub mod seal;
+
+pub use admin::{
+    no_progress, KeyScope, KeysStatus, RotationReport, ScopeStatus, VersionStatus, DEFAULT_ROTATION_DAYS,
+    RETIRE_GRACE_MS,
+};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +31,7 @@ use tokio::sync::RwLock;
 
 use crate::clock::SharedClock;
 use keys::Key256;
-pub use keyset::{KeyVersionInfo, ScopeKeys, ENCRYPTIONS_BEFORE_ROTATION};
+pub use keyset::{KeyVersionInfo, ScopeKeys, Series, ENCRYPTIONS_BEFORE_ROTATION};
 pub use protect::{KdfParams, Keychain, Protection};
 use seal::{Aad, KeyRef, OpenError};
 
@@ -116,26 +123,48 @@ impl Vault {
 
     /// The keys of `scope`, loaded (and cached) from the instance database.
     ///
-    /// Also keeps the current key's encryption reservation topped up, and creates a new
-    /// data-key version once the current one reached [`ENCRYPTIONS_BEFORE_ROTATION`].
+    /// Also keeps the current keys' encryption reservations topped up, and creates a new key
+    /// version once the current one reached [`ENCRYPTIONS_BEFORE_ROTATION`].
     pub async fn keys(&self, scope: &str) -> Result<Arc<ScopeKeys>, VaultError> {
         let mut keys = self.cached_or_load(scope).await?;
-        if keys.needs_reservation() && keys.reserve(&self.pool).await? {
-            let (kek_version, kek) = self.kek.read().await.clone();
-            keyset::add_data_version(
-                &self.pool,
-                &self.instance,
-                scope,
-                &kek,
-                kek_version,
-                self.clock.now_ms(),
-            )
-            .await?;
-            self.scopes.write().await.remove(scope);
-            keys = self.cached_or_load(scope).await?;
-            keys.reserve(&self.pool).await?;
+        if keys.needs_reservation() {
+            let exhausted = keys.reserve(&self.pool).await?;
+            if !exhausted.is_empty() {
+                for series in exhausted {
+                    self.add_version(scope, series).await?;
+                }
+                keys = self.cached_or_load(scope).await?;
+                keys.reserve(&self.pool).await?;
+            }
         }
         Ok(keys)
+    }
+
+    /// Adds a new version to a key series of `scope` and drops the cached keys.
+    pub async fn add_version(&self, scope: &str, series: Series) -> Result<u32, VaultError> {
+        let (kek_version, kek) = self.kek.read().await.clone();
+        let version = keyset::add_version(
+            &self.pool,
+            &self.instance,
+            scope,
+            series,
+            &kek,
+            kek_version,
+            self.clock.now_ms(),
+        )
+        .await?;
+        self.scopes.write().await.remove(scope);
+        Ok(version)
+    }
+
+    /// The data and audit key versions of a scope.
+    pub async fn versions(&self, scope: &str) -> Result<Vec<KeyVersionInfo>, VaultError> {
+        keyset::versions(&self.pool, scope).await
+    }
+
+    /// Drops the cached keys of one scope.
+    pub async fn forget_scope(&self, scope: &str) {
+        self.scopes.write().await.remove(scope);
     }
 
     async fn cached_or_load(&self, scope: &str) -> Result<Arc<ScopeKeys>, VaultError> {
@@ -144,17 +173,9 @@ impl Vault {
                 return Ok(keys.clone());
             }
         }
-        let (kek_version, kek) = self.kek.read().await.clone();
+        let (_, kek) = self.kek.read().await.clone();
         let loaded = Arc::new(
-            ScopeKeys::load(
-                &self.pool,
-                &self.instance,
-                scope,
-                &kek,
-                kek_version,
-                self.clock.now_ms(),
-            )
-            .await?,
+            ScopeKeys::load(&self.pool, &self.instance, scope, &kek, self.clock.now_ms()).await?,
         );
         self.scopes
             .write()
@@ -163,7 +184,7 @@ impl Vault {
         Ok(loaded)
     }
 
-    /// Creates the first data and index keys of a new scope.
+    /// Creates the first data, audit and index keys of a new scope.
     pub async fn create_scope(&self, scope: &str) -> Result<(), VaultError> {
         let (kek_version, kek) = self.kek.read().await.clone();
         keyset::create_scope(
@@ -199,14 +220,14 @@ impl Vault {
     /// Opens a sealed value, whichever key it names.
     pub async fn open(&self, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
         match seal::key_ref(sealed).map_err(|_| VaultError::Decrypt)? {
-            KeyRef::DataKey(version) => {
+            key_ref @ (KeyRef::DataKey(_) | KeyRef::AuditKey(_)) => {
                 let mut keys = self.keys(aad.scope).await?;
-                if !keys.has_version(version) {
+                if !keys.has(key_ref) {
                     // Another process may have rotated since we cached the keys.
                     self.scopes.write().await.remove(aad.scope);
                     keys = self.keys(aad.scope).await?;
                 }
-                keys.open(version, aad, sealed)
+                keys.open(key_ref, aad, sealed)
             }
             KeyRef::Subject(id) => {
                 let subject = uuid::Uuid::from_bytes(id).hyphenated().to_string();
@@ -259,6 +280,16 @@ impl Vault {
             .await
             .insert(subject.to_string(), key.clone());
         Ok(key)
+    }
+
+    /// The current KEK and its version (for re-wrapping).
+    pub(crate) async fn kek_snapshot(&self) -> (u32, Arc<Key256>) {
+        self.kek.read().await.clone()
+    }
+
+    /// Replaces the KEK after a KEK rotation.
+    pub(crate) async fn set_kek(&self, version: u32, kek: Key256) {
+        *self.kek.write().await = (version, Arc::new(kek));
     }
 
     /// Drops cached keys so the next use reloads them from the database.

@@ -3,7 +3,8 @@
 //! A sealed value is `format || key reference || nonce (96 bits, random) || ciphertext+tag`:
 //! - format 1: the key reference is the scope's data-key version (big-endian `u32`);
 //! - format 2: the key reference is a data subject's id (16 bytes), for personal data that must
-//!   become unreadable when that subject is erased (crypto-shredding).
+//!   become unreadable when that subject is erased (crypto-shredding);
+//! - format 3: the key reference is the scope's audit-key version (big-endian `u32`).
 //!
 //! The additional authenticated data binds the value to where it lives — scope (instance or
 //! workspace id), table, column and row id — and to its own header, so a value copied into
@@ -19,6 +20,9 @@ use super::keys::Key256;
 pub const FORMAT_DATA_KEY: u8 = 1;
 /// Header byte of a value sealed under a data subject's key.
 pub const FORMAT_SUBJECT_KEY: u8 = 2;
+/// Header byte of a value sealed under a scope audit key (audit rows are hashed as stored, so
+/// they are never re-encrypted; their keys are retained, decrypt-only, after rotation).
+pub const FORMAT_AUDIT_KEY: u8 = 3;
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -78,6 +82,8 @@ impl<'a> Aad<'a> {
 pub enum KeyRef {
     /// A version of the scope's data key.
     DataKey(u32),
+    /// A version of the scope's audit key.
+    AuditKey(u32),
     /// A data subject's key.
     Subject([u8; 16]),
 }
@@ -93,6 +99,11 @@ impl KeyRef {
             KeyRef::Subject(id) => {
                 let mut h = vec![FORMAT_SUBJECT_KEY];
                 h.extend_from_slice(id);
+                h
+            }
+            KeyRef::AuditKey(version) => {
+                let mut h = vec![FORMAT_AUDIT_KEY];
+                h.extend_from_slice(&version.to_be_bytes());
                 h
             }
         }
@@ -116,6 +127,10 @@ pub fn key_ref(sealed: &[u8]) -> Result<KeyRef, OpenError> {
         Some(&FORMAT_DATA_KEY) if sealed.len() >= 5 + NONCE_LEN + TAG_LEN => {
             let version = u32::from_be_bytes(sealed[1..5].try_into().expect("4 bytes"));
             Ok(KeyRef::DataKey(version))
+        }
+        Some(&FORMAT_AUDIT_KEY) if sealed.len() >= 5 + NONCE_LEN + TAG_LEN => {
+            let version = u32::from_be_bytes(sealed[1..5].try_into().expect("4 bytes"));
+            Ok(KeyRef::AuditKey(version))
         }
         Some(&FORMAT_SUBJECT_KEY) if sealed.len() >= 17 + NONCE_LEN + TAG_LEN => {
             Ok(KeyRef::Subject(sealed[1..17].try_into().expect("16 bytes")))
@@ -150,7 +165,7 @@ pub fn seal_with(key: &Key256, key_ref: KeyRef, aad: &Aad<'_>, plaintext: &[u8])
 /// Opens a value sealed by [`seal_with`] with the key its header names.
 pub fn open_with(key: &Key256, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
     let header_len = match key_ref(sealed)? {
-        KeyRef::DataKey(_) => 5,
+        KeyRef::DataKey(_) | KeyRef::AuditKey(_) => 5,
         KeyRef::Subject(_) => 17,
     };
     let (header, rest) = sealed.split_at(header_len);
@@ -210,12 +225,20 @@ mod tests {
     }
 
     #[test]
-    fn relabelled_key_version_fails() {
+    fn relabelled_key_version_or_series_fails() {
         let key = Key256::random();
         let mut sealed = seal_with(&key, KeyRef::DataKey(1), &aad(), b"secret");
         sealed[4] = 2;
         assert_eq!(
             open_with(&key, &aad(), &sealed),
+            Err(OpenError::Authentication)
+        );
+        let mut audit = seal_with(&key, KeyRef::AuditKey(1), &aad(), b"secret");
+        assert_eq!(key_ref(&audit).unwrap(), KeyRef::AuditKey(1));
+        audit[0] = FORMAT_DATA_KEY;
+        assert_eq!(key_ref(&audit).unwrap(), KeyRef::DataKey(1));
+        assert_eq!(
+            open_with(&key, &aad(), &audit),
             Err(OpenError::Authentication)
         );
     }

@@ -1,0 +1,197 @@
+//! Workspace membership: add, change role, remove, list. A role can be assigned only by someone
+//! who holds every capability in it, and the last Admin of a workspace cannot be removed or
+//! demoted.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{BuiltinRole, Capability, Scope};
+use crate::audit::{Actor, NewEvent, Outcome};
+use crate::error::{Error, Result};
+use crate::identity::{users, Session};
+use crate::ids::WorkspaceId;
+use crate::instance::Instance;
+
+/// A member as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberSummary {
+    /// User id.
+    pub user_id: String,
+    /// Username.
+    pub username: String,
+    /// Role title.
+    pub role: String,
+    /// Capability names the role grants.
+    pub capabilities: Vec<&'static str>,
+    /// Whether the account is disabled.
+    pub disabled: bool,
+}
+
+impl Instance {
+    /// Adds `username` to the workspace with `role`.
+    pub async fn add_member(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+        let auth = self
+            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.add")
+            .await?;
+        let (stored, title, caps) = self.role_by_name(role).await?;
+        if !caps.is_subset_of(&auth.capabilities) {
+            return Err(self.grant_refused(session, "member.add", &title).await?);
+        }
+        let user = self.user_by_name(username).await?;
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), "member.added", Outcome::Allowed, &session.source)
+                .target(user.id)
+                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
+        )
+        .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO memberships (workspace_id, user_id, role, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(workspace.to_string())
+        .bind(user.id.to_string())
+        .bind(&stored)
+        .bind(session.user_id.to_string())
+        .bind(self.now())
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let error = match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => Error::AlreadyExists {
+                        kind: "member",
+                        name: username.to_string(),
+                    },
+                    _ => e.into(),
+                };
+                self.record_member_failure(session, workspace, "member.add_failed", &error).await?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Changes a member's role.
+    pub async fn set_member_role(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+        let auth = self
+            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.set_role")
+            .await?;
+        let (stored, title, caps) = self.role_by_name(role).await?;
+        if !caps.is_subset_of(&auth.capabilities) {
+            return Err(self.grant_refused(session, "member.set_role", &title).await?);
+        }
+        let user = self.user_by_name(username).await?;
+        let current = self.member_role(workspace, &user.id.to_string()).await?.ok_or_else(|| Error::NotFound {
+            kind: "member",
+            name: username.to_string(),
+            hint: "; add them with `headmaster member add`".into(),
+        })?;
+        if current == BuiltinRole::Admin.name() && stored != current {
+            self.ensure_not_last_admin(workspace, username).await?;
+        }
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), "member.role_changed", Outcome::Allowed, &session.source)
+                .target(user.id)
+                .payload(serde_json::json!({ "user_id": user.id.to_string(), "from": current, "to": stored })),
+        )
+        .await?;
+        sqlx::query("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?")
+            .bind(&stored)
+            .bind(workspace.to_string())
+            .bind(user.id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(&self, session: &Session, workspace: WorkspaceId, username: &str) -> Result<()> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.remove")
+            .await?;
+        let user = self.user_by_name(username).await?;
+        let current = self.member_role(workspace, &user.id.to_string()).await?.ok_or_else(|| Error::NotFound {
+            kind: "member",
+            name: username.to_string(),
+            hint: String::new(),
+        })?;
+        if current == BuiltinRole::Admin.name() {
+            self.ensure_not_last_admin(workspace, username).await?;
+        }
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), "member.removed", Outcome::Allowed, &session.source)
+                .target(user.id)
+                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
+        )
+        .await?;
+        sqlx::query("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?")
+            .bind(workspace.to_string())
+            .bind(user.id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Lists the members of a workspace.
+    pub async fn list_members(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<MemberSummary>> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "member.list")
+            .await?;
+        let rows = sqlx::query(
+            "SELECT m.user_id, m.role FROM memberships m WHERE m.workspace_id = ? ORDER BY m.added_at, m.user_id",
+        )
+        .bind(workspace.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let user_id: String = row.get(0);
+            let stored: String = row.get(1);
+            let mut conn = self.pool.acquire().await?;
+            let Some(user) = users::find_by_id(&mut conn, user_id.parse().map_err(|_| Error::Conflict("bad user id".into()))?).await? else {
+                continue;
+            };
+            drop(conn);
+            let (title, caps) = self.resolve_role(&stored).await?;
+            out.push(MemberSummary {
+                user_id,
+                username: users::username(&self.vault, &user).await?,
+                role: title,
+                capabilities: caps.names(),
+                disabled: user.disabled_at.is_some(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn member_role(&self, workspace: WorkspaceId, user_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
+            .bind(workspace.to_string())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn ensure_not_last_admin(&self, workspace: WorkspaceId, username: &str) -> Result<()> {
+        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND role = 'admin'")
+            .bind(workspace.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        if admins <= 1 {
+            return Err(Error::Conflict(format!(
+                "{username} is the workspace's last Admin; make another member an Admin first"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn record_member_failure(&self, session: &Session, workspace: WorkspaceId, action: &str, error: &Error) -> Result<()> {
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), action, Outcome::Failed, &session.source)
+                .payload(serde_json::json!({ "error": error.code() })),
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,523 @@
+//! Key administration as people and the app use it: status, data-key rotation with
+//! re-encryption (resumable), retirement of unused versions, automatic rotation by age, and
+//! KEK rotation.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::protect::{self, derive_kek, kek_check, KdfParams, MIN_PASSPHRASE_LEN};
+use super::rotation::{self, Progress, ProgressFn};
+use super::{keys::Key256, keys::SecretBytes, Protection, Series, VaultError, INSTANCE_SCOPE};
+use crate::access::{Capability, Scope};
+use crate::audit::{Actor, NewEvent, Outcome, Source};
+use crate::clock::rfc3339_ms;
+use crate::error::{Error, Result};
+use crate::identity::Session;
+use crate::ids::WorkspaceId;
+use crate::instance::Instance;
+use crate::store::sealed::{SealedColumn, INSTANCE_SEALED, WORKSPACE_SEALED};
+use crate::store::{self};
+
+/// Data keys older than this are rotated automatically at start (the `key_rotation_days`
+/// setting overrides it).
+pub const DEFAULT_ROTATION_DAYS: i64 = 90;
+/// An old data-key version is destroyed only this long after a newer one took over, so that a
+/// second process still holding the old key in its cache (it re-reads keys every 5 s) cannot
+/// write a row under a version that no longer exists.
+pub const RETIRE_GRACE_MS: i64 = 15_000;
+
+/// Which key scope an operation targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyScope {
+    /// The instance database's keys.
+    Instance,
+    /// A workspace's keys.
+    Workspace(WorkspaceId),
+}
+
+impl KeyScope {
+    fn name(&self) -> String {
+        match self {
+            KeyScope::Instance => INSTANCE_SCOPE.to_string(),
+            KeyScope::Workspace(w) => w.to_string(),
+        }
+    }
+}
+
+/// One key version in a status report.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionStatus {
+    /// `data` or `audit`.
+    pub purpose: String,
+    /// Version number.
+    pub version: u32,
+    /// `active` (new writes), `retired` (re-encryption pending or grace running),
+    /// `retained` (audit keys: kept to read the immutable log).
+    pub state: &'static str,
+    /// Rows sealed under it (data keys).
+    pub rows: Option<u64>,
+    /// Encryptions reserved under it.
+    pub encryptions: u64,
+    /// Created, RFC 3339.
+    pub created_at: String,
+    /// Superseded, RFC 3339.
+    pub retired_at: Option<String>,
+}
+
+/// The keys of one scope.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeStatus {
+    /// `instance` or the workspace id.
+    pub scope: String,
+    /// Display name.
+    pub name: String,
+    /// Versions.
+    pub versions: Vec<VersionStatus>,
+    /// Last rotation finished, RFC 3339.
+    pub last_rotation: Option<String>,
+    /// Whether a rotation is unfinished (crash or in progress).
+    pub rotation_pending: bool,
+    /// Whether the current data key is older than the rotation period.
+    pub rotation_due: bool,
+}
+
+/// `headmaster keys status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeysStatus {
+    /// `keychain` or `passphrase`.
+    pub protection: &'static str,
+    /// Whether the keychain answered just now (keychain mode).
+    pub keychain_available: Option<bool>,
+    /// KEK version.
+    pub kek_version: u32,
+    /// Last KEK rotation, RFC 3339.
+    pub kek_rotated_at: String,
+    /// Automatic rotation period.
+    pub rotation_period_days: i64,
+    /// Per-scope key versions.
+    pub scopes: Vec<ScopeStatus>,
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotationReport {
+    /// Scope rotated.
+    pub scope: String,
+    /// New data-key version.
+    pub data_version: u32,
+    /// Rows moved onto it.
+    pub rows_reencrypted: u64,
+    /// Old data-key versions destroyed.
+    pub retired: Vec<u32>,
+    /// Old versions with no rows left, destroyed after the grace period.
+    pub awaiting_retirement: Vec<u32>,
+}
+
+impl Instance {
+    /// The key status of the instance (Admins of the organisation) or of one workspace.
+    pub async fn keys_status(&self, session: &Session, workspace: Option<WorkspaceId>) -> Result<KeysStatus> {
+        let scopes = match workspace {
+            Some(w) => {
+                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.status").await?;
+                vec![KeyScope::Workspace(w)]
+            }
+            None => {
+                self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.status").await?;
+                let mut all = vec![KeyScope::Instance];
+                for w in self.workspaces_of(session.user_id).await? {
+                    if let Ok(id) = w.id.parse() {
+                        if self.role_in(session.user_id, id).await?.is_some_and(|(_, c)| c.contains(Capability::KeyManage)) {
+                            all.push(KeyScope::Workspace(id));
+                        }
+                    }
+                }
+                all
+            }
+        };
+        let row = sqlx::query("SELECT kek_version, kek_rotated_at FROM instance").fetch_one(&self.pool).await?;
+        let keychain_available = match self.protection {
+            Protection::Keychain => {
+                let kc = self.keychain.clone();
+                let id = self.id.to_string();
+                let version = row.get::<i64, _>(0) as u32;
+                Some(
+                    tokio::task::spawn_blocking(move || kc.load(&id, version).is_ok())
+                        .await
+                        .unwrap_or(false),
+                )
+            }
+            Protection::Passphrase => None,
+        };
+        let mut out = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            out.push(self.scope_status(scope).await?);
+        }
+        Ok(KeysStatus {
+            protection: self.protection.as_str(),
+            keychain_available,
+            kek_version: row.get::<i64, _>(0) as u32,
+            kek_rotated_at: rfc3339_ms(row.get(1)),
+            rotation_period_days: self.rotation_period_days().await?,
+            scopes: out,
+        })
+    }
+
+    async fn scope_status(&self, scope: KeyScope) -> Result<ScopeStatus> {
+        let name = scope.name();
+        let (pool, columns) = self.scope_store(scope).await?;
+        let counts = rotation::count_by_version(&pool, columns).await?;
+        let versions = self.vault.versions(&name).await?;
+        let current_data = versions.iter().filter(|v| v.purpose == "data").map(|v| v.version).max().unwrap_or(0);
+        let current_created = versions
+            .iter()
+            .find(|v| v.purpose == "data" && v.version == current_data)
+            .map(|v| v.created_at)
+            .unwrap_or(0);
+        let rotations = sqlx::query("SELECT MAX(finished_at), SUM(finished_at IS NULL) FROM key_rotations WHERE scope = ?")
+            .bind(&name)
+            .fetch_one(&self.pool)
+            .await?;
+        let period_ms = self.rotation_period_days().await? * 86_400_000;
+        let display = match scope {
+            KeyScope::Instance => "Organisation".to_string(),
+            KeyScope::Workspace(w) => self
+                .workspace_name(w)
+                .await
+                .unwrap_or_else(|_| w.to_string()),
+        };
+        Ok(ScopeStatus {
+            scope: name,
+            name: display,
+            versions: versions
+                .into_iter()
+                .map(|v| {
+                    let active = v.retired_at.is_none();
+                    VersionStatus {
+                        state: if active {
+                            "active"
+                        } else if v.purpose == "audit" {
+                            "retained"
+                        } else {
+                            "retired"
+                        },
+                        rows: (v.purpose == "data").then(|| counts.get(&v.version).copied().unwrap_or(0)),
+                        purpose: v.purpose,
+                        version: v.version,
+                        encryptions: v.encryptions,
+                        created_at: rfc3339_ms(v.created_at),
+                        retired_at: v.retired_at.map(rfc3339_ms),
+                    }
+                })
+                .collect(),
+            last_rotation: rotations.get::<Option<i64>, _>(0).map(rfc3339_ms),
+            rotation_pending: rotations.get::<Option<i64>, _>(1).unwrap_or(0) > 0,
+            rotation_due: self.now() - current_created >= period_ms,
+        })
+    }
+
+    /// Rotates the data and audit keys of a scope and re-encrypts its rows onto the new data key.
+    pub async fn rotate_keys(&self, session: &Session, scope: KeyScope, progress: ProgressFn<'_>) -> Result<RotationReport> {
+        match scope {
+            KeyScope::Instance => self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.rotate").await?,
+            KeyScope::Workspace(w) => {
+                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.rotate").await?
+            }
+        };
+        self.rotate_scope(scope, &Actor::user(session.user_id), &session.source, "manual", progress).await
+    }
+
+    /// Finishes rotations a crash interrupted, rotates scopes whose data key is older than the
+    /// rotation period, and retires unused versions. Run by the system at start.
+    pub async fn maintain_keys(&self, source: &Source, progress: ProgressFn<'_>) -> Result<Vec<RotationReport>> {
+        let mut reports = Vec::new();
+        let pending: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, scope FROM key_rotations WHERE finished_at IS NULL ORDER BY started_at")
+                .fetch_all(&self.pool)
+                .await?;
+        for (id, scope_name) in pending {
+            let Some(scope) = self.key_scope(&scope_name).await? else {
+                sqlx::query("UPDATE key_rotations SET finished_at = ? WHERE id = ?")
+                    .bind(self.now())
+                    .bind(&id)
+                    .execute(&self.pool)
+                    .await?;
+                continue;
+            };
+            reports.push(self.finish_rotation(scope, &id, &Actor::system(), source, progress).await?);
+        }
+        let period_ms = self.rotation_period_days().await? * 86_400_000;
+        let mut scopes = vec![KeyScope::Instance];
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces").fetch_all(&self.pool).await?;
+        scopes.extend(ids.iter().filter_map(|id| id.parse().ok()).map(KeyScope::Workspace));
+        for scope in scopes {
+            let keys = self.vault.keys(&scope.name()).await?;
+            if self.now() - keys.current_created_at() >= period_ms {
+                reports.push(self.rotate_scope(scope, &Actor::system(), source, "age", progress).await?);
+            } else {
+                self.retire_unused(scope).await?;
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Destroys old data-key versions that no row uses any more, once the grace period passed.
+    pub async fn retire_unused_keys(&self, session: &Session, scope: KeyScope) -> Result<Vec<u32>> {
+        match scope {
+            KeyScope::Instance => self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.retire").await?,
+            KeyScope::Workspace(w) => {
+                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.retire").await?
+            }
+        };
+        Ok(self.retire_unused(scope).await?.0)
+    }
+
+    async fn rotate_scope(
+        &self,
+        scope: KeyScope,
+        actor: &Actor,
+        source: &Source,
+        reason: &str,
+        progress: ProgressFn<'_>,
+    ) -> Result<RotationReport> {
+        let name = scope.name();
+        let data_version = self.vault.add_version(&name, Series::Data).await?;
+        let audit_version = self.vault.add_version(&name, Series::Audit).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query("INSERT INTO key_rotations (id, scope, target_version, started_at, reason) VALUES (?, ?, ?, ?, ?)")
+            .bind(&id)
+            .bind(&name)
+            .bind(data_version as i64)
+            .bind(self.now())
+            .bind(reason)
+            .execute(&self.pool)
+            .await?;
+        self.audit_scope(
+            scope,
+            NewEvent::new(actor.clone(), "key.rotation_started", Outcome::Allowed, source)
+                .target(&name)
+                .payload(serde_json::json!({ "data_version": data_version, "audit_version": audit_version, "reason": reason })),
+        )
+        .await?;
+        self.finish_rotation(scope, &id, actor, source, progress).await
+    }
+
+    async fn finish_rotation(
+        &self,
+        scope: KeyScope,
+        rotation_id: &str,
+        actor: &Actor,
+        source: &Source,
+        progress: ProgressFn<'_>,
+    ) -> Result<RotationReport> {
+        let name = scope.name();
+        let (pool, columns) = self.scope_store(scope).await?;
+        let rows = rotation::reencrypt(&self.vault, &pool, &name, columns, progress).await?;
+        let (retired, awaiting) = self.retire_unused(scope).await?;
+        let data_version = self.vault.keys(&name).await?.current_version();
+        sqlx::query("UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ? WHERE id = ?")
+            .bind(self.now())
+            .bind(rows as i64)
+            .bind(rotation_id)
+            .execute(&self.pool)
+            .await?;
+        self.audit_scope(
+            scope,
+            NewEvent::new(actor.clone(), "key.rotated", Outcome::Allowed, source)
+                .target(&name)
+                .payload(serde_json::json!({
+                    "data_version": data_version,
+                    "rows_reencrypted": rows,
+                    "retired_versions": retired,
+                })),
+        )
+        .await?;
+        Ok(RotationReport {
+            scope: name,
+            data_version,
+            rows_reencrypted: rows,
+            retired,
+            awaiting_retirement: awaiting,
+        })
+    }
+
+    /// Deletes retired data-key versions with no rows, superseded at least the grace period ago.
+    /// Returns (destroyed, waiting for the grace period).
+    async fn retire_unused(&self, scope: KeyScope) -> Result<(Vec<u32>, Vec<u32>)> {
+        let name = scope.name();
+        let (pool, columns) = self.scope_store(scope).await?;
+        let counts = rotation::count_by_version(&pool, columns).await?;
+        let candidates: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT version, retired_at FROM wrapped_keys
+             WHERE scope = ? AND purpose = 'data' AND retired_at IS NOT NULL ORDER BY version",
+        )
+        .bind(&name)
+        .fetch_all(&self.pool)
+        .await?;
+        let (mut retired, mut waiting) = (Vec::new(), Vec::new());
+        for (version, retired_at) in candidates {
+            let version = version as u32;
+            if counts.get(&version).copied().unwrap_or(0) > 0 {
+                continue;
+            }
+            if self.now() - retired_at < RETIRE_GRACE_MS {
+                waiting.push(version);
+                continue;
+            }
+            sqlx::query("DELETE FROM wrapped_keys WHERE scope = ? AND purpose = 'data' AND version = ?")
+                .bind(&name)
+                .bind(version as i64)
+                .execute(&self.pool)
+                .await?;
+            retired.push(version);
+        }
+        if !retired.is_empty() {
+            store::checkpoint_truncate(&self.pool).await?;
+            self.vault.forget_scope(&name).await;
+        }
+        Ok((retired, waiting))
+    }
+
+    /// Re-wraps every stored key under a new KEK. In keychain mode the new KEK is random and
+    /// replaces the old keychain entry; in passphrase mode it is derived from `new_passphrase`
+    /// (or the current one) with a fresh salt.
+    pub async fn rotate_kek(&self, session: &Session, new_passphrase: Option<SecretBytes>) -> Result<u32> {
+        self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.rotate_kek").await?;
+        let instance_id = self.id.to_string();
+        let (old_version, old_kek) = self.vault.kek_snapshot().await;
+        let new_version = old_version + 1;
+        let (new_kek, kdf) = match self.protection {
+            Protection::Keychain => {
+                let kek = Key256::random();
+                let copy = Key256::from_slice(kek.dangerously_expose()).expect("32 bytes");
+                let kc = self.keychain.clone();
+                let iid = instance_id.clone();
+                tokio::task::spawn_blocking(move || kc.store(&iid, new_version, &copy))
+                    .await
+                    .map_err(|e| VaultError::KeychainUnavailable(e.to_string()))??;
+                (kek, None)
+            }
+            Protection::Passphrase => {
+                let passphrase = new_passphrase.ok_or(VaultError::PassphraseRequired)?;
+                if String::from_utf8_lossy(passphrase.dangerously_expose()).chars().count() < MIN_PASSPHRASE_LEN {
+                    return Err(VaultError::WeakPassphrase(MIN_PASSPHRASE_LEN).into());
+                }
+                let params = KdfParams::generate();
+                let p2 = params.clone();
+                let kek = tokio::task::spawn_blocking(move || derive_kek(&passphrase, &p2))
+                    .await
+                    .map_err(|e| VaultError::Corrupt(e.to_string()))??;
+                (kek, Some(params))
+            }
+        };
+        let event = NewEvent::new(Actor::user(session.user_id), "key.kek_rotated", Outcome::Allowed, &session.source)
+            .payload(serde_json::json!({ "kek_version": new_version }));
+        let prepared = crate::audit::append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
+        let now = self.now();
+        let result: Result<()> = async {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let rows: Vec<(String, String, i64, Vec<u8>)> =
+                sqlx::query_as("SELECT scope, purpose, version, wrapped FROM wrapped_keys")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for (scope, purpose, version, wrapped) in rows {
+                let label = format!("{scope}/{purpose}/{version}");
+                let key = protect::unwrap(&old_kek, &instance_id, &label, &wrapped)?;
+                let rewrapped = protect::wrap(&new_kek, new_version, &instance_id, &label, &key);
+                sqlx::query("UPDATE wrapped_keys SET wrapped = ?, kek_version = ? WHERE scope = ? AND purpose = ? AND version = ?")
+                    .bind(rewrapped)
+                    .bind(new_version as i64)
+                    .bind(&scope)
+                    .bind(&purpose)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE instance SET kek_version = ?, kek_check = ?, kek_rotated_at = ?,
+                     kdf_salt = COALESCE(?, kdf_salt), kdf_m_kib = COALESCE(?, kdf_m_kib),
+                     kdf_t = COALESCE(?, kdf_t), kdf_p = COALESCE(?, kdf_p)",
+            )
+            .bind(new_version as i64)
+            .bind(kek_check(&new_kek, &instance_id, new_version))
+            .bind(now)
+            .bind(kdf.as_ref().map(|k| k.salt.clone()))
+            .bind(kdf.as_ref().map(|k| k.m_kib as i64))
+            .bind(kdf.as_ref().map(|k| k.t as i64))
+            .bind(kdf.as_ref().map(|k| k.p as i64))
+            .execute(&mut *tx)
+            .await?;
+            crate::audit::append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            if self.protection == Protection::Keychain {
+                let kc = self.keychain.clone();
+                let iid = instance_id.clone();
+                let _ = tokio::task::spawn_blocking(move || kc.delete(&iid, new_version)).await;
+            }
+            return Err(e);
+        }
+        store::checkpoint_truncate(&self.pool).await?;
+        self.vault.set_kek(new_version, new_kek).await;
+        if self.protection == Protection::Keychain {
+            let kc = self.keychain.clone();
+            let _ = tokio::task::spawn_blocking(move || kc.delete(&instance_id, old_version)).await;
+        }
+        Ok(new_version)
+    }
+
+    async fn scope_store(&self, scope: KeyScope) -> Result<(sqlx::SqlitePool, &'static [SealedColumn])> {
+        Ok(match scope {
+            KeyScope::Instance => (self.pool.clone(), INSTANCE_SEALED),
+            KeyScope::Workspace(w) => (self.workspace_pool(w).await?, WORKSPACE_SEALED),
+        })
+    }
+
+    async fn key_scope(&self, name: &str) -> Result<Option<KeyScope>> {
+        if name == INSTANCE_SCOPE {
+            return Ok(Some(KeyScope::Instance));
+        }
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE id = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(exists.and_then(|id| id.parse().ok()).map(KeyScope::Workspace))
+    }
+
+    async fn audit_scope(&self, scope: KeyScope, event: NewEvent) -> Result<u64> {
+        match scope {
+            KeyScope::Instance => self.audit_instance(event).await,
+            KeyScope::Workspace(w) => self.audit_workspace(w, event).await,
+        }
+    }
+
+    async fn rotation_period_days(&self) -> Result<i64> {
+        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'key_rotation_days'")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value.and_then(|v| v.parse().ok()).filter(|d| *d > 0).unwrap_or(DEFAULT_ROTATION_DAYS))
+    }
+
+    /// Sets the automatic rotation period (days).
+    pub async fn set_rotation_period(&self, session: &Session, days: i64) -> Result<()> {
+        self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.set_period").await?;
+        if !(1..=3650).contains(&days) {
+            return Err(Error::InvalidInput("the rotation period must be between 1 and 3650 days".into()));
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('key_rotation_days', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(days.to_string())
+            .execute(&self.pool)
+            .await?;
+        self.audit_instance(
+            NewEvent::new(Actor::user(session.user_id), "key.period_changed", Outcome::Allowed, &session.source)
+                .payload(serde_json::json!({ "days": days })),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A progress callback that ignores progress.
+pub fn no_progress(_: Progress) {}
