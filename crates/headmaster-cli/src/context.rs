@@ -95,6 +95,16 @@ impl Context {
         Ok(instance.resume(&token, self.source()).await?)
     }
 
+    /// Prints the result of a command: `value` as JSON with `--json`, else `text`.
+    pub fn done<T: serde::Serialize>(&self, value: &T, text: &str) -> anyhow::Result<()> {
+        if self.json {
+            crate::output::print_json(value)
+        } else {
+            println!("{text}");
+            Ok(())
+        }
+    }
+
     /// Stores the session token for later invocations.
     pub async fn store_token(
         &self,

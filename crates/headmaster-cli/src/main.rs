@@ -42,6 +42,21 @@ enum Command {
     Logout,
     /// Show who is signed in, their roles and workspaces.
     Whoami,
+    /// Workspaces: create, list, rename, delete.
+    #[command(subcommand)]
+    Workspace(commands::access::WorkspaceCommand),
+    /// Users: add, list, disable, enable.
+    #[command(subcommand)]
+    User(commands::access::UserCommand),
+    /// Members of the workspace: add, set-role, remove, list.
+    #[command(subcommand)]
+    Member(commands::access::MemberCommand),
+    /// Custom roles: create, list, delete.
+    #[command(subcommand)]
+    Role(commands::access::RoleCommand),
+    /// Keys: status, rotate, rotate-kek, retire.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +80,11 @@ fn main() -> ExitCode {
             Command::Login(args) => commands::session::login(&ctx, args).await,
             Command::Logout => commands::session::logout(&ctx).await,
             Command::Whoami => commands::session::whoami(&ctx).await,
+            Command::Workspace(c) => commands::access::workspace(&ctx, c).await,
+            Command::User(c) => commands::access::user(&ctx, c).await,
+            Command::Member(c) => commands::access::member(&ctx, c).await,
+            Command::Role(c) => commands::access::role(&ctx, c).await,
+            Command::Keys(c) => commands::keys::run(&ctx, c).await,
         }
     });
     match result {
