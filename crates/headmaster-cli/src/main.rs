@@ -57,6 +57,12 @@ enum Command {
     /// Keys: status, rotate, rotate-kek, retire.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// Audit log: query, verify, export, verify-bundle, archive.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Data subjects (GDPR): erase, export.
+    #[command(subcommand)]
+    Subject(commands::audit::SubjectCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +91,8 @@ fn main() -> ExitCode {
             Command::Member(c) => commands::access::member(&ctx, c).await,
             Command::Role(c) => commands::access::role(&ctx, c).await,
             Command::Keys(c) => commands::keys::run(&ctx, c).await,
+            Command::Audit(c) => commands::audit::run(&ctx, c).await,
+            Command::Subject(c) => commands::audit::subject(&ctx, c).await,
         }
     });
     match result {

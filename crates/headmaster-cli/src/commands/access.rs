@@ -115,7 +115,10 @@ pub async fn workspace(ctx: &Context, command: WorkspaceCommand) -> anyhow::Resu
     match command {
         WorkspaceCommand::Create { name } => {
             let created = instance.create_workspace(&session, &name).await?;
-            ctx.done(&created, &format!("Created workspace {} (you are its Admin).", created.name))
+            ctx.done(
+                &created,
+                &format!("Created workspace {} (you are its Admin).", created.name),
+            )
         }
         WorkspaceCommand::List => {
             let list = instance.list_workspaces(&session).await?;
@@ -129,16 +132,26 @@ pub async fn workspace(ctx: &Context, command: WorkspaceCommand) -> anyhow::Resu
         }
         WorkspaceCommand::Rename { name, new_name } => {
             let w = instance.resolve_workspace(&session, Some(&name)).await?;
-            instance.rename_workspace(&session, w.id.parse()?, &new_name).await?;
-            ctx.done(&serde_json::json!({ "id": w.id, "name": new_name }), &format!("Renamed {name} to {new_name}."))
+            instance
+                .rename_workspace(&session, w.id.parse()?, &new_name)
+                .await?;
+            ctx.done(
+                &serde_json::json!({ "id": w.id, "name": new_name }),
+                &format!("Renamed {name} to {new_name}."),
+            )
         }
         WorkspaceCommand::Delete { name, yes } => {
             if !yes {
-                anyhow::bail!("deleting a workspace destroys its keys and data; repeat with --yes to confirm");
+                anyhow::bail!(
+                    "deleting a workspace destroys its keys and data; repeat with --yes to confirm"
+                );
             }
             let w = instance.resolve_workspace(&session, Some(&name)).await?;
             instance.delete_workspace(&session, w.id.parse()?).await?;
-            ctx.done(&serde_json::json!({ "deleted": w.id }), &format!("Deleted workspace {name}."))
+            ctx.done(
+                &serde_json::json!({ "deleted": w.id }),
+                &format!("Deleted workspace {name}."),
+            )
         }
     }
 }
@@ -155,10 +168,18 @@ pub async fn user(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
             let role = parse_builtin(&org_role)?;
             let password = match password_env {
                 Some(var) => read_secret(&var, "")?,
-                None => read_secret("HEADMASTER_NEW_PASSWORD", &format!("Password for {username}: "))?,
+                None => read_secret(
+                    "HEADMASTER_NEW_PASSWORD",
+                    &format!("Password for {username}: "),
+                )?,
             };
-            let user = instance.add_user(&session, &username, &password, role).await?;
-            ctx.done(&user, &format!("Added user {} ({}).", user.username, user.org_role))
+            let user = instance
+                .add_user(&session, &username, &password, role)
+                .await?;
+            ctx.done(
+                &user,
+                &format!("Added user {} ({}).", user.username, user.org_role),
+            )
         }
         UserCommand::List => {
             let users = instance.list_users(&session).await?;
@@ -179,11 +200,17 @@ pub async fn user(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Disable { username } => {
             instance.disable_user(&session, &username).await?;
-            ctx.done(&serde_json::json!({ "disabled": username }), &format!("Disabled {username}."))
+            ctx.done(
+                &serde_json::json!({ "disabled": username }),
+                &format!("Disabled {username}."),
+            )
         }
         UserCommand::Enable { username } => {
             instance.enable_user(&session, &username).await?;
-            ctx.done(&serde_json::json!({ "enabled": username }), &format!("Enabled {username}."))
+            ctx.done(
+                &serde_json::json!({ "enabled": username }),
+                &format!("Enabled {username}."),
+            )
         }
     }
 }
@@ -191,7 +218,9 @@ pub async fn user(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
 /// Runs a `member` subcommand.
 pub async fn member(ctx: &Context, command: MemberCommand) -> anyhow::Result<()> {
     let (instance, session) = ctx.signed_in().await?;
-    let w = instance.resolve_workspace(&session, ctx.workspace.as_deref()).await?;
+    let w = instance
+        .resolve_workspace(&session, ctx.workspace.as_deref())
+        .await?;
     let id = w.id.parse()?;
     match command {
         MemberCommand::Add { username, role } => {
@@ -202,7 +231,9 @@ pub async fn member(ctx: &Context, command: MemberCommand) -> anyhow::Result<()>
             )
         }
         MemberCommand::SetRole { username, role } => {
-            instance.set_member_role(&session, id, &username, &role).await?;
+            instance
+                .set_member_role(&session, id, &username, &role)
+                .await?;
             ctx.done(
                 &serde_json::json!({ "workspace": w.name, "user": username, "role": role }),
                 &format!("{username} is now {role} in {}.", w.name),
@@ -234,7 +265,14 @@ pub async fn role(ctx: &Context, command: RoleCommand) -> anyhow::Result<()> {
     match command {
         RoleCommand::Create { name, capabilities } => {
             let role = instance.create_role(&session, &name, &capabilities).await?;
-            ctx.done(&role, &format!("Created role {} ({}).", role.name, role.capabilities.join(", ")))
+            ctx.done(
+                &role,
+                &format!(
+                    "Created role {} ({}).",
+                    role.name,
+                    role.capabilities.join(", ")
+                ),
+            )
         }
         RoleCommand::List => {
             let roles = instance.list_roles(&session).await?;
@@ -248,7 +286,10 @@ pub async fn role(ctx: &Context, command: RoleCommand) -> anyhow::Result<()> {
         }
         RoleCommand::Delete { name } => {
             instance.delete_role(&session, &name).await?;
-            ctx.done(&serde_json::json!({ "deleted": name }), &format!("Deleted role {name}."))
+            ctx.done(
+                &serde_json::json!({ "deleted": name }),
+                &format!("Deleted role {name}."),
+            )
         }
     }
 }

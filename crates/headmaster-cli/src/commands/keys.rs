@@ -49,15 +49,25 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
                     None => "",
                 }
             );
-            println!("KEK version {} (rotated {})", status.kek_version, status.kek_rotated_at);
-            println!("automatic rotation every {} days", status.rotation_period_days);
+            println!(
+                "KEK version {} (rotated {})",
+                status.kek_version, status.kek_rotated_at
+            );
+            println!(
+                "automatic rotation every {} days",
+                status.rotation_period_days
+            );
             for s in status.scopes {
                 println!(
                     "\n{} [{}]{}{}  last rotation: {}",
                     s.name,
                     s.scope,
                     if s.rotation_due { " ROTATION DUE" } else { "" },
-                    if s.rotation_pending { " ROTATION UNFINISHED" } else { "" },
+                    if s.rotation_pending {
+                        " ROTATION UNFINISHED"
+                    } else {
+                        ""
+                    },
                     s.last_rotation.as_deref().unwrap_or("never")
                 );
                 for v in s.versions {
@@ -95,7 +105,10 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
                 // (the desktop app) that cached the old key re-reads the keys first. Waiting here
                 // lets the command finish the job it was asked to do.
                 if !ctx.json {
-                    eprintln!("waiting {} s before destroying the old key…", RETIRE_GRACE_MS / 1000);
+                    eprintln!(
+                        "waiting {} s before destroying the old key…",
+                        RETIRE_GRACE_MS / 1000
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(RETIRE_GRACE_MS as u64 + 100)).await;
                 retired.extend(instance.retire_unused_keys(&session, scope).await?);
@@ -116,11 +129,17 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Retire => {
             let retired = instance.retire_unused_keys(&session, scope).await?;
-            ctx.done(&serde_json::json!({ "retired": retired }), &format!("Retired versions {retired:?}."))
+            ctx.done(
+                &serde_json::json!({ "retired": retired }),
+                &format!("Retired versions {retired:?}."),
+            )
         }
         KeysCommand::RotateKek => {
             let passphrase = match instance.protection() {
-                Protection::Passphrase => Some(read_secret("HEADMASTER_NEW_PASSPHRASE", "New passphrase: ")?),
+                Protection::Passphrase => Some(read_secret(
+                    "HEADMASTER_NEW_PASSPHRASE",
+                    "New passphrase: ",
+                )?),
                 Protection::Keychain => None,
             };
             let version = instance.rotate_kek(&session, passphrase).await?;

@@ -118,14 +118,24 @@ impl Instance {
     }
 
     /// Records and returns the refusal of a grant that exceeds the granter's own capabilities.
-    pub(crate) async fn grant_refused(&self, session: &Session, action: &str, role: &str) -> Result<Error> {
-        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
-            .target(action)
-            .payload(serde_json::json!({
-                "operation": action,
-                "reason": "grant exceeds the granter's own capabilities",
-                "role": role,
-            }));
+    pub(crate) async fn grant_refused(
+        &self,
+        session: &Session,
+        action: &str,
+        role: &str,
+    ) -> Result<Error> {
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "access.denied",
+            Outcome::Denied,
+            &session.source,
+        )
+        .target(action)
+        .payload(serde_json::json!({
+            "operation": action,
+            "reason": "grant exceeds the granter's own capabilities",
+            "role": role,
+        }));
         self.audit_instance(event).await?;
         Ok(Error::Forbidden {
             action: action.to_string(),

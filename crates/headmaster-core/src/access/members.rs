@@ -29,9 +29,20 @@ pub struct MemberSummary {
 
 impl Instance {
     /// Adds `username` to the workspace with `role`.
-    pub async fn add_member(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+    pub async fn add_member(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+        role: &str,
+    ) -> Result<()> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.add")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::MemberManage,
+                "member.add",
+            )
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
@@ -40,9 +51,14 @@ impl Instance {
         let user = self.user_by_name(username).await?;
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "member.added", Outcome::Allowed, &session.source)
-                .target(user.id)
-                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "member.added",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(user.id)
+            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
         )
         .await?;
         let inserted = sqlx::query(
@@ -65,27 +81,44 @@ impl Instance {
                     },
                     _ => e.into(),
                 };
-                self.record_member_failure(session, workspace, "member.add_failed", &error).await?;
+                self.record_member_failure(session, workspace, "member.add_failed", &error)
+                    .await?;
                 Err(error)
             }
         }
     }
 
     /// Changes a member's role.
-    pub async fn set_member_role(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+    pub async fn set_member_role(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+        role: &str,
+    ) -> Result<()> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.set_role")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::MemberManage,
+                "member.set_role",
+            )
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "member.set_role", &title).await?);
+            return Err(self
+                .grant_refused(session, "member.set_role", &title)
+                .await?);
         }
         let user = self.user_by_name(username).await?;
-        let current = self.member_role(workspace, &user.id.to_string()).await?.ok_or_else(|| Error::NotFound {
-            kind: "member",
-            name: username.to_string(),
-            hint: "; add them with `headmaster member add`".into(),
-        })?;
+        let current = self
+            .member_role(workspace, &user.id.to_string())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "member",
+                name: username.to_string(),
+                hint: "; add them with `headmaster member add`".into(),
+            })?;
         if current == BuiltinRole::Admin.name() && stored != current {
             self.ensure_not_last_admin(workspace, username).await?;
         }
@@ -106,23 +139,41 @@ impl Instance {
     }
 
     /// Removes a member.
-    pub async fn remove_member(&self, session: &Session, workspace: WorkspaceId, username: &str) -> Result<()> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.remove")
-            .await?;
+    pub async fn remove_member(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::MemberManage,
+            "member.remove",
+        )
+        .await?;
         let user = self.user_by_name(username).await?;
-        let current = self.member_role(workspace, &user.id.to_string()).await?.ok_or_else(|| Error::NotFound {
-            kind: "member",
-            name: username.to_string(),
-            hint: String::new(),
-        })?;
+        let current = self
+            .member_role(workspace, &user.id.to_string())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "member",
+                name: username.to_string(),
+                hint: String::new(),
+            })?;
         if current == BuiltinRole::Admin.name() {
             self.ensure_not_last_admin(workspace, username).await?;
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "member.removed", Outcome::Allowed, &session.source)
-                .target(user.id)
-                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "member.removed",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(user.id)
+            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
         )
         .await?;
         sqlx::query("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?")
@@ -134,9 +185,18 @@ impl Instance {
     }
 
     /// Lists the members of a workspace.
-    pub async fn list_members(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<MemberSummary>> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "member.list")
-            .await?;
+    pub async fn list_members(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<MemberSummary>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "member.list",
+        )
+        .await?;
         let rows = sqlx::query(
             "SELECT m.user_id, m.role FROM memberships m WHERE m.workspace_id = ? ORDER BY m.added_at, m.user_id",
         )
@@ -148,7 +208,14 @@ impl Instance {
             let user_id: String = row.get(0);
             let stored: String = row.get(1);
             let mut conn = self.pool.acquire().await?;
-            let Some(user) = users::find_by_id(&mut conn, user_id.parse().map_err(|_| Error::Conflict("bad user id".into()))?).await? else {
+            let Some(user) = users::find_by_id(
+                &mut conn,
+                user_id
+                    .parse()
+                    .map_err(|_| Error::Conflict("bad user id".into()))?,
+            )
+            .await?
+            else {
                 continue;
             };
             drop(conn);
@@ -165,18 +232,22 @@ impl Instance {
     }
 
     async fn member_role(&self, workspace: WorkspaceId, user_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
-            .bind(workspace.to_string())
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+        )
+        .bind(workspace.to_string())
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn ensure_not_last_admin(&self, workspace: WorkspaceId, username: &str) -> Result<()> {
-        let admins: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND role = 'admin'")
-            .bind(workspace.to_string())
-            .fetch_one(&self.pool)
-            .await?;
+        let admins: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND role = 'admin'",
+        )
+        .bind(workspace.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         if admins <= 1 {
             return Err(Error::Conflict(format!(
                 "{username} is the workspace's last Admin; make another member an Admin first"
@@ -185,11 +256,22 @@ impl Instance {
         Ok(())
     }
 
-    async fn record_member_failure(&self, session: &Session, workspace: WorkspaceId, action: &str, error: &Error) -> Result<()> {
+    async fn record_member_failure(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        action: &str,
+        error: &Error,
+    ) -> Result<()> {
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), action, Outcome::Failed, &session.source)
-                .payload(serde_json::json!({ "error": error.code() })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                action,
+                Outcome::Failed,
+                &session.source,
+            )
+            .payload(serde_json::json!({ "error": error.code() })),
         )
         .await?;
         Ok(())

@@ -41,15 +41,24 @@ pub(crate) struct CustomRole {
 
 impl Instance {
     /// Defines a custom role.
-    pub async fn create_role(&self, session: &Session, name: &str, capabilities: &[String]) -> Result<RoleSummary> {
-        let auth = self.authorize(session, Scope::Org, Capability::OrgRoles, "role.create").await?;
+    pub async fn create_role(
+        &self,
+        session: &Session,
+        name: &str,
+        capabilities: &[String],
+    ) -> Result<RoleSummary> {
+        let auth = self
+            .authorize(session, Scope::Org, Capability::OrgRoles, "role.create")
+            .await?;
         let name = validate_name("role name", name)?;
         if BuiltinRole::parse(&name).is_some() {
             return Err(Error::AlreadyExists { kind: "role", name });
         }
         let caps = CapabilitySet::parse_names(capabilities).map_err(Error::InvalidInput)?;
         if caps.is_empty() {
-            return Err(Error::InvalidInput("a role needs at least one capability".into()));
+            return Err(Error::InvalidInput(
+                "a role needs at least one capability".into(),
+            ));
         }
         if !caps.is_subset_of(&auth.capabilities) {
             let missing = caps.difference(&auth.capabilities).names().join(", ");
@@ -61,14 +70,25 @@ impl Instance {
             });
         }
         let id = RoleId::new().to_string();
-        let name_idx = self.vault.blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase()).await?;
+        let name_idx = self
+            .vault
+            .blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase())
+            .await?;
         let sealed = self
             .vault
-            .seal(&Aad::new(INSTANCE_SCOPE, "roles", "name", &id), name.as_bytes())
+            .seal(
+                &Aad::new(INSTANCE_SCOPE, "roles", "name", &id),
+                name.as_bytes(),
+            )
             .await?;
-        let event = NewEvent::new(Actor::user(session.user_id), "role.created", Outcome::Allowed, &session.source)
-            .target(&id)
-            .payload(serde_json::json!({ "role_id": id, "capabilities": caps.names() }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "role.created",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(&id)
+        .payload(serde_json::json!({ "role_id": id, "capabilities": caps.names() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -103,7 +123,8 @@ impl Instance {
 
     /// Lists the built-in and custom roles.
     pub async fn list_roles(&self, session: &Session) -> Result<Vec<RoleSummary>> {
-        self.authorize(session, Scope::Org, Capability::OrgRoles, "role.list").await?;
+        self.authorize(session, Scope::Org, Capability::OrgRoles, "role.list")
+            .await?;
         let mut out: Vec<RoleSummary> = BuiltinRole::ALL
             .iter()
             .map(|r| RoleSummary {
@@ -126,7 +147,8 @@ impl Instance {
 
     /// Deletes a custom role that no membership uses.
     pub async fn delete_role(&self, session: &Session, name: &str) -> Result<()> {
-        self.authorize(session, Scope::Org, Capability::OrgRoles, "role.delete").await?;
+        self.authorize(session, Scope::Org, Capability::OrgRoles, "role.delete")
+            .await?;
         let role = self.custom_role_by_name(name).await?;
         let stored = format!("{CUSTOM_PREFIX}{}", role.id);
         let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE role = ?")
@@ -138,9 +160,14 @@ impl Instance {
                 "role {name:?} is assigned to {in_use} membership(s); assign them another role first"
             )));
         }
-        let event = NewEvent::new(Actor::user(session.user_id), "role.deleted", Outcome::Allowed, &session.source)
-            .target(&role.id)
-            .payload(serde_json::json!({ "role_id": role.id }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "role.deleted",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(&role.id)
+        .payload(serde_json::json!({ "role_id": role.id }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -157,10 +184,18 @@ impl Instance {
     /// capabilities: a built-in role name, or a custom role's name.
     pub(crate) async fn role_by_name(&self, name: &str) -> Result<(String, String, CapabilitySet)> {
         if let Some(role) = BuiltinRole::parse(name) {
-            return Ok((role.name().to_string(), role.title().to_string(), role.capabilities()));
+            return Ok((
+                role.name().to_string(),
+                role.title().to_string(),
+                role.capabilities(),
+            ));
         }
         let role = self.custom_role_by_name(name).await?;
-        Ok((format!("{CUSTOM_PREFIX}{}", role.id), role.name, role.capabilities))
+        Ok((
+            format!("{CUSTOM_PREFIX}{}", role.id),
+            role.name,
+            role.capabilities,
+        ))
     }
 
     async fn custom_role_by_name(&self, name: &str) -> Result<CustomRole> {
@@ -172,10 +207,12 @@ impl Instance {
             .bind(idx)
             .fetch_optional(&self.pool)
             .await?;
-        let not_found = || Error::NotFound {
+        let not_found = || {
+            Error::NotFound {
             kind: "role",
             name: name.to_string(),
             hint: "; built-in roles are viewer, operator, approver and admin; list custom roles with `headmaster role list`".into(),
+        }
         };
         let id = id.ok_or_else(not_found)?;
         self.custom_role_by_id(&id).await?.ok_or_else(not_found)

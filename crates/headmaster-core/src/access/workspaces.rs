@@ -5,9 +5,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{BuiltinRole, Capability, Scope};
-use crate::identity::Session;
 use crate::audit::{append, Actor, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
+use crate::identity::Session;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
 use crate::store::{self, DbKind, Layout};
@@ -206,16 +206,33 @@ impl Instance {
             .ok_or_else(|| Error::not_found("workspace", &scope))?;
         Ok(self
             .vault
-            .open_string(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope), &sealed)
+            .open_string(
+                &Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope),
+                &sealed,
+            )
             .await?)
     }
 
     /// Creates a workspace; the caller becomes its Admin.
-    pub async fn create_workspace(&self, session: &Session, name: &str) -> Result<WorkspaceSummary> {
-        self.authorize(session, Scope::Org, Capability::OrgWorkspaces, "workspace.create")
-            .await?;
+    pub async fn create_workspace(
+        &self,
+        session: &Session,
+        name: &str,
+    ) -> Result<WorkspaceSummary> {
+        self.authorize(
+            session,
+            Scope::Org,
+            Capability::OrgWorkspaces,
+            "workspace.create",
+        )
+        .await?;
         let id = self
-            .create_workspace_record(name, session.user_id, &Actor::user(session.user_id), &session.source)
+            .create_workspace_record(
+                name,
+                session.user_id,
+                &Actor::user(session.user_id),
+                &session.source,
+            )
             .await?;
         Ok(WorkspaceSummary {
             id: id.to_string(),
@@ -233,7 +250,11 @@ impl Instance {
 
     /// Finds one of the caller's workspaces by name (case-insensitive) or id; with no name, the
     /// first one. Workspaces the caller is not a member of are not found.
-    pub async fn resolve_workspace(&self, session: &Session, name: Option<&str>) -> Result<WorkspaceSummary> {
+    pub async fn resolve_workspace(
+        &self,
+        session: &Session,
+        name: Option<&str>,
+    ) -> Result<WorkspaceSummary> {
         let mine = self.list_workspaces(session).await?;
         let found = match name {
             None => mine.into_iter().next(),
@@ -249,18 +270,39 @@ impl Instance {
     }
 
     /// Renames a workspace.
-    pub async fn rename_workspace(&self, session: &Session, workspace: WorkspaceId, new_name: &str) -> Result<()> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceManage, "workspace.rename")
-            .await?;
+    pub async fn rename_workspace(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        new_name: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceManage,
+            "workspace.rename",
+        )
+        .await?;
         let name = crate::instance::validate_name("workspace name", new_name)?;
-        let name_idx = self.vault.blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase()).await?;
+        let name_idx = self
+            .vault
+            .blind_index(INSTANCE_SCOPE, NAME_FIELD, &name.to_lowercase())
+            .await?;
         let scope = workspace.to_string();
         let sealed = self
             .vault
-            .seal(&Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope), name.as_bytes())
+            .seal(
+                &Aad::new(INSTANCE_SCOPE, "workspaces", "name", &scope),
+                name.as_bytes(),
+            )
             .await?;
-        let event = NewEvent::new(Actor::user(session.user_id), "workspace.renamed", Outcome::Allowed, &session.source)
-            .target(workspace);
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "workspace.renamed",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(workspace);
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -272,7 +314,10 @@ impl Instance {
             .await;
         if let Err(sqlx::Error::Database(e)) = &updated {
             if e.is_unique_violation() {
-                return Err(Error::AlreadyExists { kind: "workspace", name });
+                return Err(Error::AlreadyExists {
+                    kind: "workspace",
+                    name,
+                });
             }
         }
         updated?;
@@ -280,8 +325,13 @@ impl Instance {
         tx.commit().await?;
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "workspace.renamed", Outcome::Allowed, &session.source)
-                .target(workspace),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "workspace.renamed",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(workspace),
         )
         .await?;
         Ok(())
@@ -291,12 +341,22 @@ impl Instance {
     /// file copy survives), then its database and files, then its registry row and memberships.
     /// The deletion is recorded in the instance chain.
     pub async fn delete_workspace(&self, session: &Session, workspace: WorkspaceId) -> Result<()> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceManage, "workspace.delete")
-            .await?;
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceManage,
+            "workspace.delete",
+        )
+        .await?;
         let scope = workspace.to_string();
-        let event = NewEvent::new(Actor::user(session.user_id), "workspace.deleted", Outcome::Allowed, &session.source)
-            .target(workspace)
-            .payload(serde_json::json!({ "workspace_id": scope }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "workspace.deleted",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(workspace)
+        .payload(serde_json::json!({ "workspace_id": scope }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;

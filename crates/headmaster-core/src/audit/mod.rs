@@ -5,11 +5,22 @@
 //! seals, signs and reads.
 
 pub mod append;
+mod archive;
+mod decode;
 mod device;
 pub mod event;
+mod export;
+mod query;
+mod rows;
+mod verify;
 
+pub use archive::{ArchiveReport, DEFAULT_RETENTION_DAYS};
+pub use decode::AuditEntry;
 pub use device::DeviceKey;
 pub use event::{Actor, ActorKind, Correlation, NewEvent, Outcome, Source};
+pub use export::ExportReport;
+pub use query::{AuditFilter, AuditPage};
+pub use verify::{VerifyBreak, VerifyOutcome};
 
 /// Errors of the audit log.
 #[derive(Debug, thiserror::Error)]

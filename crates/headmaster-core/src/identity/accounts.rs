@@ -21,17 +21,26 @@ impl Instance {
         password: &SecretBytes,
         org_role: BuiltinRole,
     ) -> Result<UserSummary> {
-        let auth = self.authorize(session, Scope::Org, Capability::OrgUsers, "user.add").await?;
+        let auth = self
+            .authorize(session, Scope::Org, Capability::OrgUsers, "user.add")
+            .await?;
         if !org_role.capabilities().is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "user.add", org_role.title()).await?);
+            return Err(self
+                .grant_refused(session, "user.add", org_role.title())
+                .await?);
         }
         let username = normalize_username(username)?;
         check_password(password)?;
         let id = UserId::new();
         let new_user = NewUser::prepare(&self.vault, id, &username, password, org_role).await?;
-        let event = NewEvent::new(Actor::user(session.user_id), "user.created", Outcome::Allowed, &session.source)
-            .target(id)
-            .payload(serde_json::json!({ "user_id": id.to_string(), "org_role": org_role.name() }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "user.created",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(id)
+        .payload(serde_json::json!({ "user_id": id.to_string(), "org_role": org_role.name() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -49,7 +58,8 @@ impl Instance {
 
     /// Lists every account.
     pub async fn list_users(&self, session: &Session) -> Result<Vec<UserSummary>> {
-        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.list").await?;
+        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.list")
+            .await?;
         let mut conn = self.pool.acquire().await?;
         let records = users::all(&mut conn).await?;
         drop(conn);
@@ -70,20 +80,27 @@ impl Instance {
     /// Disables an account and ends its sessions. The last enabled organisation Admin cannot be
     /// disabled.
     pub async fn disable_user(&self, session: &Session, username: &str) -> Result<()> {
-        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.disable").await?;
+        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.disable")
+            .await?;
         let user = self.user_by_name(username).await?;
         if user.disabled_at.is_some() {
             return Ok(());
         }
         if user.org_role == BuiltinRole::Admin && self.enabled_org_admins().await? <= 1 {
             return Err(Error::Conflict(
-                "this is the organisation's last enabled Admin; make another user an Admin first".into(),
+                "this is the organisation's last enabled Admin; make another user an Admin first"
+                    .into(),
             ));
         }
         let now = self.now();
-        let event = NewEvent::new(Actor::user(session.user_id), "user.disabled", Outcome::Allowed, &session.source)
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string() }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "user.disabled",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(user.id)
+        .payload(serde_json::json!({ "user_id": user.id.to_string() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
@@ -103,12 +120,18 @@ impl Instance {
 
     /// Re-enables an account (and lifts a lockout).
     pub async fn enable_user(&self, session: &Session, username: &str) -> Result<()> {
-        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.enable").await?;
+        self.authorize(session, Scope::Org, Capability::OrgUsers, "user.enable")
+            .await?;
         let user = self.user_by_name(username).await?;
         let now = self.now();
-        let event = NewEvent::new(Actor::user(session.user_id), "user.enabled", Outcome::Allowed, &session.source)
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string() }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "user.enabled",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(user.id)
+        .payload(serde_json::json!({ "user_id": user.id.to_string() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE users SET disabled_at = NULL, locked_until = NULL, failed_count = 0 WHERE id = ?")
@@ -121,13 +144,25 @@ impl Instance {
     }
 
     /// Changes a user's organisation role. The last organisation Admin cannot be demoted.
-    pub async fn set_org_role(&self, session: &Session, username: &str, role: BuiltinRole) -> Result<()> {
-        let auth = self.authorize(session, Scope::Org, Capability::OrgUsers, "user.set_role").await?;
+    pub async fn set_org_role(
+        &self,
+        session: &Session,
+        username: &str,
+        role: BuiltinRole,
+    ) -> Result<()> {
+        let auth = self
+            .authorize(session, Scope::Org, Capability::OrgUsers, "user.set_role")
+            .await?;
         if !role.capabilities().is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "user.set_role", role.title()).await?);
+            return Err(self
+                .grant_refused(session, "user.set_role", role.title())
+                .await?);
         }
         let user = self.user_by_name(username).await?;
-        if user.org_role == BuiltinRole::Admin && role != BuiltinRole::Admin && self.enabled_org_admins().await? <= 1 {
+        if user.org_role == BuiltinRole::Admin
+            && role != BuiltinRole::Admin
+            && self.enabled_org_admins().await? <= 1
+        {
             return Err(Error::Conflict(
                 "this is the organisation's last Admin; make another user an Admin first".into(),
             ));

@@ -2,11 +2,13 @@
 
 mod accounts;
 mod cli_token;
+mod erasure;
 pub mod password;
 mod session;
 mod signin;
 pub(crate) mod users;
 
+pub use erasure::{ErasureReport, SubjectEvents, SubjectExport};
 pub use session::{Session, SessionToken};
 pub use signin::{SignedIn, UserSummary, WhoAmI};
 pub use users::ERASED;

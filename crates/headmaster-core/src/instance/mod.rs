@@ -158,11 +158,6 @@ impl Instance {
         Ok(pool)
     }
 
-    /// The vault (for modules that seal).
-    pub(crate) fn vault(&self) -> &Vault {
-        &self.vault
-    }
-
     /// The shared pointer form of the clock, for background tasks.
     pub fn shared_clock(&self) -> Arc<dyn crate::clock::Clock> {
         self.clock.clone()

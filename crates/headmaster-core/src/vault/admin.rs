@@ -115,18 +115,33 @@ pub struct RotationReport {
 
 impl Instance {
     /// The key status of the instance (Admins of the organisation) or of one workspace.
-    pub async fn keys_status(&self, session: &Session, workspace: Option<WorkspaceId>) -> Result<KeysStatus> {
+    pub async fn keys_status(
+        &self,
+        session: &Session,
+        workspace: Option<WorkspaceId>,
+    ) -> Result<KeysStatus> {
         let scopes = match workspace {
             Some(w) => {
-                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.status").await?;
+                self.authorize(
+                    session,
+                    Scope::Workspace(w),
+                    Capability::KeyManage,
+                    "keys.status",
+                )
+                .await?;
                 vec![KeyScope::Workspace(w)]
             }
             None => {
-                self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.status").await?;
+                self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.status")
+                    .await?;
                 let mut all = vec![KeyScope::Instance];
                 for w in self.workspaces_of(session.user_id).await? {
                     if let Ok(id) = w.id.parse() {
-                        if self.role_in(session.user_id, id).await?.is_some_and(|(_, c)| c.contains(Capability::KeyManage)) {
+                        if self
+                            .role_in(session.user_id, id)
+                            .await?
+                            .is_some_and(|(_, c)| c.contains(Capability::KeyManage))
+                        {
                             all.push(KeyScope::Workspace(id));
                         }
                     }
@@ -134,7 +149,9 @@ impl Instance {
                 all
             }
         };
-        let row = sqlx::query("SELECT kek_version, kek_rotated_at FROM instance").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT kek_version, kek_rotated_at FROM instance")
+            .fetch_one(&self.pool)
+            .await?;
         let keychain_available = match self.protection {
             Protection::Keychain => {
                 let kc = self.keychain.clone();
@@ -167,16 +184,23 @@ impl Instance {
         let (pool, columns) = self.scope_store(scope).await?;
         let counts = rotation::count_by_version(&pool, columns).await?;
         let versions = self.vault.versions(&name).await?;
-        let current_data = versions.iter().filter(|v| v.purpose == "data").map(|v| v.version).max().unwrap_or(0);
+        let current_data = versions
+            .iter()
+            .filter(|v| v.purpose == "data")
+            .map(|v| v.version)
+            .max()
+            .unwrap_or(0);
         let current_created = versions
             .iter()
             .find(|v| v.purpose == "data" && v.version == current_data)
             .map(|v| v.created_at)
             .unwrap_or(0);
-        let rotations = sqlx::query("SELECT MAX(finished_at), SUM(finished_at IS NULL) FROM key_rotations WHERE scope = ?")
-            .bind(&name)
-            .fetch_one(&self.pool)
-            .await?;
+        let rotations = sqlx::query(
+            "SELECT MAX(finished_at), SUM(finished_at IS NULL) FROM key_rotations WHERE scope = ?",
+        )
+        .bind(&name)
+        .fetch_one(&self.pool)
+        .await?;
         let period_ms = self.rotation_period_days().await? * 86_400_000;
         let display = match scope {
             KeyScope::Instance => "Organisation".to_string(),
@@ -200,7 +224,8 @@ impl Instance {
                         } else {
                             "retired"
                         },
-                        rows: (v.purpose == "data").then(|| counts.get(&v.version).copied().unwrap_or(0)),
+                        rows: (v.purpose == "data")
+                            .then(|| counts.get(&v.version).copied().unwrap_or(0)),
                         purpose: v.purpose,
                         version: v.version,
                         encryptions: v.encryptions,
@@ -216,24 +241,50 @@ impl Instance {
     }
 
     /// Rotates the data and audit keys of a scope and re-encrypts its rows onto the new data key.
-    pub async fn rotate_keys(&self, session: &Session, scope: KeyScope, progress: ProgressFn<'_>) -> Result<RotationReport> {
+    pub async fn rotate_keys(
+        &self,
+        session: &Session,
+        scope: KeyScope,
+        progress: ProgressFn<'_>,
+    ) -> Result<RotationReport> {
         match scope {
-            KeyScope::Instance => self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.rotate").await?,
+            KeyScope::Instance => {
+                self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.rotate")
+                    .await?
+            }
             KeyScope::Workspace(w) => {
-                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.rotate").await?
+                self.authorize(
+                    session,
+                    Scope::Workspace(w),
+                    Capability::KeyManage,
+                    "keys.rotate",
+                )
+                .await?
             }
         };
-        self.rotate_scope(scope, &Actor::user(session.user_id), &session.source, "manual", progress).await
+        self.rotate_scope(
+            scope,
+            &Actor::user(session.user_id),
+            &session.source,
+            "manual",
+            progress,
+        )
+        .await
     }
 
     /// Finishes rotations a crash interrupted, rotates scopes whose data key is older than the
     /// rotation period, and retires unused versions. Run by the system at start.
-    pub async fn maintain_keys(&self, source: &Source, progress: ProgressFn<'_>) -> Result<Vec<RotationReport>> {
+    pub async fn maintain_keys(
+        &self,
+        source: &Source,
+        progress: ProgressFn<'_>,
+    ) -> Result<Vec<RotationReport>> {
         let mut reports = Vec::new();
-        let pending: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, scope FROM key_rotations WHERE finished_at IS NULL ORDER BY started_at")
-                .fetch_all(&self.pool)
-                .await?;
+        let pending: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, scope FROM key_rotations WHERE finished_at IS NULL ORDER BY started_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         for (id, scope_name) in pending {
             let Some(scope) = self.key_scope(&scope_name).await? else {
                 sqlx::query("UPDATE key_rotations SET finished_at = ? WHERE id = ?")
@@ -243,16 +294,28 @@ impl Instance {
                     .await?;
                 continue;
             };
-            reports.push(self.finish_rotation(scope, &id, &Actor::system(), source, progress).await?);
+            reports.push(
+                self.finish_rotation(scope, &id, &Actor::system(), source, progress)
+                    .await?,
+            );
         }
         let period_ms = self.rotation_period_days().await? * 86_400_000;
         let mut scopes = vec![KeyScope::Instance];
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces").fetch_all(&self.pool).await?;
-        scopes.extend(ids.iter().filter_map(|id| id.parse().ok()).map(KeyScope::Workspace));
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
+            .fetch_all(&self.pool)
+            .await?;
+        scopes.extend(
+            ids.iter()
+                .filter_map(|id| id.parse().ok())
+                .map(KeyScope::Workspace),
+        );
         for scope in scopes {
             let keys = self.vault.keys(&scope.name()).await?;
             if self.now() - keys.current_created_at() >= period_ms {
-                reports.push(self.rotate_scope(scope, &Actor::system(), source, "age", progress).await?);
+                reports.push(
+                    self.rotate_scope(scope, &Actor::system(), source, "age", progress)
+                        .await?,
+                );
             } else {
                 self.retire_unused(scope).await?;
             }
@@ -263,9 +326,18 @@ impl Instance {
     /// Destroys old data-key versions that no row uses any more, once the grace period passed.
     pub async fn retire_unused_keys(&self, session: &Session, scope: KeyScope) -> Result<Vec<u32>> {
         match scope {
-            KeyScope::Instance => self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.retire").await?,
+            KeyScope::Instance => {
+                self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.retire")
+                    .await?
+            }
             KeyScope::Workspace(w) => {
-                self.authorize(session, Scope::Workspace(w), Capability::KeyManage, "keys.retire").await?
+                self.authorize(
+                    session,
+                    Scope::Workspace(w),
+                    Capability::KeyManage,
+                    "keys.retire",
+                )
+                .await?
             }
         };
         Ok(self.retire_unused(scope).await?.0)
@@ -298,7 +370,8 @@ impl Instance {
                 .payload(serde_json::json!({ "data_version": data_version, "audit_version": audit_version, "reason": reason })),
         )
         .await?;
-        self.finish_rotation(scope, &id, actor, source, progress).await
+        self.finish_rotation(scope, &id, actor, source, progress)
+            .await
     }
 
     async fn finish_rotation(
@@ -314,12 +387,14 @@ impl Instance {
         let rows = rotation::reencrypt(&self.vault, &pool, &name, columns, progress).await?;
         let (retired, awaiting) = self.retire_unused(scope).await?;
         let data_version = self.vault.keys(&name).await?.current_version();
-        sqlx::query("UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ? WHERE id = ?")
-            .bind(self.now())
-            .bind(rows as i64)
-            .bind(rotation_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ? WHERE id = ?",
+        )
+        .bind(self.now())
+        .bind(rows as i64)
+        .bind(rotation_id)
+        .execute(&self.pool)
+        .await?;
         self.audit_scope(
             scope,
             NewEvent::new(actor.clone(), "key.rotated", Outcome::Allowed, source)
@@ -363,11 +438,13 @@ impl Instance {
                 waiting.push(version);
                 continue;
             }
-            sqlx::query("DELETE FROM wrapped_keys WHERE scope = ? AND purpose = 'data' AND version = ?")
-                .bind(&name)
-                .bind(version as i64)
-                .execute(&self.pool)
-                .await?;
+            sqlx::query(
+                "DELETE FROM wrapped_keys WHERE scope = ? AND purpose = 'data' AND version = ?",
+            )
+            .bind(&name)
+            .bind(version as i64)
+            .execute(&self.pool)
+            .await?;
             retired.push(version);
         }
         if !retired.is_empty() {
@@ -380,8 +457,18 @@ impl Instance {
     /// Re-wraps every stored key under a new KEK. In keychain mode the new KEK is random and
     /// replaces the old keychain entry; in passphrase mode it is derived from `new_passphrase`
     /// (or the current one) with a fresh salt.
-    pub async fn rotate_kek(&self, session: &Session, new_passphrase: Option<SecretBytes>) -> Result<u32> {
-        self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.rotate_kek").await?;
+    pub async fn rotate_kek(
+        &self,
+        session: &Session,
+        new_passphrase: Option<SecretBytes>,
+    ) -> Result<u32> {
+        self.authorize(
+            session,
+            Scope::Org,
+            Capability::OrgSecurity,
+            "keys.rotate_kek",
+        )
+        .await?;
         let instance_id = self.id.to_string();
         let (old_version, old_kek) = self.vault.kek_snapshot().await;
         let new_version = old_version + 1;
@@ -398,7 +485,11 @@ impl Instance {
             }
             Protection::Passphrase => {
                 let passphrase = new_passphrase.ok_or(VaultError::PassphraseRequired)?;
-                if String::from_utf8_lossy(passphrase.dangerously_expose()).chars().count() < MIN_PASSPHRASE_LEN {
+                if String::from_utf8_lossy(passphrase.dangerously_expose())
+                    .chars()
+                    .count()
+                    < MIN_PASSPHRASE_LEN
+                {
                     return Err(VaultError::WeakPassphrase(MIN_PASSPHRASE_LEN).into());
                 }
                 let params = KdfParams::generate();
@@ -409,8 +500,13 @@ impl Instance {
                 (kek, Some(params))
             }
         };
-        let event = NewEvent::new(Actor::user(session.user_id), "key.kek_rotated", Outcome::Allowed, &session.source)
-            .payload(serde_json::json!({ "kek_version": new_version }));
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "key.kek_rotated",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .payload(serde_json::json!({ "kek_version": new_version }));
         let prepared = crate::audit::append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let result: Result<()> = async {
@@ -468,7 +564,10 @@ impl Instance {
         Ok(new_version)
     }
 
-    async fn scope_store(&self, scope: KeyScope) -> Result<(sqlx::SqlitePool, &'static [SealedColumn])> {
+    async fn scope_store(
+        &self,
+        scope: KeyScope,
+    ) -> Result<(sqlx::SqlitePool, &'static [SealedColumn])> {
         Ok(match scope {
             KeyScope::Instance => (self.pool.clone(), INSTANCE_SEALED),
             KeyScope::Workspace(w) => (self.workspace_pool(w).await?, WORKSPACE_SEALED),
@@ -483,7 +582,9 @@ impl Instance {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(exists.and_then(|id| id.parse().ok()).map(KeyScope::Workspace))
+        Ok(exists
+            .and_then(|id| id.parse().ok())
+            .map(KeyScope::Workspace))
     }
 
     async fn audit_scope(&self, scope: KeyScope, event: NewEvent) -> Result<u64> {
@@ -494,25 +595,42 @@ impl Instance {
     }
 
     async fn rotation_period_days(&self) -> Result<i64> {
-        let value: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'key_rotation_days'")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(value.and_then(|v| v.parse().ok()).filter(|d| *d > 0).unwrap_or(DEFAULT_ROTATION_DAYS))
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'key_rotation_days'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(value
+            .and_then(|v| v.parse().ok())
+            .filter(|d| *d > 0)
+            .unwrap_or(DEFAULT_ROTATION_DAYS))
     }
 
     /// Sets the automatic rotation period (days).
     pub async fn set_rotation_period(&self, session: &Session, days: i64) -> Result<()> {
-        self.authorize(session, Scope::Org, Capability::OrgSecurity, "keys.set_period").await?;
+        self.authorize(
+            session,
+            Scope::Org,
+            Capability::OrgSecurity,
+            "keys.set_period",
+        )
+        .await?;
         if !(1..=3650).contains(&days) {
-            return Err(Error::InvalidInput("the rotation period must be between 1 and 3650 days".into()));
+            return Err(Error::InvalidInput(
+                "the rotation period must be between 1 and 3650 days".into(),
+            ));
         }
         sqlx::query("INSERT INTO settings (key, value) VALUES ('key_rotation_days', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(days.to_string())
             .execute(&self.pool)
             .await?;
         self.audit_instance(
-            NewEvent::new(Actor::user(session.user_id), "key.period_changed", Outcome::Allowed, &session.source)
-                .payload(serde_json::json!({ "days": days })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "key.period_changed",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .payload(serde_json::json!({ "days": days })),
         )
         .await?;
         Ok(())

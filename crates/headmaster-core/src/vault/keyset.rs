@@ -94,8 +94,16 @@ impl Versions {
                 "encryption budget of the current key exhausted; reload the keys".into(),
             ));
         }
-        let key = self.keys.get(&self.current).expect("current version is loaded");
-        Ok(seal::seal_with(key, self.series.key_ref(self.current), aad, plaintext))
+        let key = self
+            .keys
+            .get(&self.current)
+            .expect("current version is loaded");
+        Ok(seal::seal_with(
+            key,
+            self.series.key_ref(self.current),
+            aad,
+            plaintext,
+        ))
     }
 }
 
@@ -157,17 +165,22 @@ impl ScopeKeys {
                 _ => index = Some(key),
             }
         }
-        let gone = || VaultError::Corrupt(format!("no keys for scope {scope}; the workspace's keys were destroyed"));
-        let versions = |series, keys: BTreeMap<u32, Key256>, created_at| -> Result<Versions, VaultError> {
-            Ok(Versions {
-                series,
-                current: *keys.keys().next_back().ok_or_else(gone)?,
-                current_created_at: created_at,
-                keys,
-                used: AtomicU64::new(0),
-                reserved: AtomicU64::new(0),
-            })
+        let gone = || {
+            VaultError::Corrupt(format!(
+                "no keys for scope {scope}; the workspace's keys were destroyed"
+            ))
         };
+        let versions =
+            |series, keys: BTreeMap<u32, Key256>, created_at| -> Result<Versions, VaultError> {
+                Ok(Versions {
+                    series,
+                    current: *keys.keys().next_back().ok_or_else(gone)?,
+                    current_created_at: created_at,
+                    keys,
+                    used: AtomicU64::new(0),
+                    reserved: AtomicU64::new(0),
+                })
+            };
         Ok(Self {
             scope: scope.to_string(),
             data: versions(Series::Data, data, created.0)?,
@@ -222,7 +235,9 @@ impl ScopeKeys {
             .bind(versions.current as i64)
             .fetch_one(pool)
             .await?;
-            versions.reserved.fetch_add(RESERVATION_BLOCK, Ordering::SeqCst);
+            versions
+                .reserved
+                .fetch_add(RESERVATION_BLOCK, Ordering::SeqCst);
             if total as u64 >= ENCRYPTIONS_BEFORE_ROTATION {
                 exhausted.push(versions.series);
             }
@@ -242,10 +257,23 @@ impl ScopeKeys {
     }
 
     /// Opens a value sealed under one of this scope's keys.
-    pub fn open(&self, key_ref: KeyRef, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub fn open(
+        &self,
+        key_ref: KeyRef,
+        aad: &Aad<'_>,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
         let key = match key_ref {
-            KeyRef::DataKey(v) => self.data.keys.get(&v).ok_or(VaultError::UnknownKeyVersion(v))?,
-            KeyRef::AuditKey(v) => self.audit.keys.get(&v).ok_or(VaultError::UnknownKeyVersion(v))?,
+            KeyRef::DataKey(v) => self
+                .data
+                .keys
+                .get(&v)
+                .ok_or(VaultError::UnknownKeyVersion(v))?,
+            KeyRef::AuditKey(v) => self
+                .audit
+                .keys
+                .get(&v)
+                .ok_or(VaultError::UnknownKeyVersion(v))?,
             KeyRef::Subject(_) => return Err(VaultError::Decrypt),
         };
         seal::open_with(key, aad, sealed).map_err(|_| VaultError::Decrypt)
@@ -280,7 +308,13 @@ pub(super) async fn create_scope(
         )
         .bind(scope)
         .bind(purpose)
-        .bind(wrap(kek, kek_version, instance, &label(scope, purpose, 1), &key))
+        .bind(wrap(
+            kek,
+            kek_version,
+            instance,
+            &label(scope, purpose, 1),
+            &key,
+        ))
         .bind(kek_version as i64)
         .bind(now_ms)
         .execute(&mut *tx)
@@ -309,8 +343,10 @@ pub(super) async fn add_version(
             .bind(purpose)
             .fetch_one(&mut *tx)
             .await?;
-    let newest = newest.ok_or_else(|| VaultError::Corrupt(format!("no {purpose} key for scope {scope}")))?;
-    let version = u32::try_from(newest + 1).map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
+    let newest =
+        newest.ok_or_else(|| VaultError::Corrupt(format!("no {purpose} key for scope {scope}")))?;
+    let version = u32::try_from(newest + 1)
+        .map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
     let key = Key256::random();
     sqlx::query("UPDATE wrapped_keys SET retired_at = ? WHERE scope = ? AND purpose = ? AND retired_at IS NULL")
         .bind(now_ms)
@@ -325,7 +361,13 @@ pub(super) async fn add_version(
     .bind(scope)
     .bind(purpose)
     .bind(version as i64)
-    .bind(wrap(kek, kek_version, instance, &label(scope, purpose, version), &key))
+    .bind(wrap(
+        kek,
+        kek_version,
+        instance,
+        &label(scope, purpose, version),
+        &key,
+    ))
     .bind(kek_version as i64)
     .bind(now_ms)
     .execute(&mut *tx)
@@ -383,7 +425,10 @@ pub(super) async fn subject_key(
 }
 
 /// Lists the data and audit key versions of a scope.
-pub(super) async fn versions(pool: &SqlitePool, scope: &str) -> Result<Vec<KeyVersionInfo>, VaultError> {
+pub(super) async fn versions(
+    pool: &SqlitePool,
+    scope: &str,
+) -> Result<Vec<KeyVersionInfo>, VaultError> {
     let rows = sqlx::query(
         "SELECT purpose, version, created_at, retired_at, encryptions FROM wrapped_keys
          WHERE scope = ? AND purpose IN ('data', 'audit') ORDER BY purpose DESC, version",

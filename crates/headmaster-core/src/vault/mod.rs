@@ -17,8 +17,8 @@ pub mod rotation;
 pub mod seal;
 
 pub use admin::{
-    no_progress, KeyScope, KeysStatus, RotationReport, ScopeStatus, VersionStatus, DEFAULT_ROTATION_DAYS,
-    RETIRE_GRACE_MS,
+    no_progress, KeyScope, KeysStatus, RotationReport, ScopeStatus, VersionStatus,
+    DEFAULT_ROTATION_DAYS, RETIRE_GRACE_MS,
 };
 
 use std::collections::HashMap;
@@ -34,6 +34,9 @@ use keys::Key256;
 pub use keyset::{KeyVersionInfo, ScopeKeys, Series, ENCRYPTIONS_BEFORE_ROTATION};
 pub use protect::{KdfParams, Keychain, Protection};
 use seal::{Aad, KeyRef, OpenError};
+
+/// How long a subject key stays cached (ms).
+const SUBJECT_CACHE_MS: i64 = 5_000;
 
 /// The scope name of the instance database.
 pub const INSTANCE_SCOPE: &str = "instance";
@@ -86,7 +89,7 @@ pub struct Vault {
     pool: SqlitePool,
     clock: SharedClock,
     scopes: RwLock<HashMap<String, Arc<ScopeKeys>>>,
-    subjects: RwLock<HashMap<String, Option<Arc<Key256>>>>,
+    subjects: RwLock<HashMap<String, (Option<Arc<Key256>>, i64)>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -260,25 +263,24 @@ impl Vault {
     }
 
     /// The key of data subject `subject` (created on first use); `None` once erased.
+    ///
+    /// Cached for a few seconds only, so that an erasure made by another process takes effect
+    /// here promptly.
     pub async fn subject_key(&self, subject: &str) -> Result<Option<Arc<Key256>>, VaultError> {
-        if let Some(cached) = self.subjects.read().await.get(subject) {
-            return Ok(cached.clone());
+        let now = self.clock.now_ms();
+        if let Some((cached, loaded_at)) = self.subjects.read().await.get(subject) {
+            if now - loaded_at < SUBJECT_CACHE_MS {
+                return Ok(cached.clone());
+            }
         }
         let (kek_version, kek) = self.kek.read().await.clone();
-        let key = keyset::subject_key(
-            &self.pool,
-            &self.instance,
-            subject,
-            &kek,
-            kek_version,
-            self.clock.now_ms(),
-        )
-        .await?
-        .map(Arc::new);
+        let key = keyset::subject_key(&self.pool, &self.instance, subject, &kek, kek_version, now)
+            .await?
+            .map(Arc::new);
         self.subjects
             .write()
             .await
-            .insert(subject.to_string(), key.clone());
+            .insert(subject.to_string(), (key.clone(), now));
         Ok(key)
     }
 
@@ -290,6 +292,11 @@ impl Vault {
     /// Replaces the KEK after a KEK rotation.
     pub(crate) async fn set_kek(&self, version: u32, kek: Key256) {
         *self.kek.write().await = (version, Arc::new(kek));
+    }
+
+    /// Drops a subject's cached key (after erasure).
+    pub(crate) async fn forget_subject(&self, subject: &str) {
+        self.subjects.write().await.remove(subject);
     }
 
     /// Drops cached keys so the next use reloads them from the database.

@@ -31,7 +31,10 @@ pub struct Progress {
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
 
 /// Counts sealed rows per data-key version over `columns`.
-pub async fn count_by_version(pool: &SqlitePool, columns: &[SealedColumn]) -> Result<BTreeMap<u32, u64>, VaultError> {
+pub async fn count_by_version(
+    pool: &SqlitePool,
+    columns: &[SealedColumn],
+) -> Result<BTreeMap<u32, u64>, VaultError> {
     let mut counts = BTreeMap::new();
     for c in columns {
         let sql = format!(

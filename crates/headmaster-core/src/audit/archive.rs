@@ -1,0 +1,226 @@
+//! Retention: events older than the retention period (default 90 days) move out of the hot
+//! table into sealed, compressed archive segment files under `archive/<scope>/`.
+//!
+//! A segment is `seal(gzip(chain.jsonl lines))` under the scope's audit key, bound to the
+//! segment's id. Its SHA-256 and last chain hash are registered in `audit_segments` in the same
+//! transaction that deletes the archived rows (the delete trigger only lets archived rows go),
+//! so the chain continues across archive and hot rows and `verify` covers both.
+
+use std::io::{Read, Write};
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use headmaster_protocol::chain::ChainRow;
+use headmaster_protocol::json::ChainRowJson;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::rows::{self, Segment};
+use super::{append, Actor, NewEvent, Outcome};
+use crate::access::Scope;
+use crate::clock::rfc3339_ms;
+use crate::error::{Error, Result};
+use crate::identity::Session;
+use crate::instance::Instance;
+use crate::store::StoreError;
+use crate::vault::seal::Aad;
+
+/// Default hot retention.
+pub const DEFAULT_RETENTION_DAYS: i64 = 90;
+/// Events per segment file.
+pub const SEGMENT_EVENTS: i64 = 100_000;
+
+/// What an archive run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArchiveReport {
+    /// Segments written.
+    pub segments: u64,
+    /// Events moved.
+    pub events: u64,
+    /// Events before this time were archived.
+    pub cutoff: String,
+}
+
+impl Instance {
+    /// Moves events older than the retention period into archive segments.
+    pub async fn archive_audit(&self, session: &Session, scope: Scope) -> Result<ArchiveReport> {
+        let (pool, scope_name) = self
+            .audit_chain(session, scope, "audit.archive", true)
+            .await?;
+        let days = self.retention_days().await?;
+        let cutoff = rfc3339_ms(self.now() - days * 86_400_000);
+        let dir = self.layout.archive_dir(&scope_name);
+        std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        let mut report = ArchiveReport {
+            segments: 0,
+            events: 0,
+            cutoff: cutoff.clone(),
+        };
+        loop {
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM audit_events WHERE time < ? ORDER BY seq LIMIT ?",
+                rows::ROW_COLUMNS
+            ))
+            .bind(&cutoff)
+            .bind(SEGMENT_EVENTS)
+            .fetch_all(&pool)
+            .await?;
+            let mut chain: Vec<ChainRow> =
+                rows.iter().map(rows::chain_row).collect::<Result<_, _>>()?;
+            // Only a contiguous prefix of the chain may leave the hot table.
+            let first_hot: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM audit_events")
+                .fetch_one(&pool)
+                .await?;
+            let Some(first_hot) = first_hot else { break };
+            let mut expected = first_hot as u64;
+            chain.retain(|r| {
+                let keep = r.event.seq == expected;
+                if keep {
+                    expected += 1;
+                }
+                keep
+            });
+            if chain.is_empty() {
+                break;
+            }
+            let first = chain[0].event.seq;
+            let last = chain[chain.len() - 1].event.seq;
+            let last_hash = chain[chain.len() - 1].hash;
+            let id = uuid::Uuid::now_v7().to_string();
+            let file_name = format!("{first:012}-{last:012}.hmseg");
+            let sealed = self.seal_segment(&scope_name, &id, &chain).await?;
+            let path = dir.join(&file_name);
+            let tmp = dir.join(format!("{file_name}.tmp"));
+            {
+                let mut file = std::fs::File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
+                file.write_all(&sealed).map_err(|e| io_error(&tmp, e))?;
+                file.sync_all().map_err(|e| io_error(&tmp, e))?;
+            }
+            std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query(
+                "INSERT INTO audit_segments (id, first_seq, last_seq, file_name, sha256, last_hash, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(first as i64)
+            .bind(last as i64)
+            .bind(&file_name)
+            .bind(Sha256::digest(&sealed).to_vec())
+            .bind(last_hash.as_slice())
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM audit_events WHERE seq <= ?")
+                .bind(last as i64)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            report.segments += 1;
+            report.events += chain.len() as u64;
+        }
+        let event = NewEvent::new(Actor::user(session.user_id), "audit.archived", Outcome::Allowed, &session.source)
+            .payload(serde_json::json!({ "segments": report.segments, "events": report.events, "cutoff": cutoff }));
+        append::append(
+            &pool,
+            &self.vault,
+            &self.device,
+            &scope_name,
+            event,
+            self.now(),
+        )
+        .await?;
+        Ok(report)
+    }
+
+    async fn seal_segment(&self, scope: &str, id: &str, chain: &[ChainRow]) -> Result<Vec<u8>> {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        for row in chain {
+            let line = serde_json::to_vec(&ChainRowJson::from(row))
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            gz.write_all(&line)
+                .and_then(|_| gz.write_all(b"\n"))
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        }
+        let compressed = gz
+            .finish()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let keys = self.vault.keys(scope).await?;
+        Ok(keys.seal_audit_now(&Aad::new(scope, "audit_segments", "file", id), &compressed)?)
+    }
+
+    /// Reads an archive segment back; `Err` names what is wrong with it.
+    pub(crate) async fn read_segment(
+        &self,
+        scope: &str,
+        segment: &Segment,
+    ) -> std::result::Result<Vec<ChainRow>, String> {
+        let path = self.layout.archive_dir(scope).join(&segment.file_name);
+        if !rows::is_file(&path) {
+            return Err(format!(
+                "archive segment {} (seq {}–{}) is missing",
+                segment.file_name, segment.first_seq, segment.last_seq
+            ));
+        }
+        let sealed = std::fs::read(&path)
+            .map_err(|e| format!("archive segment {} cannot be read: {e}", segment.file_name))?;
+        if Sha256::digest(&sealed).as_slice() != segment.sha256.as_slice() {
+            return Err(format!(
+                "archive segment {} (seq {}–{}) was altered: its SHA-256 differs from the one registered",
+                segment.file_name, segment.first_seq, segment.last_seq
+            ));
+        }
+        let compressed = self
+            .vault
+            .open(
+                &Aad::new(scope, "audit_segments", "file", &segment.id),
+                &sealed,
+            )
+            .await
+            .map_err(|e| {
+                format!(
+                    "archive segment {} cannot be decrypted: {e}",
+                    segment.file_name
+                )
+            })?;
+        let mut text = String::new();
+        GzDecoder::new(compressed.as_slice())
+            .read_to_string(&mut text)
+            .map_err(|e| {
+                format!(
+                    "archive segment {} is not valid gzip: {e}",
+                    segment.file_name
+                )
+            })?;
+        text.lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let json: ChainRowJson = serde_json::from_str(line).map_err(|e| {
+                    format!("archive segment {} line {}: {e}", segment.file_name, i + 1)
+                })?;
+                ChainRow::try_from(json).map_err(|e| {
+                    format!("archive segment {} line {}: {e}", segment.file_name, i + 1)
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn retention_days(&self) -> Result<i64> {
+        let value: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'audit_retention_days'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(value
+            .and_then(|v| v.parse().ok())
+            .filter(|d| *d > 0)
+            .unwrap_or(DEFAULT_RETENTION_DAYS))
+    }
+}
+
+fn io_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::Store(StoreError::Directory {
+        path: path.display().to_string(),
+        reason: format!("cannot write the audit archive: {e}"),
+    })
+}
