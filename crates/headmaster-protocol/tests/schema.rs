@@ -40,7 +40,12 @@ pub struct Schema {
 
 impl Schema {
     pub fn load() -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("ocsf");
+        Self::load_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ocsf"))
+    }
+
+    /// Loads the schema files from `root` (other crates' tests point it at this crate's `ocsf/`).
+    pub fn load_from(root: &Path) -> Self {
+        let root = root.to_path_buf();
         let dictionary = read(&root.join("dictionary.json"));
         let categories = read(&root.join("categories.json"));
         Self {
