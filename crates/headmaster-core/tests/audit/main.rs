@@ -1,0 +1,13 @@
+//! The audit log against tampering, crashes, export and erasure, through the core API and raw
+//! SQL/bytes.
+
+#[path = "../api/common.rs"]
+#[allow(dead_code)]
+mod common;
+mod support;
+
+mod bundle;
+mod crash;
+mod erasure;
+mod query;
+mod tamper;
