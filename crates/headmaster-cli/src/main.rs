@@ -63,6 +63,29 @@ enum Command {
     /// Data subjects (GDPR): erase, export.
     #[command(subcommand)]
     Subject(commands::audit::SubjectCommand),
+    /// Tools and policy: list, enable, disable, set-tier, config, add-rule, remove-rule, domains, history.
+    #[command(subcommand)]
+    Tool(commands::tools::ToolCommand),
+    /// Credentials: set, list, delete.
+    #[command(subcommand)]
+    Credential(commands::tools::CredentialCommand),
+    /// Propose a tool call as yourself: runs, waits for approval, or is denied.
+    Call {
+        /// TOOL.ACTION, e.g. email.send.
+        action: String,
+        /// Arguments as a JSON object.
+        #[arg(long)]
+        args: String,
+        /// Why (shown to reviewers).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Approval requests: list, show, approve, reject.
+    #[command(subcommand)]
+    Approval(commands::tools::ApprovalCommand),
+    /// Standing grants: create, list, revoke.
+    #[command(subcommand)]
+    Grant(commands::tools::GrantCommand),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +116,15 @@ fn main() -> ExitCode {
             Command::Keys(c) => commands::keys::run(&ctx, c).await,
             Command::Audit(c) => commands::audit::run(&ctx, c).await,
             Command::Subject(c) => commands::audit::subject(&ctx, c).await,
+            Command::Tool(c) => commands::tools::tool(&ctx, c).await,
+            Command::Credential(c) => commands::tools::credential(&ctx, c).await,
+            Command::Call {
+                action,
+                args,
+                reason,
+            } => commands::tools::call(&ctx, action, args, reason).await,
+            Command::Approval(c) => commands::tools::approval(&ctx, c).await,
+            Command::Grant(c) => commands::tools::grant(&ctx, c).await,
         }
     });
     match result {

@@ -62,6 +62,9 @@ pub enum Error {
         /// The caller's role in that scope.
         role: String,
     },
+    /// Refused for a reason other than a missing capability (self-approval, changed arguments).
+    #[error("permission denied: {0}")]
+    NotAllowed(String),
     /// A named thing does not exist (or is not visible to the caller).
     #[error("{kind} {name:?} not found{hint}")]
     NotFound {
@@ -83,6 +86,16 @@ pub enum Error {
     /// The change would break an invariant (last Admin, …).
     #[error("{0}")]
     Conflict(String),
+    /// A tool ran and failed (the message never contains a credential value).
+    #[error("{action} failed: {message}")]
+    ToolFailed {
+        /// The action.
+        action: String,
+        /// The tool's stable error code.
+        code: String,
+        /// What happened.
+        message: String,
+    },
     /// Key store problems.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -113,10 +126,11 @@ impl Error {
             Error::AccountDisabled => "account_disabled",
             Error::SessionExpired => "session_expired",
             Error::NotSignedIn => "not_signed_in",
-            Error::Forbidden { .. } => "forbidden",
+            Error::Forbidden { .. } | Error::NotAllowed(_) => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::AlreadyExists { .. } => "already_exists",
             Error::Conflict(_) => "conflict",
+            Error::ToolFailed { .. } => "tool_failed",
             Error::Vault(v) => match v {
                 VaultError::KeychainUnavailable(_) => "keychain_unavailable",
                 VaultError::KeychainEntryMissing => "keychain_entry_missing",

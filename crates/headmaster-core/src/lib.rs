@@ -8,13 +8,16 @@
 //! [`Instance`], sign a user in to get a [`Session`], and call one operation per request.
 
 pub mod access;
+pub mod approvals;
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod instance;
 pub mod store;
+pub mod tools;
 pub mod vault;
 
 pub use error::{Error, Result};

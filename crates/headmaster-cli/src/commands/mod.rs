@@ -5,3 +5,4 @@ pub mod audit;
 pub mod init;
 pub mod keys;
 pub mod session;
+pub mod tools;

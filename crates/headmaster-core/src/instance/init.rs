@@ -214,6 +214,7 @@ async fn create(
         keychain,
         config: tunables,
         workspace_pools: Mutex::new(Default::default()),
+        events: tokio::sync::broadcast::channel(256).0,
     });
     let system = Actor::system();
     instance

@@ -80,6 +80,7 @@ pub struct Instance {
     pub(crate) keychain: Keychain,
     pub(crate) config: Config,
     pub(crate) workspace_pools: Mutex<HashMap<WorkspaceId, SqlitePool>>,
+    pub(crate) events: tokio::sync::broadcast::Sender<crate::events::CoreEvent>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -156,6 +157,16 @@ impl Instance {
         .await?;
         pools.insert(workspace, pool.clone());
         Ok(pool)
+    }
+
+    /// Subscribes to events of this process (approval requests, decisions, run updates).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::events::CoreEvent> {
+        self.events.subscribe()
+    }
+
+    /// Announces an event; nobody listening is fine.
+    pub(crate) fn announce(&self, event: crate::events::CoreEvent) {
+        let _ = self.events.send(event);
     }
 
     /// The shared pointer form of the clock, for background tasks.

@@ -164,6 +164,7 @@ impl Instance {
             keychain,
             config,
             workspace_pools: Mutex::new(Default::default()),
+            events: tokio::sync::broadcast::channel(256).0,
         }))
     }
 

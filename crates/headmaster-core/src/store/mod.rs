@@ -12,6 +12,7 @@
 
 mod paths;
 pub mod sealed;
+mod settings;
 
 use std::path::Path;
 use std::str::FromStr;

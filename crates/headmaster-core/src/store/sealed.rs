@@ -35,7 +35,19 @@ pub const INSTANCE_SEALED: &[SealedColumn] = &[
 ];
 
 /// Sealed columns of a workspace database (scope = workspace id).
-pub const WORKSPACE_SEALED: &[SealedColumn] = &[];
+pub const WORKSPACE_SEALED: &[SealedColumn] = &[
+    col("settings", "value"),
+    col("credentials", "name"),
+    col("credentials", "value"),
+    col("memory", "key"),
+    col("memory", "value"),
+    col("drafts", "title"),
+    col("drafts", "body"),
+    col("approvals", "request"),
+    col("approvals", "result"),
+    col("approval_decisions", "comment"),
+    col("grants", "spec"),
+];
 
 /// BLOB columns that are not sealed data: hashes, blind indexes, wrapped keys (sealed under the
 /// KEK, re-wrapped by KEK rotation), signatures, and audit rows (audit key series).
@@ -47,6 +59,8 @@ pub const NOT_DATA_SEALED: &[(&str, &str)] = &[
     ("sessions", "token_hash"),
     ("workspaces", "name_idx"),
     ("roles", "name_idx"),
+    ("credentials", "name_idx"),
+    ("memory", "key_idx"),
     ("audit_events", "source"),
     ("audit_events", "payload"),
     ("audit_events", "hash"),

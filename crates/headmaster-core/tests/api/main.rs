@@ -1,4 +1,12 @@
 //! Integration tests of the core API, one module per domain.
 
+mod access;
+mod child;
 mod common;
 mod identity;
+mod isolation;
+mod keychain;
+mod membership_prop;
+mod raw_scan;
+mod rotation;
+mod vault;

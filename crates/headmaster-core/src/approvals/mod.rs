@@ -1,0 +1,16 @@
+//! Approval requests: a boundary-crossing or risky call waits here for people.
+//!
+//! Medium: any member with `approval.confirm` (Operator or higher) confirms. High: one member
+//! with `approval.decide` (Approver). Critical: two distinct Approvers. The person who proposed
+//! (or whose agent proposed) never decides. A request expires (per-tier time limit); one
+//! rejection rejects it. When the quorum is reached, the call is executed — checking again that
+//! the arguments hash to the approved hash — exactly once: the `approved → executing`
+//! transition is a compare-and-swap.
+
+mod decide;
+mod grants;
+mod request;
+
+pub use decide::{ApprovalDecision, DecisionResult};
+pub use grants::{GrantRequest, GrantSummary};
+pub use request::{ApprovalDetail, ApprovalSummary, DecisionRecord, ExpiryConfig};

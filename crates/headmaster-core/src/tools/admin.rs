@@ -1,0 +1,401 @@
+//! Tool and policy administration (Admins): the catalog with each action's state, enabling and
+//! disabling, tiers, argument rules, own email domains, tool configuration, and the history of
+//! every such change. Every change is audited as a `policy.*` event; the history is those events.
+
+use std::sync::Arc;
+
+use headmaster_policy::{default_policy, CompiledPolicy, Rule, Tier, WorkspacePolicy};
+use serde::Serialize;
+
+use super::catalog::catalog;
+use super::config::{ToolConfig, TOOL_CONFIG};
+use crate::access::{Capability, Scope};
+use crate::audit::{Actor, AuditEntry, AuditFilter, NewEvent, Outcome};
+use crate::error::{Error, Result};
+use crate::identity::Session;
+use crate::ids::WorkspaceId;
+use crate::instance::Instance;
+
+/// Setting key of the workspace policy.
+pub(crate) const POLICY: &str = "policy";
+
+/// One action with its state in a workspace.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolStatus {
+    /// `tool.action`.
+    pub name: String,
+    /// Tool.
+    pub tool: String,
+    /// One sentence.
+    pub summary: String,
+    /// Crosses the trust boundary.
+    pub crosses_boundary: bool,
+    /// Enabled by an Admin.
+    pub enabled: bool,
+    /// Base risk tier.
+    pub tier: String,
+    /// Argument schema.
+    pub args_schema: serde_json::Value,
+}
+
+/// The Tools / Policy screens' data.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolsOverview {
+    /// Every action.
+    pub actions: Vec<ToolStatus>,
+    /// Argument rules, in order, with a description each.
+    pub rules: Vec<RuleSummary>,
+    /// The workspace's own email domains (mail elsewhere is "outside").
+    pub own_domains: Vec<String>,
+    /// Tool configuration (secrets appear only as `{{credential:NAME}}` references).
+    pub config: ToolConfig,
+}
+
+/// A rule as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSummary {
+    /// Id.
+    pub id: String,
+    /// Human description.
+    pub description: String,
+    /// JSON form.
+    pub rule: serde_json::Value,
+}
+
+impl Instance {
+    /// The policy of a workspace (the default, all disabled, until an Admin changes it).
+    pub(crate) async fn policy(&self, workspace: WorkspaceId) -> Result<WorkspacePolicy> {
+        Ok(self
+            .workspace_setting(workspace, POLICY)
+            .await?
+            .unwrap_or_else(|| default_policy(Vec::<String>::new())))
+    }
+
+    /// The compiled policy of a workspace.
+    pub(crate) async fn compiled_policy(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Arc<CompiledPolicy>> {
+        let policy = self.policy(workspace).await?;
+        let compiled = CompiledPolicy::new(&policy)
+            .map_err(|e| Error::Conflict(format!("the stored policy does not compile: {e}")))?;
+        Ok(Arc::new(compiled))
+    }
+
+    /// The tool configuration of a workspace.
+    pub(crate) async fn tool_config(&self, workspace: WorkspaceId) -> Result<ToolConfig> {
+        Ok(self
+            .workspace_setting(workspace, TOOL_CONFIG)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The catalog with each action's state, the rules and the configuration.
+    pub async fn list_tools(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<ToolsOverview> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "tool.list",
+        )
+        .await?;
+        let policy = self.policy(workspace).await?;
+        let actions = catalog()
+            .into_iter()
+            .map(|entry| {
+                let state = policy.actions.get(&entry.name);
+                ToolStatus {
+                    enabled: state.is_some_and(|s| s.enabled),
+                    tier: state.map(|s| s.tier.as_str()).unwrap_or("high").to_string(),
+                    name: entry.name,
+                    tool: entry.tool,
+                    summary: entry.summary,
+                    crosses_boundary: entry.crosses_boundary,
+                    args_schema: entry.args_schema,
+                }
+            })
+            .collect();
+        Ok(ToolsOverview {
+            actions,
+            rules: policy
+                .rules
+                .iter()
+                .map(|r| RuleSummary {
+                    id: r.id.clone(),
+                    description: r.describe(),
+                    rule: serde_json::to_value(r).unwrap_or_default(),
+                })
+                .collect(),
+            own_domains: policy.own_domains.clone(),
+            config: self.tool_config(workspace).await?,
+        })
+    }
+
+    /// Enables a tool (all its actions) or one `tool.action`, optionally setting its tier.
+    pub async fn enable_tool(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        target: &str,
+        tier: Option<&str>,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::ToolManage,
+            "tool.enable",
+        )
+        .await?;
+        let tier = tier.map(parse_tier).transpose()?;
+        self.change_policy(
+            session,
+            workspace,
+            "policy.tool_enabled",
+            serde_json::json!({ "target": target, "tier": tier.map(|t| t.as_str()) }),
+            |p| {
+                p.set_enabled(target, true)?;
+                if let Some(tier) = tier {
+                    p.set_tier(target, tier)?;
+                }
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// Disables a tool or one action.
+    pub async fn disable_tool(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        target: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::ToolManage,
+            "tool.disable",
+        )
+        .await?;
+        self.change_policy(
+            session,
+            workspace,
+            "policy.tool_disabled",
+            serde_json::json!({ "target": target }),
+            |p| p.set_enabled(target, false).map(|_| ()),
+        )
+        .await
+    }
+
+    /// Sets the base tier of a tool or action.
+    pub async fn set_tool_tier(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        target: &str,
+        tier: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::PolicyManage,
+            "tool.set_tier",
+        )
+        .await?;
+        let tier = parse_tier(tier)?;
+        self.change_policy(
+            session,
+            workspace,
+            "policy.tier_set",
+            serde_json::json!({ "target": target, "tier": tier.as_str() }),
+            |p| p.set_tier(target, tier).map(|_| ()),
+        )
+        .await
+    }
+
+    /// Adds an argument rule (JSON, or the compact syntax).
+    pub async fn add_rule(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        text: &str,
+    ) -> Result<RuleSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::PolicyManage,
+            "tool.add_rule",
+        )
+        .await?;
+        let rule =
+            Rule::parse(text).map_err(|e| Error::InvalidInput(format!("invalid rule: {e}")))?;
+        let summary = RuleSummary {
+            id: rule.id.clone(),
+            description: rule.describe(),
+            rule: serde_json::to_value(&rule).unwrap_or_default(),
+        };
+        let payload =
+            serde_json::json!({ "rule": summary.rule, "description": summary.description });
+        self.change_policy(session, workspace, "policy.rule_added", payload, |p| {
+            p.add_rule(rule)
+        })
+        .await?;
+        Ok(summary)
+    }
+
+    /// Removes a rule by id.
+    pub async fn remove_rule(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        id: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::PolicyManage,
+            "tool.remove_rule",
+        )
+        .await?;
+        self.change_policy(
+            session,
+            workspace,
+            "policy.rule_removed",
+            serde_json::json!({ "rule_id": id }),
+            |p| p.remove_rule(id).map(|_| ()),
+        )
+        .await
+    }
+
+    /// Sets the workspace's own email domains.
+    pub async fn set_own_domains(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        domains: &[String],
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::PolicyManage,
+            "tool.set_domains",
+        )
+        .await?;
+        let domains: Vec<String> = domains
+            .iter()
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        if let Some(bad) = domains
+            .iter()
+            .find(|d| !d.contains('.') || d.contains('@') || d.contains(' '))
+        {
+            return Err(Error::InvalidInput(format!(
+                "{bad:?} is not a domain name; use e.g. example.com"
+            )));
+        }
+        let payload = serde_json::json!({ "own_domains": domains });
+        self.change_policy(session, workspace, "policy.domains_set", payload, |p| {
+            p.own_domains = domains.clone();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `key=value` settings to one tool's configuration.
+    pub async fn configure_tool(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        tool: &str,
+        pairs: &[(String, String)],
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::ToolManage,
+            "tool.configure",
+        )
+        .await?;
+        let mut config = self.tool_config(workspace).await?;
+        config.apply(tool, pairs)?;
+        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::user(session.user_id), "policy.tool_configured", Outcome::Allowed, &session.source)
+                .target(tool)
+                .payload(serde_json::json!({ "tool": tool, "keys": keys, "config": serde_json::to_value(&config).unwrap_or_default() })),
+        )
+        .await?;
+        self.set_workspace_setting(workspace, TOOL_CONFIG, &config)
+            .await
+    }
+
+    /// Every policy and tool change, newest first.
+    pub async fn policy_history(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<AuditEntry>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "tool.history",
+        )
+        .await?;
+        let page = self
+            .query_audit(
+                session,
+                Scope::Workspace(workspace),
+                &AuditFilter {
+                    action: Some("policy.".into()),
+                    limit: Some(1000),
+                    ..AuditFilter::default()
+                },
+            )
+            .await?;
+        Ok(page.entries)
+    }
+
+    /// Changes the policy: edit a copy, check it compiles, audit, store.
+    async fn change_policy(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        action: &str,
+        payload: serde_json::Value,
+        edit: impl FnOnce(
+            &mut WorkspacePolicy,
+        ) -> std::result::Result<(), headmaster_policy::PolicyError>,
+    ) -> Result<()> {
+        let mut policy = self.policy(workspace).await?;
+        edit(&mut policy).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        CompiledPolicy::new(&policy)
+            .map_err(|e| Error::InvalidInput(format!("the policy would not compile: {e}")))?;
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(
+                Actor::user(session.user_id),
+                action,
+                Outcome::Allowed,
+                &session.source,
+            )
+            .payload(payload),
+        )
+        .await?;
+        self.set_workspace_setting(workspace, POLICY, &policy).await
+    }
+}
+
+fn parse_tier(text: &str) -> Result<Tier> {
+    text.trim().to_lowercase().parse::<Tier>().map_err(|_| {
+        Error::InvalidInput(format!(
+            "unknown tier {text:?}; use low, medium, high or critical"
+        ))
+    })
+}

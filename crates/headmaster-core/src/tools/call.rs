@@ -1,0 +1,455 @@
+//! The one path from a proposed tool call to its execution.
+//!
+//! `propose_call` passes the gate (`tool.call`), finds the action in the catalog, validates the
+//! arguments against its schema, asks the policy (with standing grants) for a verdict, and
+//! then either refuses, executes (low tier, or a matching grant), or files an approval request
+//! whose hash binds the exact action and arguments. Every step is audited: proposed, denied or
+//! requested, executed or failed. There is no other way to run a tool.
+
+use headmaster_policy::{Decision, Principal, ProposedCall, Role, Verdict};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::builtin::{self, BuiltinCall};
+use super::canonical::call_hash;
+use super::catalog::{crosses_boundary, executor, Executor};
+use super::config::ToolConfig;
+use crate::access::{Capability, CapabilitySet, Scope};
+use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
+use crate::error::{Error, Result};
+use crate::identity::Session;
+use crate::ids::{UserId, WorkspaceId};
+use crate::instance::Instance;
+
+/// Who proposes a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proposer {
+    /// The signed-in person.
+    User,
+    /// An agent, in a run started by the signed-in person.
+    Agent {
+        /// Agent id.
+        agent_id: String,
+        /// Run id.
+        run_id: String,
+        /// Step id.
+        step_id: String,
+    },
+}
+
+/// A proposed call.
+#[derive(Debug, Clone)]
+pub struct CallRequest {
+    /// `tool.action`.
+    pub action: String,
+    /// Arguments (JSON object).
+    pub args: Value,
+    /// Why (the agent's reasoning, or the person's note), shown to reviewers.
+    pub reasoning: Option<String>,
+    /// Who proposes it.
+    pub proposer: Proposer,
+}
+
+/// What happened to a proposed call.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// It ran.
+    Executed {
+        /// Action.
+        action: String,
+        /// Effective tier.
+        tier: Option<String>,
+        /// Why it was allowed.
+        reasons: Vec<String>,
+        /// A standing grant that allowed it.
+        grant: Option<String>,
+        /// The tool's output (credential values scrubbed).
+        output: Value,
+    },
+    /// It waits for a person.
+    Pending {
+        /// Approval request id.
+        approval_id: String,
+        /// Tier.
+        tier: String,
+        /// Approvals needed.
+        quorum: u8,
+        /// When the request expires (RFC 3339).
+        expires_at: String,
+        /// Why it needs a decision.
+        reasons: Vec<String>,
+    },
+    /// The policy refused it.
+    Denied {
+        /// Why.
+        reasons: Vec<String>,
+    },
+}
+
+/// A parsed call of any action.
+#[derive(Debug, Clone)]
+pub(crate) enum ParsedCall {
+    External(headmaster_tools::ToolCall),
+    Builtin(BuiltinCall),
+}
+
+/// Everything about a call that the pipeline and the approval path share.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub action: String,
+    pub args: Value,
+    pub parsed: ParsedCall,
+    pub crosses_boundary: bool,
+    pub hash: String,
+}
+
+impl Instance {
+    /// Proposes a tool call as the signed-in person (or their agent).
+    pub async fn propose_call(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        request: CallRequest,
+    ) -> Result<CallOutcome> {
+        let auth = self
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::ToolCall,
+                "tool.call",
+            )
+            .await?;
+        let (actor, correlation) = actor_of(session.user_id, &request.proposer);
+        let prepared = match self.prepare_call(&request.action, &request.args) {
+            Ok(p) => p,
+            Err(e) => {
+                self.audit_workspace(
+                    workspace,
+                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, &session.source)
+                        .target(&request.action)
+                        .correlation(correlation)
+                        .payload(
+                            serde_json::json!({ "action": request.action, "error": e.to_string() }),
+                        ),
+                )
+                .await?;
+                return Err(e);
+            }
+        };
+        let principal = principal_of(
+            session.user_id,
+            &request.proposer,
+            &auth.capabilities,
+            &auth.role,
+        );
+        let compiled = self.compiled_policy(workspace).await?;
+        let grants = self.active_grants(workspace, &prepared.action).await?;
+        let (tool, action) = split(&prepared.action);
+        let call = ProposedCall {
+            tool,
+            action,
+            args: &prepared.args,
+            principal: &principal,
+            crosses_boundary: prepared.crosses_boundary,
+        };
+        let verdict = compiled.decide_with_grants(&call, &grants, self.now());
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(
+                actor.clone(),
+                "tool.proposed",
+                Outcome::Pending,
+                &session.source,
+            )
+            .target(&prepared.action)
+            .correlation(correlation.clone())
+            .payload(serde_json::json!({
+                "action": prepared.action,
+                "args": prepared.args,
+                "args_sha256": prepared.hash,
+                "reasoning": request.reasoning,
+                "verdict": verdict,
+            })),
+        )
+        .await?;
+        match verdict.decision {
+            Decision::Deny => {
+                self.audit_workspace(
+                    workspace,
+                    NewEvent::new(actor, "tool.denied", Outcome::Denied, &session.source)
+                        .target(&prepared.action)
+                        .correlation(correlation)
+                        .payload(serde_json::json!({ "action": prepared.action, "reasons": verdict.reasons })),
+                )
+                .await?;
+                Ok(CallOutcome::Denied {
+                    reasons: verdict.reasons,
+                })
+            }
+            Decision::Allow => {
+                if let Some(grant) = &verdict.grant {
+                    self.audit_workspace(
+                        workspace,
+                        NewEvent::new(actor.clone(), "grant.used", Outcome::Allowed, &session.source)
+                            .target(grant)
+                            .correlation(correlation.clone())
+                            .payload(serde_json::json!({ "grant_id": grant, "action": prepared.action, "args_sha256": prepared.hash })),
+                    )
+                    .await?;
+                }
+                let output = self
+                    .execute_prepared(workspace, &prepared, &actor, &session.source, &correlation)
+                    .await?;
+                Ok(CallOutcome::Executed {
+                    action: prepared.action,
+                    tier: verdict.tier.map(|t| t.as_str().to_string()),
+                    reasons: verdict.reasons,
+                    grant: verdict.grant,
+                    output,
+                })
+            }
+            Decision::NeedsConfirmation | Decision::NeedsApproval { .. } => {
+                self.request_approval(
+                    workspace,
+                    session,
+                    &request,
+                    &prepared,
+                    &verdict,
+                    actor,
+                    correlation,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Finds the action and validates the arguments.
+    pub(crate) fn prepare_call(&self, action: &str, args: &Value) -> Result<Prepared> {
+        let executor = executor(action).ok_or_else(|| Error::NotFound {
+            kind: "tool action",
+            name: action.to_string(),
+            hint: "; `headmaster tool list` shows the catalog".into(),
+        })?;
+        if !args.is_object() {
+            return Err(Error::InvalidInput(format!(
+                "arguments of {action} must be a JSON object"
+            )));
+        }
+        let parsed = match executor {
+            Executor::External(_) => ParsedCall::External(
+                headmaster_tools::ToolCall::parse(action, args)
+                    .map_err(|e| Error::InvalidInput(format!("{action}: {e}")))?,
+            ),
+            other => ParsedCall::Builtin(builtin::parse(other, args)?),
+        };
+        Ok(Prepared {
+            action: action.to_string(),
+            args: args.clone(),
+            parsed,
+            crosses_boundary: crosses_boundary(executor),
+            hash: call_hash(action, args),
+        })
+    }
+
+    /// What a reviewer must see before approving.
+    pub(crate) async fn affected(
+        &self,
+        workspace: WorkspaceId,
+        prepared: &Prepared,
+    ) -> Result<Value> {
+        let config = self.tool_config(workspace).await?;
+        match &prepared.parsed {
+            ParsedCall::External(call) => {
+                let ctx = self.tool_context(workspace, &config)?;
+                let affected = ctx
+                    .affected(call)
+                    .await
+                    .map_err(|e| Error::InvalidInput(format!("{}: {e}", prepared.action)))?;
+                Ok(serde_json::to_value(affected).unwrap_or_default())
+            }
+            ParsedCall::Builtin(call) => Ok(self.builtin_affected(workspace, call, &config)),
+        }
+    }
+
+    /// Executes an allowed call and audits the result.
+    pub(crate) async fn execute_prepared(
+        &self,
+        workspace: WorkspaceId,
+        prepared: &Prepared,
+        actor: &Actor,
+        source: &Source,
+        correlation: &Correlation,
+    ) -> Result<Value> {
+        let result = self
+            .run_prepared(workspace, prepared, actor, source, correlation)
+            .await;
+        match &result {
+            Ok(output) => {
+                self.audit_workspace(
+                    workspace,
+                    NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
+                        .target(&prepared.action)
+                        .correlation(correlation.clone())
+                        .payload(serde_json::json!({
+                            "action": prepared.action,
+                            "args_sha256": prepared.hash,
+                            "output": summarize(output),
+                        })),
+                )
+                .await?;
+            }
+            Err(e) => {
+                self.audit_workspace(
+                    workspace,
+                    NewEvent::new(actor.clone(), "tool.failed", Outcome::Failed, source)
+                        .target(&prepared.action)
+                        .correlation(correlation.clone())
+                        .payload(serde_json::json!({ "action": prepared.action, "args_sha256": prepared.hash, "error": e.to_string() })),
+                )
+                .await?;
+            }
+        }
+        result
+    }
+
+    async fn run_prepared(
+        &self,
+        workspace: WorkspaceId,
+        prepared: &Prepared,
+        actor: &Actor,
+        source: &Source,
+        correlation: &Correlation,
+    ) -> Result<Value> {
+        let config = self.tool_config(workspace).await?;
+        match &prepared.parsed {
+            ParsedCall::External(call) => {
+                let ctx = self.tool_context(workspace, &config)?;
+                let mut names = call.credential_references();
+                if matches!(call, headmaster_tools::ToolCall::EmailSend(_)) {
+                    if let Some(email) = &config.email {
+                        names.extend(email.credential_references());
+                    }
+                }
+                names.sort();
+                names.dedup();
+                let credentials = self
+                    .credentials_for(
+                        workspace,
+                        &names,
+                        actor,
+                        source,
+                        correlation,
+                        &prepared.action,
+                    )
+                    .await?;
+                let output =
+                    ctx.execute(call, &credentials)
+                        .await
+                        .map_err(|e| Error::ToolFailed {
+                            action: prepared.action.clone(),
+                            code: e.code().to_string(),
+                            message: e.to_string(),
+                        })?;
+                Ok(serde_json::to_value(output).unwrap_or_default())
+            }
+            ParsedCall::Builtin(call) => {
+                let run_id =
+                    (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
+                let author = format!("{}:{}", actor.kind.as_str(), actor.id);
+                self.run_builtin(workspace, call, &config, &author, run_id)
+                    .await
+            }
+        }
+    }
+
+    fn tool_context(
+        &self,
+        workspace: WorkspaceId,
+        config: &ToolConfig,
+    ) -> Result<headmaster_tools::ToolContext> {
+        let files_dir = self.layout.workspace_files(workspace);
+        Ok(headmaster_tools::ToolContext {
+            files: headmaster_tools::files::FileScope::new(files_dir, config.file.clone()),
+            http: headmaster_tools::http::HttpContext::new(config.http.clone()).map_err(|e| {
+                Error::Conflict(format!(
+                    "the workspace's http configuration is invalid: {e}"
+                ))
+            })?,
+            email: config.email.clone(),
+        })
+    }
+}
+
+/// The audit actor and correlation of a proposer.
+pub(crate) fn actor_of(user: UserId, proposer: &Proposer) -> (Actor, Correlation) {
+    match proposer {
+        Proposer::User => (Actor::user(user), Correlation::default()),
+        Proposer::Agent {
+            agent_id,
+            run_id,
+            step_id,
+        } => (
+            Actor::agent(agent_id),
+            Correlation {
+                run_id: run_id.clone(),
+                step_id: step_id.clone(),
+                approval_id: String::new(),
+            },
+        ),
+    }
+}
+
+/// The policy principal: the person, or their agent with the person's role.
+fn principal_of(
+    user: UserId,
+    proposer: &Proposer,
+    caps: &CapabilitySet,
+    role_name: &str,
+) -> Principal {
+    let role = if caps.contains(Capability::MemberManage) {
+        Role::Admin
+    } else if caps.contains(Capability::ApprovalDecide) {
+        Role::Approver
+    } else if caps.contains(Capability::ToolCall) {
+        Role::Operator
+    } else {
+        Role::Viewer
+    };
+    let principal = match proposer {
+        Proposer::User => Principal::user(user.to_string(), role),
+        Proposer::Agent { agent_id, .. } => Principal::agent(agent_id.clone(), role),
+    };
+    principal.with_role_name(role_name.to_string())
+}
+
+pub(crate) fn split(action: &str) -> (&str, &str) {
+    action.split_once('.').unwrap_or((action, ""))
+}
+
+/// Keeps audit payloads bounded: long strings in the output are cut.
+fn summarize(output: &Value) -> Value {
+    match output {
+        Value::String(s) if s.len() > 2048 => Value::String(format!(
+            "{}… ({} bytes)",
+            &s[..s.floor_char_boundary(2048)],
+            s.len()
+        )),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), summarize(v))).collect())
+        }
+        Value::Array(items) if items.len() > 100 => {
+            Value::String(format!("[{} items]", items.len()))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(summarize).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The verdict's tier, for requests.
+pub(crate) fn verdict_tier(verdict: &Verdict) -> String {
+    verdict
+        .tier
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_else(|| "high".into())
+}

@@ -1,0 +1,477 @@
+//! The role matrix cell by cell against the product's wording, and bad input to the access
+//! operations: every refusal has a clear code, changes nothing, and is recorded where it is a
+//! denial.
+
+use headmaster_core::access::{BuiltinRole, Capability, CapabilitySet};
+use headmaster_core::ids::WorkspaceId;
+use headmaster_core::Error;
+
+use crate::common::{denials, secret, Fixture, PASSWORD};
+
+const Y: bool = true;
+const N: bool = false;
+
+/// The expected matrix: capability → [Viewer, Operator, Approver, Admin], each row justified by
+/// the seed's wording of the four roles:
+/// - Viewer: "read workspace state, agent outputs and audit logs; cannot trigger actions or approve."
+/// - Operator: "start agent runs, execute low-risk tools, confirm medium-risk actions, draft
+///   outputs; cannot approve high/critical actions or change settings."
+/// - Approver: "everything an Operator can, plus approve or reject actions at the trust boundary."
+/// - Admin: "membership and role assignment, tool permissions, risk tiers, credentials,
+///   integration settings, audit access, keys" — plus everything below it, because nobody may
+///   grant what they lack (ARCHITECTURE.md, "Admin holds every capability").
+const MATRIX: &[(&str, [bool; 4])] = &[
+    // Viewer: "read workspace state, agent outputs"; every role above reads too.
+    ("workspace.read", [Y, Y, Y, Y]),
+    // Viewer: "… and audit logs".
+    ("audit.read", [Y, Y, Y, Y]),
+    // Operator: "start agent runs"; Viewer: "cannot trigger actions".
+    ("run.start", [N, Y, Y, Y]),
+    // Operator: running agents includes cancelling and resuming them; Viewer cannot trigger.
+    ("run.control", [N, Y, Y, Y]),
+    // Operator: "execute low-risk tools".
+    ("tool.call", [N, Y, Y, Y]),
+    // Operator: "confirm medium-risk actions"; Viewer: "cannot … approve".
+    ("approval.confirm", [N, Y, Y, Y]),
+    // Operator: "draft outputs".
+    ("draft.write", [N, Y, Y, Y]),
+    // Operator: agent runs write their memory as they work; Viewer only reads.
+    ("memory.write", [N, Y, Y, Y]),
+    // Approver: "approve or reject actions at the trust boundary"; Operator: "cannot approve
+    // high/critical actions".
+    ("approval.decide", [N, N, Y, Y]),
+    // A standing grant is an approval given in advance: Approver, not Operator.
+    ("grant.manage", [N, N, Y, Y]),
+    // Admin: "membership and role assignment".
+    ("member.manage", [N, N, N, Y]),
+    // Admin: "tool permissions"; Operator: "cannot … change settings".
+    ("tool.manage", [N, N, N, Y]),
+    // Admin: "risk tiers".
+    ("policy.manage", [N, N, N, Y]),
+    // Admin: "credentials".
+    ("credential.manage", [N, N, N, Y]),
+    // Admin: "integration settings".
+    ("settings.manage", [N, N, N, Y]),
+    // Admin: "audit access" (export, archive) beyond reading.
+    ("audit.manage", [N, N, N, Y]),
+    // Admin: "keys".
+    ("key.manage", [N, N, N, Y]),
+    // Defining agents is configuration: Operator "cannot … change settings".
+    ("agent.manage", [N, N, N, Y]),
+    // Renaming and deleting a workspace is administration.
+    ("workspace.manage", [N, N, N, Y]),
+    // Erasing a person's data is administration.
+    ("subject.erase", [N, N, N, Y]),
+    // Organisation scope: "membership" covers the accounts that can become members.
+    ("org.users", [N, N, N, Y]),
+    // Organisation scope: workspaces per organisation are an Admin's.
+    ("org.workspaces", [N, N, N, Y]),
+    // Custom roles: "an Admin defines a named role as a subset of capabilities".
+    ("org.roles", [N, N, N, Y]),
+    // Organisation scope: "keys" (the KEK) and the instance audit log.
+    ("org.security", [N, N, N, Y]),
+];
+
+#[test]
+fn the_role_matrix_matches_the_wording_cell_by_cell() {
+    let names: Vec<&str> = MATRIX.iter().map(|(name, _)| *name).collect();
+    let all: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(names, all, "the table lists every capability exactly once");
+    let mut mismatches = Vec::new();
+    for (name, row) in MATRIX {
+        let capability = Capability::parse(name).unwrap();
+        for (role, expected) in BuiltinRole::ALL.iter().zip(row) {
+            if role.capabilities().contains(capability) != *expected {
+                mismatches.push(format!("{} / {name}: expected {expected}", role.title()));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    // Each role holds everything the role below it holds.
+    for pair in BuiltinRole::ALL.windows(2) {
+        assert!(
+            pair[0].capabilities().is_subset_of(&pair[1].capabilities()),
+            "{pair:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_api_reports_the_same_matrix() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let roles = fx.instance.list_roles(&admin).await.unwrap();
+    for (i, role) in BuiltinRole::ALL.iter().enumerate() {
+        let listed = roles
+            .iter()
+            .find(|r| r.builtin && r.id == role.name())
+            .unwrap();
+        let expected: Vec<&str> = MATRIX
+            .iter()
+            .filter(|(_, row)| row[i])
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(listed.capabilities, expected, "{}", role.title());
+    }
+    let me = fx.instance.whoami(&admin).await.unwrap();
+    assert_eq!(me.org_capabilities.len(), MATRIX.len());
+    assert_eq!(me.workspaces[0].capabilities.len(), MATRIX.len());
+}
+
+/// Everything access operations can change, as stored: memberships, roles, users, workspaces
+/// and the workspace files.
+async fn state(fx: &Fixture) -> Vec<String> {
+    let pool = fx.raw().await;
+    let mut out = Vec::new();
+    for query in [
+        "SELECT 'm' || quote(workspace_id) || quote(user_id) || quote(role) FROM memberships",
+        "SELECT 'r' || quote(id) || quote(name) || quote(capabilities) FROM roles",
+        "SELECT 'u' || quote(id) || quote(org_role) || quote(disabled_at) || quote(password_hash) FROM users",
+        "SELECT 'w' || quote(id) || quote(name) || quote(name_idx) FROM workspaces",
+    ] {
+        let mut rows: Vec<String> = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        rows.sort();
+        out.extend(rows);
+    }
+    let mut files: Vec<String> = std::fs::read_dir(fx.home().join("workspaces"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".db"))
+        .collect();
+    files.sort();
+    out.extend(files);
+    out
+}
+
+fn code<T: std::fmt::Debug>(result: Result<T, Error>) -> &'static str {
+    result.unwrap_err().code()
+}
+
+#[tokio::test]
+async fn unknown_users_roles_and_workspaces_are_not_found_and_change_nothing() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    let nowhere = WorkspaceId::new();
+    let i = &fx.instance;
+    let before = state(&fx).await;
+    assert_eq!(
+        code(i.add_member(&admin, w, "nobody", "viewer").await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.add_member(&admin, w, "Not A Username!", "viewer").await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.add_member(&admin, w, "alice", "wizard").await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.set_member_role(&admin, w, "nobody", "viewer").await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.remove_member(&admin, w, "nobody").await),
+        "not_found"
+    );
+    assert_eq!(code(i.disable_user(&admin, "nobody").await), "not_found");
+    assert_eq!(code(i.enable_user(&admin, "nobody").await), "not_found");
+    assert_eq!(
+        code(i.set_org_role(&admin, "nobody", BuiltinRole::Viewer).await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.delete_role(&admin, "no such role").await),
+        "not_found"
+    );
+    assert_eq!(
+        code(i.rename_workspace(&admin, nowhere, "Elsewhere").await),
+        "not_found"
+    );
+    assert_eq!(code(i.delete_workspace(&admin, nowhere).await), "not_found");
+    assert_eq!(code(i.list_members(&admin, nowhere).await), "not_found");
+    assert_eq!(
+        code(i.resolve_workspace(&admin, Some("Nowhere")).await),
+        "not_found"
+    );
+    assert_eq!(state(&fx).await, before);
+}
+
+#[tokio::test]
+async fn duplicate_names_are_refused_and_change_nothing() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    let i = &fx.instance;
+    let second: WorkspaceId = i
+        .create_workspace(&admin, "Second")
+        .await
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    i.create_role(&admin, "Reviewers", &["audit.read".into()])
+        .await
+        .unwrap();
+    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+        .await
+        .unwrap();
+    i.add_member(&admin, w, "bob", "viewer").await.unwrap();
+    let before = state(&fx).await;
+
+    assert_eq!(
+        code(i.create_workspace(&admin, "acme").await),
+        "already_exists"
+    );
+    assert_eq!(
+        code(i.create_workspace(&admin, "  Second ").await),
+        "already_exists"
+    );
+    assert_eq!(
+        code(i.rename_workspace(&admin, second, "ACME").await),
+        "already_exists"
+    );
+    assert_eq!(
+        code(
+            i.create_role(&admin, "reviewers", &["audit.read".into()])
+                .await
+        ),
+        "already_exists"
+    );
+    assert_eq!(
+        code(i.create_role(&admin, "Admin", &["audit.read".into()]).await),
+        "already_exists"
+    );
+    assert_eq!(
+        code(
+            i.add_user(&admin, "BOB", &secret(PASSWORD), BuiltinRole::Viewer)
+                .await
+        ),
+        "already_exists"
+    );
+    assert_eq!(
+        code(i.add_member(&admin, w, "bob", "operator").await),
+        "already_exists"
+    );
+    assert_eq!(state(&fx).await, before);
+    let members = i.list_members(&admin, w).await.unwrap();
+    assert_eq!(
+        members.iter().find(|m| m.username == "bob").unwrap().role,
+        "Viewer"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_member_add_records_no_member_added_event() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    fx.instance
+        .add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+        .await
+        .unwrap();
+    fx.instance
+        .add_member(&admin, w, "bob", "viewer")
+        .await
+        .unwrap();
+    let pool = fx.raw_workspace(w).await;
+    let added = || async {
+        crate::common::actions(&pool)
+            .await
+            .into_iter()
+            .filter(|(a, o)| a == "member.added" && o == "allowed")
+            .count()
+    };
+    let before = added().await;
+    let err = fx
+        .instance
+        .add_member(&admin, w, "bob", "operator")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "already_exists");
+    // The audit log must not claim a membership change that did not happen.
+    assert_eq!(
+        added().await,
+        before,
+        "a refused add is logged as member.added/allowed"
+    );
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_removed_or_demoted() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    let i = &fx.instance;
+    let before = state(&fx).await;
+    assert_eq!(code(i.remove_member(&admin, w, "alice").await), "conflict");
+    assert_eq!(
+        code(i.set_member_role(&admin, w, "alice", "approver").await),
+        "conflict"
+    );
+    // The organisation's last Admin, likewise.
+    assert_eq!(code(i.disable_user(&admin, "alice").await), "conflict");
+    assert_eq!(
+        code(i.set_org_role(&admin, "alice", BuiltinRole::Operator).await),
+        "conflict"
+    );
+    assert_eq!(state(&fx).await, before);
+
+    // With a second Admin, the first may step down; then the second is the last.
+    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Admin)
+        .await
+        .unwrap();
+    i.add_member(&admin, w, "bob", "admin").await.unwrap();
+    i.set_member_role(&admin, w, "alice", "viewer")
+        .await
+        .unwrap();
+    let bob = fx.sign_in("bob").await;
+    let err = i.remove_member(&bob, w, "bob").await.unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert!(err.to_string().contains("last Admin"), "{err}");
+    let members = i.list_members(&bob, w).await.unwrap();
+    let admins: Vec<&str> = members
+        .iter()
+        .filter(|m| m.role == "Admin")
+        .map(|m| m.username.as_str())
+        .collect();
+    assert_eq!(admins, ["bob"]);
+}
+
+#[tokio::test]
+async fn granting_a_capability_you_lack_is_refused_and_recorded() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    let i = &fx.instance;
+    i.create_role(
+        &admin,
+        "member managers",
+        &["workspace.read".into(), "member.manage".into()],
+    )
+    .await
+    .unwrap();
+    for user in ["dave", "erin"] {
+        i.add_user(&admin, user, &secret(PASSWORD), BuiltinRole::Viewer)
+            .await
+            .unwrap();
+    }
+    let carol = fx.user(&admin, "carol", BuiltinRole::Viewer).await;
+    i.add_member(&admin, w, "carol", "member managers")
+        .await
+        .unwrap();
+    i.add_member(&admin, w, "erin", "viewer").await.unwrap();
+    let pool = fx.raw().await;
+    let before = state(&fx).await;
+
+    assert_eq!(
+        code(i.add_member(&carol, w, "dave", "operator").await),
+        "forbidden"
+    );
+    assert_eq!(denials(&pool, "member.add").await, 1);
+    assert_eq!(
+        code(i.set_member_role(&carol, w, "erin", "admin").await),
+        "forbidden"
+    );
+    assert_eq!(denials(&pool, "member.set_role").await, 1);
+    // An org Viewer cannot define roles at all, nor add accounts.
+    assert_eq!(
+        code(
+            i.create_role(&carol, "sneaky", &["key.manage".into()])
+                .await
+        ),
+        "forbidden"
+    );
+    assert_eq!(denials(&pool, "role.create").await, 1);
+    assert_eq!(
+        code(
+            i.add_user(&carol, "mallory", &secret(PASSWORD), BuiltinRole::Admin)
+                .await
+        ),
+        "forbidden"
+    );
+    assert_eq!(denials(&pool, "user.add").await, 1);
+    assert_eq!(state(&fx).await, before);
+
+    // Within her own capabilities the same member manager may grant.
+    i.add_member(&carol, w, "dave", "member managers")
+        .await
+        .unwrap();
+    let dave_caps: CapabilitySet = CapabilitySet::parse_names(
+        &i.list_members(&carol, w)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.username == "dave")
+            .unwrap()
+            .capabilities,
+    )
+    .unwrap();
+    assert_eq!(
+        dave_caps,
+        CapabilitySet::of(&[Capability::WorkspaceRead, Capability::MemberManage])
+    );
+}
+
+#[tokio::test]
+async fn malformed_role_definitions_are_invalid_input() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let i = &fx.instance;
+    let before = state(&fx).await;
+    assert_eq!(
+        code(
+            i.create_role(&admin, "x", &["fly.to_the_moon".into()])
+                .await
+        ),
+        "invalid_input"
+    );
+    assert_eq!(
+        code(i.create_role(&admin, "empty", &[]).await),
+        "invalid_input"
+    );
+    assert_eq!(
+        code(i.create_role(&admin, "   ", &["audit.read".into()]).await),
+        "invalid_input"
+    );
+    assert_eq!(
+        code(i.create_workspace(&admin, &"w".repeat(81)).await),
+        "invalid_input"
+    );
+    assert_eq!(
+        code(i.create_workspace(&admin, "tab\there").await),
+        "invalid_input"
+    );
+    assert_eq!(state(&fx).await, before);
+}
+
+#[tokio::test]
+async fn a_role_in_use_cannot_be_deleted() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let w = fx.first_workspace(&admin).await;
+    let i = &fx.instance;
+    i.create_role(
+        &admin,
+        "auditors",
+        &["audit.read".into(), "workspace.read".into()],
+    )
+    .await
+    .unwrap();
+    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+        .await
+        .unwrap();
+    i.add_member(&admin, w, "bob", "auditors").await.unwrap();
+    let before = state(&fx).await;
+    assert_eq!(code(i.delete_role(&admin, "auditors").await), "conflict");
+    assert_eq!(state(&fx).await, before);
+    i.set_member_role(&admin, w, "bob", "viewer").await.unwrap();
+    i.delete_role(&admin, "Auditors").await.unwrap();
+    assert!(i
+        .list_roles(&admin)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.name != "auditors"));
+}
