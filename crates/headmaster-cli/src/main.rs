@@ -86,6 +86,18 @@ enum Command {
     /// Standing grants: create, list, revoke.
     #[command(subcommand)]
     Grant(commands::tools::GrantCommand),
+    /// Agents: create, list, show, delete.
+    #[command(subcommand)]
+    Agent(commands::runtime::AgentCommand),
+    /// Runs: start, list, show, cancel, resume.
+    #[command(subcommand)]
+    Run(commands::runtime::RunCommand),
+    /// Drafts: list, show.
+    #[command(subcommand)]
+    Draft(commands::runtime::DraftCommand),
+    /// Workspace memory: list, set.
+    #[command(subcommand)]
+    Memory(commands::runtime::MemoryCommand),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +137,10 @@ fn main() -> ExitCode {
             } => commands::tools::call(&ctx, action, args, reason).await,
             Command::Approval(c) => commands::tools::approval(&ctx, c).await,
             Command::Grant(c) => commands::tools::grant(&ctx, c).await,
+            Command::Agent(c) => commands::runtime::agent(&ctx, c).await,
+            Command::Run(c) => commands::runtime::run(&ctx, c).await,
+            Command::Draft(c) => commands::runtime::draft(&ctx, c).await,
+            Command::Memory(c) => commands::runtime::memory(&ctx, c).await,
         }
     });
     match result {

@@ -4,5 +4,6 @@ pub mod access;
 pub mod audit;
 pub mod init;
 pub mod keys;
+pub mod runtime;
 pub mod session;
 pub mod tools;

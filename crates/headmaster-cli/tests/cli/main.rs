@@ -1,4 +1,5 @@
 //! The `headmaster` binary driven as a user or a script would, in temp data directories.
 
+mod access;
 mod harness;
 mod session;

@@ -47,16 +47,27 @@ impl Instance {
         action: &str,
     ) -> Result<Authorized> {
         let state = self.session_state(session.id, &session.source).await?;
+        self.authorize_user(state.user_id, state.org_role, &session.source, scope, capability, action)
+            .await
+    }
+
+    /// The gate for work done on a person's behalf without their live session (an agent run
+    /// they started): the same role and capability checks, the same denial records.
+    pub(crate) async fn authorize_user(
+        &self,
+        user_id: UserId,
+        org_role: BuiltinRole,
+        source: &crate::audit::Source,
+        scope: Scope,
+        capability: Capability,
+        action: &str,
+    ) -> Result<Authorized> {
         let (role, capabilities) = match scope {
-            Scope::Org => (
-                state.org_role.title().to_string(),
-                state.org_role.capabilities(),
-            ),
-            Scope::Workspace(workspace) => match self.role_in(session.user_id, workspace).await? {
+            Scope::Org => (org_role.title().to_string(), org_role.capabilities()),
+            Scope::Workspace(workspace) => match self.role_in(user_id, workspace).await? {
                 Some(found) => found,
                 None => {
-                    self.record_denial(session, None, capability, action, "not a member")
-                        .await?;
+                    self.record_denial(user_id, source, None, capability, action, "not a member").await?;
                     return Err(Error::NotFound {
                         kind: "workspace",
                         name: workspace.to_string(),
@@ -70,8 +81,7 @@ impl Instance {
                 Scope::Workspace(w) => Some(w),
                 Scope::Org => None,
             };
-            self.record_denial(session, workspace, capability, action, &role)
-                .await?;
+            self.record_denial(user_id, source, workspace, capability, action, &role).await?;
             return Err(Error::Forbidden {
                 action: action.to_string(),
                 capability: capability.name().to_string(),
@@ -79,7 +89,7 @@ impl Instance {
             });
         }
         Ok(Authorized {
-            user_id: state.user_id,
+            user_id,
             role,
             capabilities,
         })
@@ -124,12 +134,7 @@ impl Instance {
         action: &str,
         role: &str,
     ) -> Result<Error> {
-        let event = NewEvent::new(
-            Actor::user(session.user_id),
-            "access.denied",
-            Outcome::Denied,
-            &session.source,
-        )
+        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
         .target(action)
         .payload(serde_json::json!({
             "operation": action,
@@ -146,18 +151,14 @@ impl Instance {
 
     async fn record_denial(
         &self,
-        session: &Session,
+        user_id: UserId,
+        source: &crate::audit::Source,
         workspace: Option<WorkspaceId>,
         capability: Capability,
         action: &str,
         role: &str,
     ) -> Result<()> {
-        let event = NewEvent::new(
-            Actor::user(session.user_id),
-            "access.denied",
-            Outcome::Denied,
-            &session.source,
-        )
+        let event = NewEvent::new(Actor::user(user_id), "access.denied", Outcome::Denied, source)
         .target(action)
         .payload(serde_json::json!({
             "operation": action,

@@ -125,7 +125,8 @@ impl Instance {
     pub(crate) async fn request_approval(
         &self,
         workspace: WorkspaceId,
-        session: &Session,
+        on_behalf_of: crate::ids::UserId,
+        source: &crate::audit::Source,
         request: &CallRequest,
         prepared: &Prepared,
         verdict: &Verdict,
@@ -171,12 +172,7 @@ impl Instance {
         correlation.approval_id = id.clone();
         self.audit_workspace(
             workspace,
-            NewEvent::new(
-                actor.clone(),
-                "approval.requested",
-                Outcome::Pending,
-                &session.source,
-            )
+            NewEvent::new(actor.clone(), "approval.requested", Outcome::Pending, source)
             .target(&prepared.action)
             .correlation(correlation)
             .payload(serde_json::json!({
@@ -186,7 +182,7 @@ impl Instance {
                 "tier": tier,
                 "quorum": quorum,
                 "expires_at": rfc3339_ms(expires_at),
-                "on_behalf_of": session.user_id.to_string(),
+                "on_behalf_of": on_behalf_of.to_string(),
             })),
         )
         .await?;
@@ -201,7 +197,7 @@ impl Instance {
         .bind(quorum as i64)
         .bind(actor.kind.as_str())
         .bind(&actor.id)
-        .bind(session.user_id.to_string())
+        .bind(on_behalf_of.to_string())
         .bind(&run_id)
         .bind(&step_id)
         .bind(&prepared.action)

@@ -134,7 +134,7 @@ impl<'a> Decoder<'a> {
                 }
                 Err(_) => id.to_string(),
             },
-            _ => id.to_string(),
+            _ => self.instance.agent_display_name(&self.scope, id).await,
         };
         self.names.insert(id.to_string(), name.clone());
         Ok(name)

@@ -35,6 +35,10 @@ pub struct Config {
     pub lockout_threshold: u32,
     /// How long a lockout lasts (ms).
     pub lockout_ms: i64,
+    /// First backoff between retries of a model endpoint (ms), doubled each retry.
+    pub model_backoff_ms: u64,
+    /// A running run without a heartbeat for this long is marked stalled (ms).
+    pub stall_after_ms: i64,
 }
 
 impl Default for Config {
@@ -43,6 +47,8 @@ impl Default for Config {
             session_ttl_ms: 12 * 60 * 60 * 1000,
             lockout_threshold: 5,
             lockout_ms: 15 * 60 * 1000,
+            model_backoff_ms: 500,
+            stall_after_ms: 30_000,
         }
     }
 }

@@ -47,6 +47,12 @@ pub const WORKSPACE_SEALED: &[SealedColumn] = &[
     col("approvals", "result"),
     col("approval_decisions", "comment"),
     col("grants", "spec"),
+    col("agents", "name"),
+    col("agents", "definition"),
+    col("runs", "task"),
+    col("runs", "state"),
+    col("runs", "outcome"),
+    col("run_steps", "body"),
 ];
 
 /// BLOB columns that are not sealed data: hashes, blind indexes, wrapped keys (sealed under the
@@ -61,6 +67,7 @@ pub const NOT_DATA_SEALED: &[(&str, &str)] = &[
     ("roles", "name_idx"),
     ("credentials", "name_idx"),
     ("memory", "key_idx"),
+    ("agents", "name_idx"),
     ("audit_events", "source"),
     ("audit_events", "payload"),
     ("audit_events", "hash"),

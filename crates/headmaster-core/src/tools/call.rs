@@ -113,20 +113,26 @@ impl Instance {
         request: CallRequest,
     ) -> Result<CallOutcome> {
         let auth = self
-            .authorize(
-                session,
-                Scope::Workspace(workspace),
-                Capability::ToolCall,
-                "tool.call",
-            )
+            .authorize(session, Scope::Workspace(workspace), Capability::ToolCall, "tool.call")
             .await?;
-        let (actor, correlation) = actor_of(session.user_id, &request.proposer);
+        self.propose_authorized(workspace, &auth, &session.source, request).await
+    }
+
+    /// The pipeline after the gate (agent runs pass the gate with `authorize_user`).
+    pub(crate) async fn propose_authorized(
+        &self,
+        workspace: WorkspaceId,
+        auth: &crate::access::Authorized,
+        session_source: &Source,
+        request: CallRequest,
+    ) -> Result<CallOutcome> {
+        let (actor, correlation) = actor_of(auth.user_id, &request.proposer);
         let prepared = match self.prepare_call(&request.action, &request.args) {
             Ok(p) => p,
             Err(e) => {
                 self.audit_workspace(
                     workspace,
-                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, &session.source)
+                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, session_source)
                         .target(&request.action)
                         .correlation(correlation)
                         .payload(
@@ -137,8 +143,7 @@ impl Instance {
                 return Err(e);
             }
         };
-        let principal = principal_of(
-            session.user_id,
+        let principal = principal_of(auth.user_id,
             &request.proposer,
             &auth.capabilities,
             &auth.role,
@@ -160,7 +165,7 @@ impl Instance {
                 actor.clone(),
                 "tool.proposed",
                 Outcome::Pending,
-                &session.source,
+                session_source,
             )
             .target(&prepared.action)
             .correlation(correlation.clone())
@@ -177,7 +182,7 @@ impl Instance {
             Decision::Deny => {
                 self.audit_workspace(
                     workspace,
-                    NewEvent::new(actor, "tool.denied", Outcome::Denied, &session.source)
+                    NewEvent::new(actor, "tool.denied", Outcome::Denied, session_source)
                         .target(&prepared.action)
                         .correlation(correlation)
                         .payload(serde_json::json!({ "action": prepared.action, "reasons": verdict.reasons })),
@@ -191,7 +196,7 @@ impl Instance {
                 if let Some(grant) = &verdict.grant {
                     self.audit_workspace(
                         workspace,
-                        NewEvent::new(actor.clone(), "grant.used", Outcome::Allowed, &session.source)
+                        NewEvent::new(actor.clone(), "grant.used", Outcome::Allowed, session_source)
                             .target(grant)
                             .correlation(correlation.clone())
                             .payload(serde_json::json!({ "grant_id": grant, "action": prepared.action, "args_sha256": prepared.hash })),
@@ -199,7 +204,7 @@ impl Instance {
                     .await?;
                 }
                 let output = self
-                    .execute_prepared(workspace, &prepared, &actor, &session.source, &correlation)
+                    .execute_prepared(workspace, &prepared, &actor, session_source, &correlation)
                     .await?;
                 Ok(CallOutcome::Executed {
                     action: prepared.action,
@@ -210,9 +215,7 @@ impl Instance {
                 })
             }
             Decision::NeedsConfirmation | Decision::NeedsApproval { .. } => {
-                self.request_approval(
-                    workspace,
-                    session,
+                self.request_approval(workspace, auth.user_id, session_source,
                     &request,
                     &prepared,
                     &verdict,

@@ -475,3 +475,29 @@ async fn a_role_in_use_cannot_be_deleted() {
         .iter()
         .all(|r| r.name != "auditors"));
 }
+
+#[tokio::test]
+async fn two_admins_stepping_down_at_once_leave_the_workspace_an_admin() {
+    let fx = Fixture::new().await;
+    let alice = fx.admin().await;
+    let w = fx.first_workspace(&alice).await;
+    let i = &fx.instance;
+    let bob = fx.user(&alice, "bob", BuiltinRole::Admin).await;
+    i.add_member(&alice, w, "bob", "admin").await.unwrap();
+    let admins = |members: Vec<headmaster_core::access::MemberSummary>| {
+        members.into_iter().filter(|m| m.role == "Admin").count()
+    };
+    // Concurrent requests (the desktop app and a script, say): each checks that another Admin
+    // remains, then acts. The rule must hold however the two interleave.
+    let (by_alice, by_bob) = tokio::join!(
+        i.set_member_role(&alice, w, "alice", "viewer"),
+        i.set_member_role(&bob, w, "bob", "viewer"),
+    );
+    let left = admins(i.list_members(&alice, w).await.unwrap());
+    assert!(left >= 1, "both stepped down: {by_alice:?} {by_bob:?}");
+    assert_eq!(
+        [by_alice.is_ok(), by_bob.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one of them may step down"
+    );
+}

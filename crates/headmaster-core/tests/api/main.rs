@@ -3,6 +3,7 @@
 mod access;
 mod child;
 mod common;
+mod gate;
 mod identity;
 mod isolation;
 mod keychain;

@@ -1,0 +1,547 @@
+//! Driving runs: one step at a time, checkpointed, under a lease with a heartbeat.
+//!
+//! Only the process holding a run's lease advances it; the lease is renewed by the heartbeat
+//! while the run is driven and lapses if the process dies, so another process (the desktop
+//! app after a crash, `headmaster run resume`) can take over. Before a proposed call is sent
+//! through the gate, the step is recorded; a call that needs a decision parks the run with the
+//! approval id in its checkpoint. On resume, the approval's status decides what happens: a
+//! pending request keeps waiting; an approved one is executed through `execute_approved`
+//! (hash-checked, compare-and-swap to run once); an already executed one is not run again —
+//! its stored result is read back. That is the idempotency key that keeps a boundary-crossing
+//! action from running twice across crashes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use super::chat::{self, ChatEndpoint, ChatState};
+use super::playbook::{Next, PlaybookState, StepStatus};
+use super::{status, AgentDefinition, ProviderConfig};
+use crate::access::{BuiltinRole, Capability, Scope};
+use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
+use crate::error::{Error, Result};
+use crate::events::CoreEvent;
+use crate::ids::{UserId, WorkspaceId};
+use crate::instance::Instance;
+use crate::tools::call::{CallOutcome, CallRequest, Proposer};
+use crate::vault::seal::Aad;
+
+/// How long a lease lasts without renewal (ms).
+pub(crate) const LEASE_MS: i64 = 15_000;
+/// Heartbeat period.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// A run's checkpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    pub tools: Vec<String>,
+    pub max_steps: u32,
+    pub deadline_ms: i64,
+    pub playbook: Option<PlaybookState>,
+    pub chat: Option<ChatState>,
+    pub pending: Option<PendingCall>,
+    pub child: Option<ChildWait>,
+}
+
+/// A call waiting for a decision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingCall {
+    pub step: String,
+    pub action: String,
+    pub args: Value,
+    pub approval_id: String,
+}
+
+/// A delegated sub-run being waited for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChildWait {
+    pub step: String,
+    pub run_id: String,
+}
+
+/// A loaded run.
+pub(crate) struct Loaded {
+    pub agent_id: String,
+    pub status: String,
+    pub started_by: UserId,
+    pub task: String,
+    pub state: RunState,
+    pub steps: i64,
+}
+
+impl Instance {
+    /// Advances a run until it finishes or has to wait; returns its status. Returns at once if
+    /// another process holds the run's lease.
+    pub(crate) async fn drive_run(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str) -> Result<String> {
+        let owner = format!("{}:{}", std::process::id(), uuid::Uuid::now_v7());
+        if !self.claim_lease(workspace, run_id, &owner).await? {
+            return self.run_status(workspace, run_id).await;
+        }
+        let beat = {
+            let instance = Arc::clone(self);
+            let run = run_id.to_string();
+            let owner = owner.clone();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(HEARTBEAT);
+                loop {
+                    ticker.tick().await;
+                    if instance.beat(workspace, &run, &owner).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        };
+        let result = self.drive_steps(workspace, run_id, &owner).await;
+        beat.abort();
+        let pool = self.workspace_pool(workspace).await?;
+        sqlx::query("UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")
+            .bind(run_id)
+            .bind(&owner)
+            .execute(&pool)
+            .await?;
+        result
+    }
+
+    async fn drive_steps(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<String> {
+        loop {
+            let mut run = self.load_run(workspace, run_id).await?;
+            if status::is_final(&run.status) {
+                return Ok(run.status);
+            }
+            self.beat(workspace, run_id, owner).await?;
+            if self.now() > run.state.deadline_ms {
+                return self.finish_run(workspace, run_id, &run, status::EXPIRED, "the run exceeded its wall-time limit").await;
+            }
+            let definition = match self.agent_definition(workspace, &run.agent_id).await {
+                Ok(d) => d,
+                Err(e) => return self.finish_run(workspace, run_id, &run, status::FAILED, &format!("agent unavailable: {e}")).await,
+            };
+            match run.status.as_str() {
+                status::QUEUED => {
+                    self.set_status(workspace, run_id, status::RUNNING, None).await?;
+                }
+                status::WAITING_APPROVAL | status::WAITING_CONFIRMATION => {
+                    if !self.resolve_pending(workspace, run_id, &mut run, &definition).await? {
+                        return Ok(run.status);
+                    }
+                }
+                status::WAITING_CHILD => {
+                    if !self.resolve_child(workspace, run_id, &mut run, &definition).await? {
+                        return Ok(run.status);
+                    }
+                }
+                _ => {
+                    if run.steps >= i64::from(run.state.max_steps) {
+                        let reason = format!("the run reached its step limit ({})", run.state.max_steps);
+                        return self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await;
+                    }
+                    let next = self.next_step(workspace, &mut run, &definition).await;
+                    self.take_step(workspace, run_id, run, &definition, next).await?;
+                }
+            }
+        }
+    }
+
+    async fn next_step(&self, workspace: WorkspaceId, run: &mut Loaded, definition: &AgentDefinition) -> Next {
+        match &definition.provider {
+            ProviderConfig::Playbook { playbook } => {
+                let state = run.state.playbook.get_or_insert_with(PlaybookState::default);
+                playbook.next(state, &run.task)
+            }
+            ProviderConfig::OpenAi {
+                base_url,
+                model,
+                api_key_credential,
+                timeout_seconds,
+            } => {
+                if run.state.chat.is_none() {
+                    let memory = self
+                        .relevant_memory(workspace, &definition.memory_scope, &run.task, 4096)
+                        .await
+                        .unwrap_or_default();
+                    run.state.chat = Some(ChatState::new(&definition.instructions, &run.task, &memory));
+                }
+                let api_key = match api_key_credential {
+                    Some(name) => match self
+                        .credentials_for(
+                            workspace,
+                            std::slice::from_ref(name),
+                            &Actor::agent(&run.agent_id),
+                            &runtime_source(),
+                            &Correlation::default(),
+                            "model.request",
+                        )
+                        .await
+                    {
+                        Ok(set) => {
+                            use headmaster_tools::CredentialResolver;
+                            match set.resolve(name) {
+                                Ok(v) => Some(v.expose_secret().to_string()),
+                                Err(e) => return Next::Fail(format!("model API key: {e}")),
+                            }
+                        }
+                        Err(e) => return Next::Fail(format!("model API key: {e}")),
+                    },
+                    None => None,
+                };
+                let endpoint = ChatEndpoint {
+                    base_url: base_url.clone(),
+                    model: model.clone(),
+                    api_key,
+                    timeout: Duration::from_secs((*timeout_seconds).max(1)),
+                    backoff: self.model_backoff(),
+                };
+                let schemas: Vec<(String, Value)> = crate::tools::catalog()
+                    .into_iter()
+                    .map(|e| (e.name, e.args_schema))
+                    .collect();
+                let state = run.state.chat.as_mut().expect("set above");
+                let next = chat::next(&endpoint, state, &run.state.tools, &schemas).await;
+                if state.tokens > definition.limits.max_tokens {
+                    return Next::Fail(format!("the run used {} tokens, over its limit of {}", state.tokens, definition.limits.max_tokens));
+                }
+                next
+            }
+        }
+    }
+
+    async fn take_step(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, mut run: Loaded, definition: &AgentDefinition, next: Next) -> Result<()> {
+        match next {
+            Next::Finish(summary) => {
+                self.add_step(workspace, run_id, &mut run, "finish", json!({ "summary": summary })).await?;
+                self.finish_run(workspace, run_id, &run, status::COMPLETED, &summary).await?;
+            }
+            Next::Fail(reason) => {
+                self.add_step(workspace, run_id, &mut run, "error", json!({ "error": reason })).await?;
+                self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await?;
+            }
+            Next::Tool { step, action, args, reasoning } => {
+                self.add_step(workspace, run_id, &mut run, "tool_call", json!({ "step": step, "action": action, "args": args, "reasoning": reasoning }))
+                    .await?;
+                if !run.state.tools.contains(&action) {
+                    let reason = format!("agent may not use {action}; its tools are {}", run.state.tools.join(", "));
+                    self.audit_workspace(
+                        workspace,
+                        NewEvent::new(Actor::agent(&run.agent_id), "tool.denied", Outcome::Denied, &runtime_source())
+                            .target(&action)
+                            .correlation(correlation(run_id, &step))
+                            .payload(json!({ "action": action, "reasons": [reason] })),
+                    )
+                    .await?;
+                    return self.observe(workspace, run_id, run, definition, &step, StepStatus::Denied, Value::Null, Some(reason)).await;
+                }
+                let outcome = self.propose_for_run(workspace, run_id, &run, &step, &action, args.clone(), reasoning).await;
+                match outcome {
+                    Ok(CallOutcome::Executed { output, .. }) => {
+                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Executed, output, None).await?
+                    }
+                    Ok(CallOutcome::Denied { reasons }) => {
+                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Denied, Value::Null, Some(reasons.join("; ")))
+                            .await?
+                    }
+                    Ok(CallOutcome::Pending { approval_id, tier, quorum, .. }) => {
+                        self.add_step(workspace, run_id, &mut run, "decision", json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": "pending" }))
+                            .await?;
+                        run.state.pending = Some(PendingCall {
+                            step,
+                            action,
+                            args,
+                            approval_id: approval_id.clone(),
+                        });
+                        let waiting = if tier == "medium" { status::WAITING_CONFIRMATION } else { status::WAITING_APPROVAL };
+                        self.checkpoint(workspace, run_id, &run, waiting, Some(&approval_id)).await?;
+                    }
+                    Err(e) => {
+                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Failed, Value::Null, Some(e.to_string()))
+                            .await?
+                    }
+                }
+            }
+            Next::Delegate { step, delegate, task } => {
+                let tools: Vec<String> = delegate
+                    .tools
+                    .clone()
+                    .unwrap_or_else(|| run.state.tools.clone())
+                    .into_iter()
+                    .filter(|t| run.state.tools.contains(t))
+                    .collect();
+                let child_agent = match self.agent_id(workspace, &delegate.agent).await {
+                    Ok(id) => id,
+                    Err(e) => {
+                        return self
+                            .observe(workspace, run_id, run, definition, &step, StepStatus::Failed, Value::Null, Some(e.to_string()))
+                            .await
+                    }
+                };
+                let budget = delegate.max_steps.unwrap_or(10).min(run.state.max_steps);
+                let child = self
+                    .create_run(workspace, &child_agent, run.started_by, &task, Some(run_id), Some(tools.clone()), Some(budget))
+                    .await?;
+                self.add_step(workspace, run_id, &mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }))
+                    .await?;
+                run.state.child = Some(ChildWait { step, run_id: child.clone() });
+                self.checkpoint(workspace, run_id, &run, status::WAITING_CHILD, Some(&child)).await?;
+                Box::pin(self.drive_run(workspace, &child)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves a parked call; `false` while it still waits.
+    async fn resolve_pending(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, run: &mut Loaded, definition: &AgentDefinition) -> Result<bool> {
+        let Some(pending) = run.state.pending.clone() else {
+            self.set_status(workspace, run_id, status::RUNNING, None).await?;
+            return Ok(true);
+        };
+        self.expire_due(workspace).await?;
+        let approval_status = self.approval_status(workspace, &pending.approval_id).await?;
+        let (step_status, output, reason) = match approval_status.as_str() {
+            "pending" => return Ok(false),
+            "approved" => match self.execute_approved(workspace, &pending.approval_id, &pending.args).await {
+                Ok(CallOutcome::Executed { output, .. }) => (StepStatus::Executed, output, None),
+                Ok(_) => (StepStatus::Failed, Value::Null, Some("unexpected outcome".to_string())),
+                Err(Error::Conflict(_)) => self.stored_result(workspace, &pending.approval_id).await?,
+                Err(e) => (StepStatus::Failed, Value::Null, Some(e.to_string())),
+            },
+            "executed" | "failed" => self.stored_result(workspace, &pending.approval_id).await?,
+            "executing" => (
+                StepStatus::Failed,
+                Value::Null,
+                Some("execution was interrupted by a crash; it is not retried, so it cannot run twice".to_string()),
+            ),
+            other => {
+                let comments = self.rejection_comments(workspace, &pending.approval_id).await?;
+                (StepStatus::Rejected, Value::Null, Some(format!("request {other}{comments}")))
+            }
+        };
+        let mut owned = std::mem::replace(run, placeholder());
+        owned.state.pending = None;
+        self.add_step(workspace, run_id, &mut owned, "decision", json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }))
+            .await?;
+        self.observe(workspace, run_id, owned, definition, &pending.step, step_status, output, reason).await?;
+        Ok(true)
+    }
+
+    async fn resolve_child(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, run: &mut Loaded, definition: &AgentDefinition) -> Result<bool> {
+        let Some(child) = run.state.child.clone() else {
+            self.set_status(workspace, run_id, status::RUNNING, None).await?;
+            return Ok(true);
+        };
+        let child_status = self.run_status(workspace, &child.run_id).await?;
+        if !status::is_final(&child_status) {
+            Box::pin(self.drive_run(workspace, &child.run_id)).await?;
+            let again = self.run_status(workspace, &child.run_id).await?;
+            if !status::is_final(&again) {
+                return Ok(false);
+            }
+        }
+        let outcome = self.run_outcome(workspace, &child.run_id).await?;
+        let final_status = self.run_status(workspace, &child.run_id).await?;
+        let mut owned = std::mem::replace(run, placeholder());
+        owned.state.child = None;
+        let (status_kind, reason) = if final_status == status::COMPLETED {
+            (StepStatus::Executed, None)
+        } else {
+            (StepStatus::Failed, Some(format!("sub-run {final_status}: {outcome}")))
+        };
+        self.observe(workspace, run_id, owned, definition, &child.step, status_kind, json!({ "run_id": child.run_id, "status": final_status, "summary": outcome }), reason)
+            .await?;
+        Ok(true)
+    }
+
+    /// Records a step's result with the provider and checkpoints the run as running (or ends it
+    /// when the playbook says stop).
+    #[allow(clippy::too_many_arguments)]
+    async fn observe(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        mut run: Loaded,
+        definition: &AgentDefinition,
+        step: &str,
+        step_status: StepStatus,
+        output: Value,
+        reason: Option<String>,
+    ) -> Result<()> {
+        self.add_step(workspace, run_id, &mut run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }))
+            .await?;
+        let stop = match &definition.provider {
+            ProviderConfig::Playbook { playbook } => {
+                let state = run.state.playbook.get_or_insert_with(PlaybookState::default);
+                playbook.record(state, step, step_status, output, reason).err()
+            }
+            ProviderConfig::OpenAi { .. } => {
+                if let Some(chat) = run.state.chat.as_mut() {
+                    chat.record(step, step_status, &output, reason.as_deref());
+                }
+                None
+            }
+        };
+        match stop {
+            Some(reason) => {
+                self.add_step(workspace, run_id, &mut run, "error", json!({ "error": reason })).await?;
+                self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await?;
+            }
+            None => self.checkpoint(workspace, run_id, &run, status::RUNNING, None).await?,
+        }
+        Ok(())
+    }
+
+    /// Passes the gate as the person who started the run, then proposes as the agent.
+    #[allow(clippy::too_many_arguments)]
+    async fn propose_for_run(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &Loaded,
+        step: &str,
+        action: &str,
+        args: Value,
+        reasoning: Option<String>,
+    ) -> Result<CallOutcome> {
+        let org_role = self.org_role_of(run.started_by).await?;
+        let auth = self
+            .authorize_user(run.started_by, org_role, &runtime_source(), Scope::Workspace(workspace), Capability::ToolCall, "tool.call")
+            .await?;
+        self.propose_authorized(
+            workspace,
+            &auth,
+            &runtime_source(),
+            CallRequest {
+                action: action.to_string(),
+                args,
+                reasoning,
+                proposer: Proposer::Agent {
+                    agent_id: run.agent_id.clone(),
+                    run_id: run_id.to_string(),
+                    step_id: step.to_string(),
+                },
+            },
+        )
+        .await
+    }
+
+    async fn stored_result(&self, workspace: WorkspaceId, approval_id: &str) -> Result<(StepStatus, Value, Option<String>)> {
+        let pool = self.workspace_pool(workspace).await?;
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT result FROM approvals WHERE id = ?")
+            .bind(approval_id)
+            .fetch_optional(&pool)
+            .await?
+            .flatten();
+        let Some(sealed) = sealed else {
+            return Ok((StepStatus::Failed, Value::Null, Some("the approved call left no result".into())));
+        };
+        let scope = workspace.to_string();
+        let stored: Value = serde_json::from_slice(&self.vault.open(&Aad::new(&scope, "approvals", "result", approval_id), &sealed).await?)
+            .unwrap_or_default();
+        Ok(match stored.get("ok") {
+            Some(output) => (StepStatus::Executed, output.clone(), None),
+            None => (StepStatus::Failed, Value::Null, stored["error"].as_str().map(str::to_string)),
+        })
+    }
+
+    async fn rejection_comments(&self, workspace: WorkspaceId, approval_id: &str) -> Result<String> {
+        let pool = self.workspace_pool(workspace).await?;
+        let scope = workspace.to_string();
+        let rows = sqlx::query("SELECT id, comment FROM approval_decisions WHERE approval_id = ? AND decision = 'reject'")
+            .bind(approval_id)
+            .fetch_all(&pool)
+            .await?;
+        let mut comments = Vec::new();
+        for row in rows {
+            let id: String = row.get(0);
+            if let Some(sealed) = row.get::<Option<Vec<u8>>, _>(1) {
+                comments.push(self.vault.open_string(&Aad::new(&scope, "approval_decisions", "comment", &id), &sealed).await?);
+            }
+        }
+        Ok(if comments.is_empty() { String::new() } else { format!(": {}", comments.join("; ")) })
+    }
+
+    async fn org_role_of(&self, user: UserId) -> Result<BuiltinRole> {
+        let role: Option<String> = sqlx::query_scalar("SELECT org_role FROM users WHERE id = ? AND disabled_at IS NULL AND erased_at IS NULL")
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        role.and_then(|r| BuiltinRole::parse(&r))
+            .ok_or_else(|| Error::NotAllowed("the person who started this run is disabled or erased; the run cannot act".into()))
+    }
+
+    async fn claim_lease(&self, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<bool> {
+        let pool = self.workspace_pool(workspace).await?;
+        let now = self.now();
+        let claimed = sqlx::query(
+            "UPDATE runs SET lease_owner = ?, lease_until = ?, heartbeat_at = ?, stalled = 0
+             WHERE id = ? AND (lease_owner IS NULL OR lease_until < ?)
+               AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')",
+        )
+        .bind(owner)
+        .bind(now + LEASE_MS)
+        .bind(now)
+        .bind(run_id)
+        .bind(now)
+        .execute(&pool)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
+    }
+
+    async fn beat(&self, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<()> {
+        let pool = self.workspace_pool(workspace).await?;
+        let now = self.now();
+        let renewed = sqlx::query("UPDATE runs SET heartbeat_at = ?, lease_until = ? WHERE id = ? AND lease_owner = ?")
+            .bind(now)
+            .bind(now + LEASE_MS)
+            .bind(run_id)
+            .bind(owner)
+            .execute(&pool)
+            .await?
+            .rows_affected();
+        if renewed == 1 {
+            Ok(())
+        } else {
+            Err(Error::Conflict("the run's lease was lost".into()))
+        }
+    }
+
+    /// The backoff between model retries (shortened in tests through the settings table).
+    fn model_backoff(&self) -> Duration {
+        Duration::from_millis(self.config.model_backoff_ms)
+    }
+}
+
+fn placeholder() -> Loaded {
+    Loaded {
+        agent_id: String::new(),
+        status: String::new(),
+        started_by: UserId::new(),
+        task: String::new(),
+        state: RunState::default(),
+        steps: 0,
+    }
+}
+
+pub(crate) fn correlation(run_id: &str, step: &str) -> Correlation {
+    Correlation {
+        run_id: run_id.to_string(),
+        step_id: step.to_string(),
+        approval_id: String::new(),
+    }
+}
+
+pub(crate) fn runtime_source() -> Source {
+    Source::local("runtime", concat!("headmaster-runtime/", env!("CARGO_PKG_VERSION")))
+}
+
+impl Instance {
+    /// Announces a run update.
+    pub(crate) fn announce_run(&self, workspace: WorkspaceId, run_id: &str, status: &str) {
+        self.announce(CoreEvent::RunUpdated {
+            workspace,
+            run_id: run_id.to_string(),
+            status: status.to_string(),
+        });
+    }
+}
