@@ -175,6 +175,22 @@ impl Instance {
         let _ = self.events.send(event);
     }
 
+    /// The vault, for tools built on the core (benchmarks, the sync module of the server).
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The device key (checkpoint and bundle signing).
+    pub fn device(&self) -> &DeviceKey {
+        &self.device
+    }
+
+    /// A workspace's database pool, for tools built on the core. Nothing passes the gate here:
+    /// callers are trusted code in the same process, never a person's request.
+    pub async fn workspace_database(&self, workspace: WorkspaceId) -> Result<SqlitePool> {
+        self.workspace_pool(workspace).await
+    }
+
     /// The shared pointer form of the clock, for background tasks.
     pub fn shared_clock(&self) -> Arc<dyn crate::clock::Clock> {
         self.clock.clone()
