@@ -43,6 +43,9 @@ pub struct AuditEntry {
     pub approval_id: String,
     /// Details.
     pub payload: serde_json::Value,
+    /// The model behind an agent actor (`provider`, `name`), if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_model: Option<(String, String)>,
 }
 
 /// Decodes rows of one chain, caching actor names.
@@ -50,6 +53,7 @@ pub(crate) struct Decoder<'a> {
     instance: &'a Instance,
     scope: String,
     names: HashMap<String, String>,
+    models: HashMap<String, Option<(String, String)>>,
 }
 
 impl<'a> Decoder<'a> {
@@ -58,6 +62,7 @@ impl<'a> Decoder<'a> {
             instance,
             scope: scope.to_string(),
             names: HashMap::new(),
+            models: HashMap::new(),
         }
     }
 
@@ -92,7 +97,13 @@ impl<'a> Decoder<'a> {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
             Err(e) => return Err(e.into()),
         };
+        let agent_model = if event.actor_kind == "agent" {
+            self.agent_model(&event.actor_id).await
+        } else {
+            None
+        };
         Ok(AuditEntry {
+            agent_model,
             seq: event.seq,
             time: event.time.clone(),
             actor_name: self.actor_name(&event.actor_kind, &event.actor_id).await?,
@@ -107,6 +118,24 @@ impl<'a> Decoder<'a> {
             approval_id: event.approval_id.clone(),
             payload,
         })
+    }
+
+    async fn agent_model(&mut self, id: &str) -> Option<(String, String)> {
+        if let Some(model) = self.models.get(id) {
+            return model.clone();
+        }
+        let model = match self.scope.parse() {
+            Ok(workspace) => match self.instance.agent_definition(workspace, id).await {
+                Ok(def) => match def.provider {
+                    crate::runtime::ProviderConfig::OpenAi { model, .. } => Some(("openai".to_string(), model)),
+                    crate::runtime::ProviderConfig::Playbook { .. } => None,
+                },
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        self.models.insert(id.to_string(), model.clone());
+        model
     }
 
     async fn actor_name(&mut self, kind: &str, id: &str) -> Result<String, AuditError> {
@@ -169,7 +198,15 @@ impl AuditEntry {
             step_id: self.step_id.clone(),
             approval_id: self.approval_id.clone(),
             payload: self.payload.clone(),
-            ai_agent: None,
+            ai_agent: (self.actor_kind == "agent").then(|| ocsf::AiAgent {
+                uid: self.actor_id.clone(),
+                instance_uid: self.run_id.clone(),
+                name: self.actor_name.clone(),
+                model: self.agent_model.as_ref().map(|(provider, name)| ocsf::AiModel {
+                    name: name.clone(),
+                    provider: provider.clone(),
+                }),
+            }),
         }
     }
 }
