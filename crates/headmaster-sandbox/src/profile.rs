@@ -121,7 +121,7 @@ fn duration(value: Duration) -> String {
 fn bytes(value: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, unit) in UNITS {
-        if value >= size && value % size == 0 {
+        if value >= size && value.is_multiple_of(size) {
             return format!("{} {unit}", value / size);
         }
     }

@@ -359,12 +359,10 @@ impl Instance {
     /// A request's current status.
     pub(crate) async fn approval_status(&self, workspace: WorkspaceId, id: &str) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
-        Ok(
-            sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
+        sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&pool)
                 .await?
-                .ok_or_else(|| Error::not_found("approval request", id))?,
-        )
+                .ok_or_else(|| Error::not_found("approval request", id))
     }
 }

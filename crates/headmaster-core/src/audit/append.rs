@@ -162,7 +162,7 @@ async fn maybe_checkpoint(
     hash: Hash,
     now_ms: i64,
 ) -> Result<(), AuditError> {
-    let due = if seq % CHECKPOINT_EVERY == 0 {
+    let due = if seq.is_multiple_of(CHECKPOINT_EVERY) {
         true
     } else {
         let last: Option<String> =

@@ -35,6 +35,9 @@ pub use keyset::{KeyVersionInfo, ScopeKeys, Series, ENCRYPTIONS_BEFORE_ROTATION}
 pub use protect::{KdfParams, Keychain, Protection};
 use seal::{Aad, KeyRef, OpenError};
 
+/// A cached subject key (`None` once erased) and when it was loaded (ms).
+type CachedSubject = (Option<Arc<Key256>>, i64);
+
 /// How long a subject key stays cached (ms).
 const SUBJECT_CACHE_MS: i64 = 5_000;
 
@@ -89,7 +92,7 @@ pub struct Vault {
     pool: SqlitePool,
     clock: SharedClock,
     scopes: RwLock<HashMap<String, Arc<ScopeKeys>>>,
-    subjects: RwLock<HashMap<String, (Option<Arc<Key256>>, i64)>>,
+    subjects: RwLock<HashMap<String, CachedSubject>>,
 }
 
 impl std::fmt::Debug for Vault {

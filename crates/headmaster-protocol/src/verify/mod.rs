@@ -54,7 +54,7 @@ where
     );
     for row in rows {
         verifier.push(&row);
-        if verifier.rows_done() % PROGRESS_EVERY == 0 {
+        if verifier.rows_done().is_multiple_of(PROGRESS_EVERY) {
             progress(verifier.rows_done());
         }
     }
