@@ -20,9 +20,7 @@ run: deps build
 	$(HEADMASTER_DESKTOP_BIN)
 
 test: deps build
-	@$(MAKE) --no-print-directory test-rust
-	@$(MAKE) --no-print-directory test-ui
-	@$(MAKE) --no-print-directory test-e2e
+	@./scripts/test-all.sh
 
 deps: system-deps ui-deps py-deps driver
 
