@@ -1,6 +1,9 @@
 //! Data that crosses the IPC boundary. Domain types stay in the core; these are the shapes the
 //! UI sees.
 
+use headmaster_core::access::BuiltinRole;
+use headmaster_core::ids::WorkspaceId;
+use headmaster_core::vault::{KeyScope, RotationReport, INSTANCE_SCOPE};
 use headmaster_core::Error;
 use serde::Serialize;
 
@@ -46,4 +49,76 @@ pub struct AppStatus {
     pub org_name: Option<String>,
     /// The data directory.
     pub home: String,
+}
+
+/// What start-up key maintenance did.
+#[derive(Debug, Serialize)]
+pub struct MaintenanceOutcome {
+    /// False when maintenance had already run in this run of the app (nothing was done now).
+    pub ran: bool,
+    /// Rotations finished or started by age, one per scope.
+    pub reports: Vec<RotationReport>,
+}
+
+/// Parses a workspace id sent by the UI.
+pub fn workspace_id(text: &str) -> CommandResult<WorkspaceId> {
+    text.trim().parse().map_err(|_| {
+        CommandError::new(
+            "invalid_input",
+            format!("{text:?} is not a workspace id; pick the workspace from the switcher"),
+        )
+    })
+}
+
+/// Parses a key scope sent by the UI: `instance` for the organisation, else a workspace id.
+pub fn key_scope(text: &str) -> CommandResult<KeyScope> {
+    if text == INSTANCE_SCOPE {
+        return Ok(KeyScope::Instance);
+    }
+    Ok(KeyScope::Workspace(workspace_id(text)?))
+}
+
+/// Parses an organisation role name (`viewer`, `operator`, `approver`, `admin`).
+pub fn org_role(text: &str) -> CommandResult<BuiltinRole> {
+    BuiltinRole::parse(text).ok_or_else(|| {
+        CommandError::new(
+            "invalid_input",
+            format!(
+                "{text:?} is not an organisation role; choose viewer, operator, approver or admin"
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_scope_names_the_organisation_or_a_workspace() {
+        assert_eq!(key_scope("instance").unwrap(), KeyScope::Instance);
+        let id = WorkspaceId::new();
+        assert_eq!(key_scope(&id.to_string()).unwrap(), KeyScope::Workspace(id));
+        let error = key_scope("Acme Corp").unwrap_err();
+        assert_eq!(error.code, "invalid_input");
+        assert!(error.message.contains("\"Acme Corp\""), "{}", error.message);
+    }
+
+    #[test]
+    fn org_roles_parse_case_insensitively_and_reject_custom_names() {
+        assert_eq!(org_role("Operator").unwrap(), BuiltinRole::Operator);
+        assert_eq!(org_role("admin").unwrap(), BuiltinRole::Admin);
+        assert_eq!(org_role("auditor").unwrap_err().code, "invalid_input");
+    }
+
+    #[test]
+    fn core_errors_keep_their_stable_code() {
+        let error = CommandError::from(Error::Forbidden {
+            action: "user.list".into(),
+            capability: "org.users".into(),
+            role: "Operator".into(),
+        });
+        assert_eq!(error.code, "forbidden");
+        assert!(error.message.contains("org.users"), "{}", error.message);
+    }
 }

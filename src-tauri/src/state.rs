@@ -1,12 +1,13 @@
-//! What the shell holds between commands: the data directory, the unlocked instance and the
-//! signed-in session. The session lives only in memory: closing the app signs nobody in later.
+//! What the shell holds between commands: the data directory, the unlocked instance, the
+//! signed-in session and the lock that keeps key work one at a time. The session lives only in
+//! memory: closing the app signs nobody in later.
 
 use std::sync::Arc;
 
 use headmaster_core::audit::Source;
 use headmaster_core::store::{default_home, Layout};
 use headmaster_core::{Error, Instance, Session};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use crate::dto::{CommandError, CommandResult};
 
@@ -22,6 +23,17 @@ pub struct AppState {
     pub instance: RwLock<Option<Arc<Instance>>>,
     /// The signed-in session.
     pub session: RwLock<Option<Session>>,
+    /// Held by every key operation (rotation, retirement, KEK rotation, start-up maintenance).
+    /// Two rotations of one scope at once would have the second abort the first's
+    /// re-encryption, so the shell runs them one after the other.
+    pub key_work: Mutex<KeyWork>,
+}
+
+/// What the key lock guards besides the work itself.
+#[derive(Debug, Default)]
+pub struct KeyWork {
+    /// Whether start-up maintenance finished in this run of the app.
+    pub maintained: bool,
 }
 
 impl AppState {
@@ -37,10 +49,16 @@ impl AppState {
                 home = Some(std::path::PathBuf::from(value));
             }
         }
+        Self::new(Layout::new(home.unwrap_or_else(default_home)))
+    }
+
+    /// State for the data directory `layout`, locked and signed out.
+    pub fn new(layout: Layout) -> Self {
         Self {
-            layout: Layout::new(home.unwrap_or_else(default_home)),
+            layout,
             instance: RwLock::new(None),
             session: RwLock::new(None),
+            key_work: Mutex::new(KeyWork::default()),
         }
     }
 
@@ -75,5 +93,71 @@ impl AppState {
         if matches!(error, Error::SessionExpired | Error::AccountDisabled) {
             *self.session.write().await = None;
         }
+    }
+
+    /// Maps a core result to a command result. An expired session or a disabled account is
+    /// forgotten here, so the next `app_status` sends the UI back to sign-in.
+    pub async fn settle<T>(&self, result: headmaster_core::Result<T>) -> CommandResult<T> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.forget_session_if_over(&error).await;
+                Err(error.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use headmaster_core::access::BuiltinRole;
+    use headmaster_core::ids::{SessionId, UserId};
+
+    use super::*;
+
+    fn signed_in_state() -> AppState {
+        let state = AppState::new(Layout::new(
+            std::env::temp_dir().join("headmaster-state-test"),
+        ));
+        *state.session.try_write().expect("nobody holds the lock") = Some(Session {
+            id: SessionId::new(),
+            user_id: UserId::new(),
+            username: "alice".into(),
+            org_role: BuiltinRole::Admin,
+            expires_at: i64::MAX,
+            source: Source::default(),
+        });
+        state
+    }
+
+    #[tokio::test]
+    async fn an_ended_session_is_forgotten_with_its_code_kept() {
+        for (error, code) in [
+            (Error::SessionExpired, "session_expired"),
+            (Error::AccountDisabled, "account_disabled"),
+        ] {
+            let state = signed_in_state();
+            let result: CommandResult<()> = state.settle(Err(error)).await;
+            assert_eq!(result.unwrap_err().code, code);
+            assert!(
+                state.session.read().await.is_none(),
+                "{code} kept the session"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_or_a_success_keeps_the_session() {
+        let state = signed_in_state();
+        let refused: CommandResult<()> = state
+            .settle(Err(Error::Forbidden {
+                action: "user.list".into(),
+                capability: "org.users".into(),
+                role: "Operator".into(),
+            }))
+            .await;
+        assert_eq!(refused.unwrap_err().code, "forbidden");
+        assert_eq!(state.settle(Ok(7)).await.unwrap(), 7);
+        assert!(state.session.read().await.is_some());
     }
 }

@@ -12,11 +12,12 @@ import tempfile
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -60,6 +61,20 @@ class App:
         )
         return self.find(testid)
 
+    def wait_css(self, selector: str, timeout: float = 20.0):
+        """Waits until an element matching a CSS selector is visible (for data-* attributes)."""
+        return WebDriverWait(self.driver, timeout).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, selector))
+        )
+
+    def until(self, condition, timeout: float = 20.0, message: str = ""):
+        """Waits until `condition()` returns something truthy and returns it. Elements the UI
+        re-renders meanwhile (stale or briefly missing) count as "not yet"."""
+        wait = WebDriverWait(
+            self.driver, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+        )
+        return wait.until(lambda _driver: condition(), message)
+
     def find(self, testid: str):
         return self.driver.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
 
@@ -69,10 +84,18 @@ class App:
     def fill(self, testid: str, value: str):
         element = self.wait(testid)
         element.clear()
+        # React keeps its own copy of a controlled input's value and may not see clear(); erase
+        # what is left the way a person would.
+        if element.get_attribute("value"):
+            element.send_keys(Keys.CONTROL, "a")
+            element.send_keys(Keys.BACKSPACE)
         element.send_keys(value)
 
     def click(self, testid: str):
         self.wait(testid).click()
+
+    def select(self, testid: str, value: str):
+        Select(self.wait(testid)).select_by_value(value)
 
     def invoke(self, command: str, args: dict | None = None):
         """Calls a Tauri command directly over IPC, as a malicious page script could."""

@@ -31,4 +31,12 @@ port_open() { python3 -c 'import socket,sys; socket.create_connection(("127.0.0.
 wait_for 30 "tauri-driver on port 4444" port_open
 
 cd "$root"
-python3 -m pytest -p no:cacheprovider "$here" "$@"
+# The whole suite unless the arguments name test files or directories themselves.
+targets=("$here")
+for arg in "$@"; do
+  case "$arg" in
+    -*) ;;
+    *) if [ -e "${arg%%::*}" ]; then targets=(); break; fi ;;
+  esac
+done
+python3 -m pytest -p no:cacheprovider "${targets[@]}" "$@"

@@ -1,7 +1,7 @@
 // The top-level state machine: first-run setup, unlock (passphrase mode), sign-in, then the
 // signed-in shell. State comes from the core on every transition; nothing is assumed.
 import { useCallback, useEffect, useState } from "react";
-import { api, errorMessage, type AppStatus, type WhoAmI } from "./api";
+import { api, errorMessage, isSessionOver, type AppStatus, type WhoAmI } from "./api";
 import { Setup } from "./screens/Setup";
 import { Unlock } from "./screens/Unlock";
 import { SignIn } from "./screens/SignIn";
@@ -21,6 +21,16 @@ export function App() {
       setFatal(errorMessage(e));
     }
   }, []);
+
+  // After a change to roles or workspaces; an ended session sends the UI back to sign-in.
+  const reloadMe = useCallback(async () => {
+    try {
+      setMe(await api.whoami());
+    } catch (e) {
+      if (!isSessionOver(e)) throw e;
+      await refresh();
+    }
+  }, [refresh]);
 
   useEffect(() => {
     void refresh();
@@ -55,6 +65,6 @@ export function App() {
         />
       );
     case "signed_in":
-      return me ? <Shell me={me} onSignedOut={refresh} onSessionLost={refresh} /> : null;
+      return me ? <Shell me={me} onSignedOut={refresh} onSessionLost={refresh} onReload={reloadMe} /> : null;
   }
 }

@@ -17,6 +17,13 @@ export function isApiError(value: unknown): value is ApiError {
   );
 }
 
+/** Codes after which the shell has forgotten the session: the UI goes back to sign-in. */
+const SESSION_OVER = new Set(["session_expired", "account_disabled", "not_signed_in"]);
+
+export function isSessionOver(value: unknown): boolean {
+  return isApiError(value) && SESSION_OVER.has(value.code);
+}
+
 export function errorMessage(value: unknown): string {
   if (isApiError(value)) return value.message;
   if (value instanceof Error) return value.message;
@@ -36,15 +43,89 @@ export interface WorkspaceSummary {
   id: string;
   name: string;
   role: string;
+  /** What the role grants in this workspace; the UI hides what is missing. */
+  capabilities: string[];
 }
 
 export interface WhoAmI {
   user_id: string;
   username: string;
   org_role: string;
+  /** What the organisation role grants (users, workspaces, custom roles, security). */
+  org_capabilities: string[];
   org_name: string;
   session_expires_at: string;
   workspaces: WorkspaceSummary[];
+}
+
+export interface MemberSummary {
+  user_id: string;
+  username: string;
+  role: string;
+  capabilities: string[];
+  disabled: boolean;
+}
+
+export interface RoleSummary {
+  /** `viewer`…`admin` for built-in roles, the id for custom ones. */
+  id: string;
+  name: string;
+  builtin: boolean;
+  capabilities: string[];
+}
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  org_role: string;
+  disabled: boolean;
+  locked: boolean;
+}
+
+export type OrgRole = "viewer" | "operator" | "approver" | "admin";
+
+export interface VersionStatus {
+  purpose: "data" | "audit";
+  version: number;
+  state: "active" | "retired" | "retained";
+  /** Rows sealed under it (data keys only). */
+  rows: number | null;
+  encryptions: number;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface ScopeStatus {
+  /** `instance` or the workspace id. */
+  scope: string;
+  name: string;
+  versions: VersionStatus[];
+  last_rotation: string | null;
+  rotation_pending: boolean;
+  rotation_due: boolean;
+}
+
+export interface KeysStatus {
+  protection: Protection;
+  keychain_available: boolean | null;
+  kek_version: number;
+  kek_rotated_at: string;
+  rotation_period_days: number;
+  scopes: ScopeStatus[];
+}
+
+export interface RotationReport {
+  scope: string;
+  data_version: number;
+  rows_reencrypted: number;
+  retired: number[];
+  awaiting_retirement: number[];
+}
+
+export interface MaintenanceOutcome {
+  /** False when maintenance had already run in this run of the app. */
+  ran: boolean;
+  reports: RotationReport[];
 }
 
 export interface SetupRequest {
@@ -62,4 +143,32 @@ export const api = {
   signIn: (username: string, password: string) => invoke<WhoAmI>("sign_in", { username, password }),
   signOut: () => invoke<void>("sign_out"),
   whoami: () => invoke<WhoAmI>("whoami"),
+
+  createWorkspace: (name: string) => invoke<WorkspaceSummary>("create_workspace", { name }),
+  renameWorkspace: (workspaceId: string, name: string) => invoke<void>("rename_workspace", { workspaceId, name }),
+  deleteWorkspace: (workspaceId: string) => invoke<void>("delete_workspace", { workspaceId }),
+
+  listMembers: (workspaceId: string) => invoke<MemberSummary[]>("list_members", { workspaceId }),
+  addMember: (workspaceId: string, username: string, role: string) =>
+    invoke<void>("add_member", { workspaceId, username, role }),
+  setMemberRole: (workspaceId: string, username: string, role: string) =>
+    invoke<void>("set_member_role", { workspaceId, username, role }),
+  removeMember: (workspaceId: string, username: string) => invoke<void>("remove_member", { workspaceId, username }),
+
+  listRoles: () => invoke<RoleSummary[]>("list_roles"),
+  createRole: (name: string, capabilities: string[]) => invoke<RoleSummary>("create_role", { name, capabilities }),
+  deleteRole: (name: string) => invoke<void>("delete_role", { name }),
+
+  listUsers: () => invoke<UserSummary[]>("list_users"),
+  addUser: (username: string, password: string, orgRole: OrgRole) =>
+    invoke<UserSummary>("add_user", { username, password, orgRole }),
+  disableUser: (username: string) => invoke<void>("disable_user", { username }),
+  enableUser: (username: string) => invoke<void>("enable_user", { username }),
+
+  /** The organisation and every workspace you manage keys of (`null`), or one workspace. */
+  keysStatus: (workspaceId: string | null) => invoke<KeysStatus>("keys_status", { workspaceId }),
+  rotateKeys: (scope: string) => invoke<RotationReport>("rotate_keys", { scope }),
+  retireUnusedKeys: (scope: string) => invoke<number[]>("retire_unused_keys", { scope }),
+  rotateKek: (newPassphrase: string | null) => invoke<number>("rotate_kek", { newPassphrase }),
+  maintainKeys: () => invoke<MaintenanceOutcome>("maintain_keys"),
 };

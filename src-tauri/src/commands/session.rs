@@ -157,11 +157,5 @@ pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<()> {
 #[tauri::command]
 pub async fn whoami(state: State<'_, AppState>) -> CommandResult<WhoAmI> {
     let (instance, session) = state.signed_in().await?;
-    match instance.whoami(&session).await {
-        Ok(me) => Ok(me),
-        Err(e) => {
-            state.forget_session_if_over(&e).await;
-            Err(e.into())
-        }
-    }
+    state.settle(instance.whoami(&session).await).await
 }

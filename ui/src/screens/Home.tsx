@@ -1,7 +1,8 @@
 // Who you are, your role, and the workspace you are in: all read from the core.
-import type { WhoAmI, WorkspaceSummary } from "../api";
+import { useShell } from "../shell-context";
 
-export function Home({ me, workspace }: { me: WhoAmI; workspace: WorkspaceSummary | null }) {
+export function Home() {
+  const { me, workspace } = useShell();
   return (
     <section data-testid="home">
       <h1>Welcome, {me.username}</h1>

@@ -1,19 +1,52 @@
-// The signed-in frame: workspace switcher, navigation, and the current screen. Screens a role
-// cannot use are not offered; the core refuses them anyway.
-import { useState } from "react";
-import { api, errorMessage, type WhoAmI } from "../api";
+// The signed-in frame: workspace switcher, navigation, key maintenance, and the current screen.
+// Screens a role cannot use are not offered; the core refuses them anyway.
+import { useCallback, useMemo, useState } from "react";
+import { api, errorMessage, isSessionOver, type WhoAmI } from "../api";
+import { KeyMaintenanceBanner, KeyMaintenanceStatus, useKeyMaintenance } from "../components/KeyMaintenance";
+import { visibleScreens, type ScreenId } from "../nav";
+import { ShellContext, type ShellContextValue } from "../shell-context";
 import { Home } from "./Home";
+import { Keys } from "./Keys";
+import { MembersScreen } from "./MembersScreen";
+import { Users } from "./Users";
+import { Workspaces } from "./Workspaces";
 
 export interface ShellProps {
   me: WhoAmI;
   onSignedOut: () => void;
+  /** The core ended the session (expired, disabled): back to sign-in. */
   onSessionLost: () => void;
+  /** Re-reads who-am-I after a change to roles or workspaces. */
+  onReload: () => Promise<void>;
 }
 
-export function Shell({ me, onSignedOut }: ShellProps) {
+export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) {
   const [workspaceId, setWorkspaceId] = useState<string | null>(me.workspaces[0]?.id ?? null);
+  const [screen, setScreen] = useState<ScreenId>("home");
   const [error, setError] = useState<string | null>(null);
-  const workspace = me.workspaces.find((w) => w.id === workspaceId) ?? null;
+  const workspace = me.workspaces.find((w) => w.id === workspaceId) ?? me.workspaces[0] ?? null;
+  const items = visibleScreens(me, workspace);
+  const current = items.some((i) => i.id === screen) ? screen : "home";
+
+  const describeError = useCallback(
+    (e: unknown) => {
+      if (isSessionOver(e)) onSessionLost();
+      return errorMessage(e);
+    },
+    [onSessionLost],
+  );
+  const refresh = useCallback(
+    async (select?: string) => {
+      if (select) setWorkspaceId(select);
+      await onReload();
+    },
+    [onReload],
+  );
+  const context = useMemo<ShellContextValue>(
+    () => ({ me, workspace, refresh, describeError }),
+    [me, workspace, refresh, describeError],
+  );
+  const maintenance = useKeyMaintenance(describeError);
 
   async function signOut() {
     try {
@@ -25,41 +58,68 @@ export function Shell({ me, onSignedOut }: ShellProps) {
   }
 
   return (
-    <div className="shell">
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">Headmaster</div>
-        <label className="switcher">
-          Workspace
-          <select
-            data-testid="workspace-switcher"
-            value={workspaceId ?? ""}
-            onChange={(e) => setWorkspaceId(e.target.value)}
-          >
-            {me.workspaces.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
+    <ShellContext.Provider value={context}>
+      <div className="shell">
+        <nav className="sidebar" aria-label="Main">
+          <div className="brand">Headmaster</div>
+          <label className="switcher">
+            Workspace
+            <select data-testid="workspace-switcher" value={workspace?.id ?? ""} onChange={(e) => setWorkspaceId(e.target.value)}>
+              {me.workspaces.map((w) => (
+                <option key={w.id} value={w.id}>
+                  {w.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ul className="nav">
+            {items.map((item) => (
+              <li key={item.id}>
+                <button
+                  className={item.id === current ? "nav-item active" : "nav-item"}
+                  aria-current={item.id === current ? "page" : undefined}
+                  onClick={() => setScreen(item.id)}
+                  data-testid={`nav-${item.id}`}
+                >
+                  {item.label}
+                </button>
+              </li>
             ))}
-          </select>
-        </label>
-        <ul className="nav">
-          <li>
-            <button className="nav-item active" data-testid="nav-home">
-              Home
+          </ul>
+          <KeyMaintenanceStatus maintenance={maintenance} />
+          <div className="sidebar-footer">
+            <span data-testid="sidebar-user">{me.username}</span>
+            <button className="link" onClick={signOut} data-testid="sign-out">
+              Sign out
             </button>
-          </li>
-        </ul>
-        <div className="sidebar-footer">
-          <span data-testid="sidebar-user">{me.username}</span>
-          <button className="link" onClick={signOut} data-testid="sign-out">
-            Sign out
-          </button>
-        </div>
-      </nav>
-      <main className="content">
-        {error && <p className="error">{error}</p>}
-        <Home me={me} workspace={workspace} />
-      </main>
-    </div>
+          </div>
+        </nav>
+        <main className="content">
+          {error && <p className="error">{error}</p>}
+          <KeyMaintenanceBanner
+            maintenance={maintenance}
+            scopeName={(scope) =>
+              scope === "instance" ? "the organisation" : (me.workspaces.find((w) => w.id === scope)?.name ?? `workspace ${scope}`)
+            }
+          />
+          <CurrentScreen id={current} />
+        </main>
+      </div>
+    </ShellContext.Provider>
   );
+}
+
+function CurrentScreen({ id }: { id: ScreenId }) {
+  switch (id) {
+    case "home":
+      return <Home />;
+    case "workspaces":
+      return <Workspaces />;
+    case "members":
+      return <MembersScreen />;
+    case "users":
+      return <Users />;
+    case "keys":
+      return <Keys />;
+  }
 }

@@ -1,0 +1,270 @@
+//! The shell through its IPC boundary, on Tauri's mock runtime with the real capabilities
+//! (`generate_context!`): every declared command is registered and granted and nothing else is,
+//! commands reach the core with the signed-in session, refusals keep their stable code, and key
+//! rotation reports its progress to the calling window.
+//!
+//! Instances here use passphrase protection so the tests need no keychain; the desktop
+//! end-to-end suite covers the keychain.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use headmaster_core::store::Layout;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+
+use crate::events::KEY_PROGRESS;
+use crate::state::AppState;
+
+const COMMANDS: &[&str] = include!("../commands.in");
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The app on the mock runtime with its data in `home`, and its main window.
+fn window(home: &std::path::Path) -> WebviewWindow<tauri::test::MockRuntime> {
+    let app = crate::app(mock_builder(), AppState::new(Layout::new(home)))
+        .build(crate::context())
+        .expect("the app builds on the mock runtime");
+    WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("the main window opens")
+}
+
+/// Invokes `command` as the page would; `Err` carries the rejection (ours are `{code, message}`,
+/// Tauri's own are strings).
+fn call(
+    window: &WebviewWindow<tauri::test::MockRuntime>,
+    command: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: command.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("a valid URL"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(window, request)
+        .map(|body| body.deserialize::<Value>().expect("a JSON response"))
+}
+
+fn code(rejection: &Value) -> &str {
+    rejection["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a command error: {rejection}"))
+}
+
+/// Sets up an instance (passphrase mode) with `alice` as its Admin and signs her in.
+fn signed_in_admin(window: &WebviewWindow<tauri::test::MockRuntime>) {
+    let request = json!({
+        "org_name": "Acme Corp",
+        "username": "alice",
+        "password": PASSWORD,
+        "protection": "passphrase",
+        "passphrase": "a long enough passphrase",
+    });
+    call(window, "setup", json!({ "request": request })).expect("setup succeeds");
+    call(
+        window,
+        "sign_in",
+        json!({ "username": "alice", "password": PASSWORD }),
+    )
+    .expect("alice signs in");
+}
+
+#[test]
+fn every_declared_command_is_registered_and_granted_to_the_main_window() {
+    let home = tempfile::tempdir().unwrap();
+    let window = window(&home.path().join("data"));
+    for command in COMMANDS {
+        // Without arguments a command either runs (and, with no instance unlocked, is refused by
+        // the shell with a code) or fails to parse its arguments: both prove it was reached.
+        match call(&window, command, json!({})) {
+            Ok(_) => {}
+            Err(Value::String(text)) => {
+                assert!(
+                    text.starts_with("invalid args"),
+                    "{command} did not run: {text}"
+                );
+            }
+            Err(error) => assert!(error["code"].is_string(), "{command}: {error}"),
+        }
+    }
+}
+
+#[test]
+fn the_window_gets_nothing_it_was_not_granted() {
+    let home = tempfile::tempdir().unwrap();
+    let window = window(&home.path().join("data"));
+    let capability: Value = serde_json::from_str(include_str!("../capabilities/main.json"))
+        .expect("the capability is JSON");
+    let mut granted: Vec<String> = capability["permissions"]
+        .as_array()
+        .expect("a permission list")
+        .iter()
+        .map(|p| p.as_str().expect("permission names").to_string())
+        .collect();
+    granted.sort();
+    let mut expected: Vec<String> = COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .chain([
+            "core:event:allow-listen".into(),
+            "core:event:allow-unlisten".into(),
+        ])
+        .collect();
+    expected.sort();
+    assert_eq!(granted, expected);
+
+    for (command, args) in [
+        (
+            "plugin:event|emit",
+            json!({ "event": "key-rotation-progress", "payload": {} }),
+        ),
+        (
+            "plugin:notification|notify",
+            json!({ "options": { "title": "hi" } }),
+        ),
+        ("plugin:window|close", json!({})),
+        ("not_a_command", json!({})),
+    ] {
+        let refused = call(&window, command, args).expect_err(command);
+        let text = refused.as_str().unwrap_or_default();
+        assert!(text.contains("not allowed"), "{command}: {refused}");
+    }
+}
+
+#[test]
+fn rotation_reports_progress_to_the_window_and_returns_its_report() {
+    let home = tempfile::tempdir().unwrap();
+    let window = window(&home.path().join("data"));
+    signed_in_admin(&window);
+    let (tx, rx) = mpsc::channel();
+    window.listen(KEY_PROGRESS, move |event| {
+        let progress: Value = serde_json::from_str(event.payload()).expect("a JSON payload");
+        tx.send(progress).expect("the test is listening");
+    });
+
+    let report =
+        call(&window, "rotate_keys", json!({ "scope": "instance" })).expect("the Admin rotates");
+    assert_eq!(report["scope"], "instance");
+    assert_eq!(report["data_version"], 2);
+    let rows = report["rows_reencrypted"].as_u64().expect("a row count");
+    assert!(rows > 0, "{report}");
+
+    let mut seen = Vec::new();
+    while seen
+        .last()
+        .is_none_or(|p: &KeyProgressJson| p.done < p.total || p.total != rows)
+    {
+        let progress = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("progress arrives");
+        seen.push(serde_json::from_value(progress).expect("a progress report"));
+    }
+    assert_eq!(
+        seen.first().map(|p| (p.scope.as_str(), p.done)),
+        Some(("instance", 0))
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].done <= w[1].done),
+        "progress went backwards"
+    );
+
+    let status = call(&window, "keys_status", json!({ "workspaceId": null })).expect("status");
+    let data_versions: Vec<(u64, &str, u64)> = status["scopes"][0]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter(|v| v["purpose"] == "data")
+        .map(|v| {
+            (
+                v["version"].as_u64().unwrap(),
+                v["state"].as_str().unwrap(),
+                v["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(data_versions, vec![(1, "retired", 0), (2, "active", rows)]);
+}
+
+#[test]
+fn an_operator_is_refused_admin_commands_and_keeps_working() {
+    let home = tempfile::tempdir().unwrap();
+    let window = window(&home.path().join("data"));
+    signed_in_admin(&window);
+    let added = call(
+        &window,
+        "add_user",
+        json!({ "username": "oscar", "password": PASSWORD, "orgRole": "operator" }),
+    )
+    .expect("the Admin adds a user");
+    assert_eq!(added["org_role"], "Operator");
+    let workspace = call(&window, "whoami", json!({})).unwrap()["workspaces"][0]["id"].clone();
+    call(
+        &window,
+        "add_member",
+        json!({ "workspaceId": workspace, "username": "oscar", "role": "operator" }),
+    )
+    .expect("the Admin adds a member");
+    call(&window, "sign_out", json!({})).expect("sign-out");
+    call(
+        &window,
+        "sign_in",
+        json!({ "username": "oscar", "password": PASSWORD }),
+    )
+    .expect("oscar signs in");
+
+    for (command, args) in [
+        ("list_users", json!({})),
+        ("rotate_keys", json!({ "scope": "instance" })),
+        (
+            "remove_member",
+            json!({ "workspaceId": workspace, "username": "alice" }),
+        ),
+        ("create_workspace", json!({ "name": "Mine" })),
+    ] {
+        let refused = call(&window, command, args).expect_err(command);
+        assert_eq!(code(&refused), "forbidden", "{command}: {refused}");
+    }
+    let members = call(&window, "list_members", json!({ "workspaceId": workspace }))
+        .expect("an Operator lists members");
+    assert_eq!(members.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        call(&window, "whoami", json!({})).unwrap()["username"],
+        "oscar"
+    );
+
+    let malformed = call(
+        &window,
+        "list_members",
+        json!({ "workspaceId": "Acme Corp" }),
+    )
+    .expect_err("not an id");
+    assert_eq!(code(&malformed), "invalid_input");
+}
+
+#[test]
+fn key_maintenance_runs_once_per_run_of_the_app_and_needs_a_session() {
+    let home = tempfile::tempdir().unwrap();
+    let window = window(&home.path().join("data"));
+    let before = call(&window, "maintain_keys", json!({})).expect_err("nobody is signed in");
+    assert_eq!(code(&before), "locked");
+    signed_in_admin(&window);
+    let first = call(&window, "maintain_keys", json!({})).expect("maintenance runs");
+    assert_eq!(first["ran"], true);
+    let second = call(&window, "maintain_keys", json!({})).expect("maintenance answers");
+    assert_eq!(second, json!({ "ran": false, "reports": [] }));
+}
+
+/// `KeyProgress` as the UI reads it back.
+#[derive(Debug, serde::Deserialize)]
+struct KeyProgressJson {
+    scope: String,
+    done: u64,
+    total: u64,
+}

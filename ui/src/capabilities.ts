@@ -1,0 +1,24 @@
+// Capability names as the core defines them, and the checks the UI uses to hide what a role
+// cannot do. Hiding is a courtesy: the core refuses anyway.
+import type { WhoAmI, WorkspaceSummary } from "./api";
+
+export const CAP = {
+  workspaceRead: "workspace.read",
+  memberManage: "member.manage",
+  keyManage: "key.manage",
+  workspaceManage: "workspace.manage",
+  orgUsers: "org.users",
+  orgWorkspaces: "org.workspaces",
+  orgRoles: "org.roles",
+  orgSecurity: "org.security",
+} as const;
+
+/** Whether the current workspace's role grants `capability`. */
+export function canInWorkspace(workspace: WorkspaceSummary | null, capability: string): boolean {
+  return workspace !== null && workspace.capabilities.includes(capability);
+}
+
+/** Whether the organisation role grants `capability`. */
+export function canInOrg(me: WhoAmI, capability: string): boolean {
+  return me.org_capabilities.includes(capability);
+}

@@ -1,0 +1,28 @@
+// Which screens the navigation offers: each needs a capability in the current workspace or in
+// the organisation, and is absent without it.
+import type { WhoAmI, WorkspaceSummary } from "./api";
+import { CAP, canInOrg, canInWorkspace } from "./capabilities";
+
+export type ScreenId = "home" | "workspaces" | "members" | "users" | "keys";
+
+export interface NavItem {
+  id: ScreenId;
+  label: string;
+}
+
+export function visibleScreens(me: WhoAmI, workspace: WorkspaceSummary | null): NavItem[] {
+  const items: NavItem[] = [{ id: "home", label: "Home" }];
+  if (canInOrg(me, CAP.orgWorkspaces) || canInWorkspace(workspace, CAP.workspaceManage)) {
+    items.push({ id: "workspaces", label: "Workspaces" });
+  }
+  if (canInWorkspace(workspace, CAP.workspaceRead) || canInOrg(me, CAP.orgRoles)) {
+    items.push({ id: "members", label: "Members & roles" });
+  }
+  if (canInOrg(me, CAP.orgUsers)) {
+    items.push({ id: "users", label: "Users" });
+  }
+  if (canInOrg(me, CAP.orgSecurity) || canInWorkspace(workspace, CAP.keyManage)) {
+    items.push({ id: "keys", label: "Keys & security" });
+  }
+  return items;
+}

@@ -1,0 +1,85 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const invoke = vi.fn();
+vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn(async () => () => undefined) }));
+
+import { Shell } from "./Shell";
+import { person, workspaceAs } from "../test-support";
+
+function routes(table: Record<string, () => Promise<unknown>>) {
+  invoke.mockImplementation((command: string) => {
+    const handler = table[command];
+    return handler ? handler() : Promise.reject({ code: "test", message: `unexpected command ${command}` });
+  });
+}
+
+function renderShell(me: ReturnType<typeof person>, onSessionLost = vi.fn()) {
+  render(<Shell me={me} onSignedOut={vi.fn()} onSessionLost={onSessionLost} onReload={vi.fn(async () => undefined)} />);
+  return { onSessionLost };
+}
+
+describe("Shell", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it("shows an Operator no administrative navigation", async () => {
+    routes({ maintain_keys: async () => ({ ran: true, reports: [] }) });
+    renderShell(person("oscar", "operator", [workspaceAs("operator")]));
+    expect(screen.getByTestId("nav-home")).toBeTruthy();
+    expect(screen.getByTestId("nav-members")).toBeTruthy();
+    for (const hidden of ["nav-users", "nav-keys", "nav-workspaces"]) {
+      expect(screen.queryByTestId(hidden)).toBeNull();
+    }
+    await waitFor(() => expect(screen.getByTestId("key-maintenance").dataset.state).toBe("done"));
+  });
+
+  it("shows an Admin every screen and opens the one clicked", async () => {
+    routes({
+      maintain_keys: async () => ({ ran: true, reports: [] }),
+      list_users: async () => [{ id: "u1", username: "alice", org_role: "Admin", disabled: false, locked: false }],
+    });
+    renderShell(person("alice", "admin", [workspaceAs("admin")]));
+    for (const shown of ["nav-home", "nav-workspaces", "nav-members", "nav-users", "nav-keys"]) {
+      expect(screen.getByTestId(shown)).toBeTruthy();
+    }
+    fireEvent.click(screen.getByTestId("nav-users"));
+    expect(await screen.findByTestId("user-row")).toHaveProperty("dataset.username", "alice");
+    expect(invoke).toHaveBeenCalledWith("list_users");
+  });
+
+  it("runs key maintenance once and shows its error verbatim", async () => {
+    routes({ maintain_keys: async () => Promise.reject({ code: "decrypt_failed", message: "a key could not be opened" }) });
+    renderShell(person("alice", "admin", [workspaceAs("admin")]));
+    const banner = await screen.findByTestId("key-maintenance-error");
+    expect(banner.textContent).toContain("Key maintenance failed: a key could not be opened");
+    expect(screen.getByTestId("key-maintenance").dataset.state).toBe("failed");
+    expect(invoke.mock.calls.filter(([c]) => c === "maintain_keys")).toHaveLength(1);
+  });
+
+  it("reports what maintenance rotated, by scope name", async () => {
+    routes({
+      maintain_keys: async () => ({
+        ran: true,
+        reports: [
+          { scope: "instance", data_version: 2, rows_reencrypted: 5, retired: [1], awaiting_retirement: [] },
+          { scope: "ws-1", data_version: 3, rows_reencrypted: 0, retired: [], awaiting_retirement: [2] },
+        ],
+      }),
+    });
+    renderShell(person("alice", "admin", [workspaceAs("admin")]));
+    const items = (await screen.findByTestId("key-maintenance-report")).querySelectorAll("li");
+    expect([...items].map((li) => li.textContent)).toEqual([
+      "Keys of the organisation rotated to v2: 5 rows re-encrypted, destroyed v1.",
+      "Keys of Acme Corp rotated to v3: 0 rows re-encrypted, destroyed none.",
+    ]);
+  });
+
+  it("goes back to sign-in when the core says the session is over", async () => {
+    routes({ maintain_keys: async () => Promise.reject({ code: "session_expired", message: "your session has expired" }) });
+    const { onSessionLost } = renderShell(person("alice", "admin", [workspaceAs("admin")]));
+    await waitFor(() => expect(onSessionLost).toHaveBeenCalled());
+  });
+});

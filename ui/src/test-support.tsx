@@ -1,0 +1,59 @@
+// Shared fixtures for component tests: people with the built-in roles' capabilities, and a
+// renderer that puts a screen inside the signed-in shell's context.
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { vi } from "vitest";
+import { errorMessage, type WhoAmI, type WorkspaceSummary } from "./api";
+import { ShellContext, type ShellContextValue } from "./shell-context";
+
+const VIEWER = ["workspace.read", "audit.read"];
+const OPERATOR = [...VIEWER, "run.start", "run.control", "tool.call", "approval.confirm", "draft.write", "memory.write"];
+const APPROVER = [...OPERATOR, "approval.decide", "grant.manage"];
+const ADMIN = [
+  ...APPROVER,
+  "member.manage",
+  "tool.manage",
+  "policy.manage",
+  "credential.manage",
+  "settings.manage",
+  "audit.manage",
+  "key.manage",
+  "agent.manage",
+  "workspace.manage",
+  "subject.erase",
+  "org.users",
+  "org.workspaces",
+  "org.roles",
+  "org.security",
+];
+
+export const CAPABILITIES = { viewer: VIEWER, operator: OPERATOR, approver: APPROVER, admin: ADMIN } as const;
+export type RoleName = keyof typeof CAPABILITIES;
+
+const TITLES: Record<RoleName, string> = { viewer: "Viewer", operator: "Operator", approver: "Approver", admin: "Admin" };
+
+export function workspaceAs(role: RoleName, name = "Acme Corp", id = "ws-1"): WorkspaceSummary {
+  return { id, name, role: TITLES[role], capabilities: [...CAPABILITIES[role]] };
+}
+
+export function person(username: string, orgRole: RoleName, workspaces: WorkspaceSummary[]): WhoAmI {
+  return {
+    user_id: `id-${username}`,
+    username,
+    org_role: TITLES[orgRole],
+    org_capabilities: [...CAPABILITIES[orgRole]],
+    org_name: "Acme Corp",
+    session_expires_at: "2030-01-01T00:00:00.000Z",
+    workspaces,
+  };
+}
+
+export function renderInShell(ui: ReactElement, me: WhoAmI, workspace: WorkspaceSummary | null = me.workspaces[0] ?? null) {
+  const value: ShellContextValue = {
+    me,
+    workspace,
+    refresh: vi.fn(async () => undefined),
+    describeError: (e: unknown) => errorMessage(e),
+  };
+  return { ...render(<ShellContext.Provider value={value}>{ui}</ShellContext.Provider>), context: value };
+}
