@@ -39,7 +39,16 @@ fn add_user(cli: &Cli, user: &str, org_role: &str) -> Value {
     let mut env = as_user("alice", PASSWORD);
     env.push(("NEW_USER_PASSWORD", USER_PASSWORD));
     cli.run(
-        &["--json", "user", "add", user, "--password-env", "NEW_USER_PASSWORD", "--org-role", org_role],
+        &[
+            "--json",
+            "user",
+            "add",
+            user,
+            "--password-env",
+            "NEW_USER_PASSWORD",
+            "--org-role",
+            org_role,
+        ],
         &env,
     )
     .ok()
@@ -61,7 +70,10 @@ fn workspaces_users_members_and_roles_round_trip_as_json() {
     let created = admin(&cli, &["workspace", "create", "Research"]);
     assert_eq!(created["name"], "Research");
     assert_eq!(created["role"], "Admin");
-    assert_eq!(names(&admin(&cli, &["workspace", "list"]), "name"), ["Acme", "Research"]);
+    assert_eq!(
+        names(&admin(&cli, &["workspace", "list"]), "name"),
+        ["Acme", "Research"]
+    );
     let renamed = admin(&cli, &["workspace", "rename", "research", "Lab"]);
     assert_eq!(renamed["name"], "Lab");
     assert_eq!(renamed["id"], created["id"]);
@@ -69,38 +81,105 @@ fn workspaces_users_members_and_roles_round_trip_as_json() {
     let bob = add_user(&cli, "bob", "viewer");
     assert_eq!(bob["username"], "bob");
     assert_eq!(bob["org_role"], "Viewer");
-    assert_eq!(names(&admin(&cli, &["user", "list"]), "username"), ["alice", "bob"]);
+    assert_eq!(
+        names(&admin(&cli, &["user", "list"]), "username"),
+        ["alice", "bob"]
+    );
 
-    let role = admin(&cli, &["role", "create", "reviewers", "--capabilities", "workspace.read,audit.read"]);
+    let role = admin(
+        &cli,
+        &[
+            "role",
+            "create",
+            "reviewers",
+            "--capabilities",
+            "workspace.read,audit.read",
+        ],
+    );
     assert_eq!(role["name"], "reviewers");
-    assert_eq!(role["capabilities"], serde_json::json!(["workspace.read", "audit.read"]));
+    assert_eq!(
+        role["capabilities"],
+        serde_json::json!(["workspace.read", "audit.read"])
+    );
     let roles = admin(&cli, &["role", "list"]);
-    assert_eq!(names(&roles, "name"), ["Viewer", "Operator", "Approver", "Admin", "reviewers"]);
+    assert_eq!(
+        names(&roles, "name"),
+        ["Viewer", "Operator", "Approver", "Admin", "reviewers"]
+    );
 
-    admin(&cli, &["--workspace", "Lab", "member", "add", "bob", "--role", "reviewers"]);
+    admin(
+        &cli,
+        &[
+            "--workspace",
+            "Lab",
+            "member",
+            "add",
+            "bob",
+            "--role",
+            "reviewers",
+        ],
+    );
     let members = admin(&cli, &["--workspace", "Lab", "member", "list"]);
     assert_eq!(names(&members, "username"), ["alice", "bob"]);
     assert_eq!(names(&members, "role"), ["Admin", "reviewers"]);
-    admin(&cli, &["--workspace", "Lab", "member", "set-role", "bob", "operator"]);
+    admin(
+        &cli,
+        &[
+            "--workspace",
+            "Lab",
+            "member",
+            "set-role",
+            "bob",
+            "operator",
+        ],
+    );
     let members = admin(&cli, &["--workspace", "Lab", "member", "list"]);
     assert_eq!(names(&members, "role"), ["Admin", "Operator"]);
     let me = json_as(&cli, "bob", USER_PASSWORD, &["whoami"]).ok().json();
-    assert_eq!(names(&me["workspaces"], "name"), ["Lab"], "bob sees only his workspace");
+    assert_eq!(
+        names(&me["workspaces"], "name"),
+        ["Lab"],
+        "bob sees only his workspace"
+    );
     admin(&cli, &["--workspace", "Lab", "member", "remove", "bob"]);
-    assert_eq!(names(&admin(&cli, &["--workspace", "Lab", "member", "list"]), "username"), ["alice"]);
+    assert_eq!(
+        names(
+            &admin(&cli, &["--workspace", "Lab", "member", "list"]),
+            "username"
+        ),
+        ["alice"]
+    );
 
-    assert_eq!(admin(&cli, &["role", "delete", "reviewers"])["deleted"], "reviewers");
+    assert_eq!(
+        admin(&cli, &["role", "delete", "reviewers"])["deleted"],
+        "reviewers"
+    );
     assert_eq!(names(&admin(&cli, &["role", "list"]), "name").len(), 4);
 
     assert_eq!(admin(&cli, &["user", "disable", "bob"])["disabled"], "bob");
     let users = admin(&cli, &["user", "list"]);
     assert_eq!(users[1]["disabled"], true);
-    refused(&json_as(&cli, "bob", USER_PASSWORD, &["whoami"]), "account_disabled");
+    refused(
+        &json_as(&cli, "bob", USER_PASSWORD, &["whoami"]),
+        "account_disabled",
+    );
 
-    refused(&json_as(&cli, "alice", PASSWORD, &["workspace", "delete", "Lab"]), "error");
-    assert_eq!(names(&admin(&cli, &["workspace", "list"]), "name"), ["Acme", "Lab"]);
-    assert_eq!(admin(&cli, &["workspace", "delete", "Lab", "--yes"])["deleted"], created["id"]);
-    assert_eq!(names(&admin(&cli, &["workspace", "list"]), "name"), ["Acme"]);
+    refused(
+        &json_as(&cli, "alice", PASSWORD, &["workspace", "delete", "Lab"]),
+        "error",
+    );
+    assert_eq!(
+        names(&admin(&cli, &["workspace", "list"]), "name"),
+        ["Acme", "Lab"]
+    );
+    assert_eq!(
+        admin(&cli, &["workspace", "delete", "Lab", "--yes"])["deleted"],
+        created["id"]
+    );
+    assert_eq!(
+        names(&admin(&cli, &["workspace", "list"]), "name"),
+        ["Acme"]
+    );
 }
 
 #[test]
@@ -110,17 +189,32 @@ fn bad_input_is_refused_with_a_clear_code_and_changes_nothing() {
     add_user(&cli, "bob", "viewer");
     for (args, code) in [
         (vec!["workspace", "create", "ACME"], "already_exists"),
-        (vec!["member", "add", "nobody", "--role", "viewer"], "not_found"),
-        (vec!["member", "add", "bob", "--role", "wizard"], "not_found"),
+        (
+            vec!["member", "add", "nobody", "--role", "viewer"],
+            "not_found",
+        ),
+        (
+            vec!["member", "add", "bob", "--role", "wizard"],
+            "not_found",
+        ),
         (vec!["member", "remove", "alice"], "conflict"),
         (vec!["member", "set-role", "alice", "viewer"], "conflict"),
-        (vec!["--workspace", "Nowhere", "member", "list"], "not_found"),
-        (vec!["role", "create", "x", "--capabilities", "fly.to_the_moon"], "invalid_input"),
+        (
+            vec!["--workspace", "Nowhere", "member", "list"],
+            "not_found",
+        ),
+        (
+            vec!["role", "create", "x", "--capabilities", "fly.to_the_moon"],
+            "invalid_input",
+        ),
         (vec!["user", "disable", "alice"], "conflict"),
     ] {
         refused(&json_as(&cli, "alice", PASSWORD, &args), code);
     }
-    assert_eq!(names(&admin(&cli, &["workspace", "list"]), "name"), ["Acme"]);
+    assert_eq!(
+        names(&admin(&cli, &["workspace", "list"]), "name"),
+        ["Acme"]
+    );
     let members = admin(&cli, &["member", "list"]);
     assert_eq!(names(&members, "username"), ["alice"]);
     assert_eq!(names(&members, "role"), ["Admin"]);
@@ -135,7 +229,9 @@ async fn a_viewer_calling_operator_and_admin_commands_is_refused_and_recorded() 
     admin(&cli, &["member", "add", "vera", "--role", "viewer"]);
 
     // What a Viewer may do works.
-    let members = json_as(&cli, "vera", USER_PASSWORD, &["member", "list"]).ok().json();
+    let members = json_as(&cli, "vera", USER_PASSWORD, &["member", "list"])
+        .ok()
+        .json();
     assert_eq!(names(&members, "username"), ["alice", "vera"]);
 
     let attempts: [&[&str]; 7] = [
@@ -144,17 +240,32 @@ async fn a_viewer_calling_operator_and_admin_commands_is_refused_and_recorded() 
         &["workspace", "rename", "Acme", "Mine"],
         &["keys", "rotate", "--workspace", "Acme"],
         &["workspace", "create", "Shadow"],
-        &["user", "add", "mallory", "--password-env", "HEADMASTER_PASSWORD"],
+        &[
+            "user",
+            "add",
+            "mallory",
+            "--password-env",
+            "HEADMASTER_PASSWORD",
+        ],
         &["role", "create", "sneaky", "--capabilities", "key.manage"],
     ];
     for args in attempts {
         let run = json_as(&cli, "vera", USER_PASSWORD, args);
         refused(&run, "forbidden");
-        let message = run.error_json()["error"]["message"].as_str().unwrap().to_string();
+        let message = run.error_json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(message.contains("permission denied"), "{message}");
     }
-    assert_eq!(names(&admin(&cli, &["workspace", "list"]), "name"), ["Acme"]);
-    assert_eq!(names(&admin(&cli, &["user", "list"]), "username"), ["alice", "vera"]);
+    assert_eq!(
+        names(&admin(&cli, &["workspace", "list"]), "name"),
+        ["Acme"]
+    );
+    assert_eq!(
+        names(&admin(&cli, &["user", "list"]), "username"),
+        ["alice", "vera"]
+    );
 
     // Each refusal is in the audit log: workspace operations in the workspace's chain,
     // organisation operations in the instance chain.
@@ -168,11 +279,21 @@ async fn a_viewer_calling_operator_and_admin_commands_is_refused_and_recorded() 
     .await
     .unwrap();
     let session = instance
-        .sign_in("alice", &SecretBytes::from(PASSWORD.to_string()), Source::local("test", "cli-tests"))
+        .sign_in(
+            "alice",
+            &SecretBytes::from(PASSWORD.to_string()),
+            Source::local("test", "cli-tests"),
+        )
         .await
         .unwrap()
         .session;
-    let acme = instance.resolve_workspace(&session, Some("Acme")).await.unwrap().id.parse().unwrap();
+    let acme = instance
+        .resolve_workspace(&session, Some("Acme"))
+        .await
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
     let denied = |page: headmaster_core::audit::AuditPage| -> Vec<String> {
         let mut targets: Vec<String> = page.entries.into_iter().map(|e| e.target).collect();
         targets.sort();
@@ -182,13 +303,27 @@ async fn a_viewer_calling_operator_and_admin_commands_is_refused_and_recorded() 
         action: Some("access.denied".into()),
         ..AuditFilter::default()
     };
-    let in_workspace = instance.query_audit(&session, Scope::Workspace(acme), &filter).await.unwrap();
+    let in_workspace = instance
+        .query_audit(&session, Scope::Workspace(acme), &filter)
+        .await
+        .unwrap();
     assert_eq!(
         denied(in_workspace),
-        ["keys.rotate", "member.add", "member.set_role", "workspace.rename"]
+        [
+            "keys.rotate",
+            "member.add",
+            "member.set_role",
+            "workspace.rename"
+        ]
     );
-    let in_instance = instance.query_audit(&session, Scope::Org, &filter).await.unwrap();
-    assert_eq!(denied(in_instance), ["role.create", "user.add", "workspace.create"]);
+    let in_instance = instance
+        .query_audit(&session, Scope::Org, &filter)
+        .await
+        .unwrap();
+    assert_eq!(
+        denied(in_instance),
+        ["role.create", "user.add", "workspace.create"]
+    );
 }
 
 #[test]
@@ -208,7 +343,10 @@ fn keys_status_and_rotate() {
         .collect();
     assert_eq!(data.len(), 1);
     assert_eq!(data[0]["state"], "active");
-    assert_eq!(data[0]["rows"], 3, "org name, the Admin's password hash, the workspace's name");
+    assert_eq!(
+        data[0]["rows"], 3,
+        "org name, the Admin's password hash, the workspace's name"
+    );
     assert_eq!(status["scopes"][1]["name"], "Acme");
 
     // Waits for the retirement grace period before destroying the old key.

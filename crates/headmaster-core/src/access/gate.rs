@@ -47,8 +47,15 @@ impl Instance {
         action: &str,
     ) -> Result<Authorized> {
         let state = self.session_state(session.id, &session.source).await?;
-        self.authorize_user(state.user_id, state.org_role, &session.source, scope, capability, action)
-            .await
+        self.authorize_user(
+            state.user_id,
+            state.org_role,
+            &session.source,
+            scope,
+            capability,
+            action,
+        )
+        .await
     }
 
     /// The gate for work done on a person's behalf without their live session (an agent run
@@ -67,7 +74,8 @@ impl Instance {
             Scope::Workspace(workspace) => match self.role_in(user_id, workspace).await? {
                 Some(found) => found,
                 None => {
-                    self.record_denial(user_id, source, None, capability, action, "not a member").await?;
+                    self.record_denial(user_id, source, None, capability, action, "not a member")
+                        .await?;
                     return Err(Error::NotFound {
                         kind: "workspace",
                         name: workspace.to_string(),
@@ -81,7 +89,8 @@ impl Instance {
                 Scope::Workspace(w) => Some(w),
                 Scope::Org => None,
             };
-            self.record_denial(user_id, source, workspace, capability, action, &role).await?;
+            self.record_denial(user_id, source, workspace, capability, action, &role)
+                .await?;
             return Err(Error::Forbidden {
                 action: action.to_string(),
                 capability: capability.name().to_string(),
@@ -134,7 +143,12 @@ impl Instance {
         action: &str,
         role: &str,
     ) -> Result<Error> {
-        let event = NewEvent::new(Actor::user(session.user_id), "access.denied", Outcome::Denied, &session.source)
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "access.denied",
+            Outcome::Denied,
+            &session.source,
+        )
         .target(action)
         .payload(serde_json::json!({
             "operation": action,
@@ -158,7 +172,12 @@ impl Instance {
         action: &str,
         role: &str,
     ) -> Result<()> {
-        let event = NewEvent::new(Actor::user(user_id), "access.denied", Outcome::Denied, source)
+        let event = NewEvent::new(
+            Actor::user(user_id),
+            "access.denied",
+            Outcome::Denied,
+            source,
+        )
         .target(action)
         .payload(serde_json::json!({
             "operation": action,

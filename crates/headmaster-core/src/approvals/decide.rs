@@ -216,7 +216,13 @@ impl Instance {
         }
         // A person's own call runs as soon as it is approved; an agent's runs when its run resumes.
         let executed = if new_status == "approved" && correlation.run_id.is_empty() {
-            let args = self.approved_args(workspace, id).await?;
+            let args = match self.approved_args(workspace, id).await {
+                Ok(args) => args,
+                Err(e) => {
+                    self.refuse_unreadable(workspace, id, &action, &correlation, &e).await?;
+                    return Err(e);
+                }
+            };
             Some(self.execute_approved(workspace, id, &args).await?)
         } else {
             None
@@ -338,6 +344,26 @@ impl Instance {
         })
     }
 
+    /// An approved request whose stored arguments cannot be opened is failed, not left
+    /// approved forever, and the refusal is audited.
+    async fn refuse_unreadable(&self, workspace: WorkspaceId, id: &str, action: &str, correlation: &Correlation, error: &Error) -> Result<()> {
+        self.audit_workspace(
+            workspace,
+            NewEvent::new(Actor::system(), "tool.execution_refused", Outcome::Denied, &crate::audit::Source::local("runtime", "headmaster"))
+                .target(action)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({ "approval_id": id, "reason": "stored request could not be opened", "error": error.code() })),
+        )
+        .await?;
+        let pool = self.workspace_pool(workspace).await?;
+        sqlx::query("UPDATE approvals SET status = 'failed', executed_at = ? WHERE id = ? AND status = 'approved'")
+            .bind(self.now())
+            .bind(id)
+            .execute(&pool)
+            .await?;
+        Ok(())
+    }
+
     /// The approved arguments of a request (from the sealed request body).
     pub(crate) async fn approved_args(&self, workspace: WorkspaceId, id: &str) -> Result<Value> {
         let pool = self.workspace_pool(workspace).await?;
@@ -360,9 +386,9 @@ impl Instance {
     pub(crate) async fn approval_status(&self, workspace: WorkspaceId, id: &str) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
         sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&pool)
-                .await?
-                .ok_or_else(|| Error::not_found("approval request", id))
+            .bind(id)
+            .fetch_optional(&pool)
+            .await?
+            .ok_or_else(|| Error::not_found("approval request", id))
     }
 }

@@ -75,6 +75,18 @@ impl Instance {
             Some(agent) => agent.to_string(),
             None => self.user_by_name(&request.principal).await?.id.to_string(),
         };
+        if principal == session.user_id.to_string() {
+            self.audit_workspace(
+                workspace,
+                NewEvent::new(Actor::user(session.user_id), "grant.refused", Outcome::Denied, &session.source)
+                    .target(&request.action)
+                    .payload(serde_json::json!({ "action": request.action, "reason": "self-grant" })),
+            )
+            .await?;
+            return Err(Error::NotAllowed(
+                "a standing grant for yourself would let you approve your own calls; another Approver must grant it".into(),
+            ));
+        }
         let mut args = BTreeMap::new();
         for (name, pattern) in &request.args {
             let pattern = match pattern.strip_prefix("like:") {
@@ -195,17 +207,21 @@ impl Instance {
     }
 
     /// Grants that may apply to `action` now (the policy re-checks expiry and revocation).
+    /// Grants made by the person the call is for are left out: nobody approves their own calls,
+    /// not even in advance (this also covers an agent whose run the granter started).
     pub(crate) async fn active_grants(
         &self,
         workspace: WorkspaceId,
         action: &str,
+        on_behalf_of: crate::ids::UserId,
     ) -> Result<Vec<Grant>> {
         let pool = self.workspace_pool(workspace).await?;
         let rows = sqlx::query(
-            "SELECT id, spec, revoked_at FROM grants WHERE action = ? AND expires_at > ?",
+            "SELECT id, spec, revoked_at FROM grants WHERE action = ? AND expires_at > ? AND created_by <> ?",
         )
         .bind(action)
         .bind(self.now())
+        .bind(on_behalf_of.to_string())
         .fetch_all(&pool)
         .await?;
         let scope = workspace.to_string();

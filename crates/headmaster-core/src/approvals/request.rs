@@ -147,7 +147,22 @@ impl Instance {
         let now = self.now();
         let expires_at = now + minutes * 60_000;
         let id = uuid::Uuid::now_v7().to_string();
-        let affected = self.affected(workspace, prepared).await?;
+        let affected = match self.affected(workspace, prepared).await {
+            Ok(affected) => affected,
+            Err(e) => {
+                // What reviewers would see cannot even be described (a path escape, a host off
+                // the allowlist): the call is refused here, and the refusal is audited.
+                self.audit_workspace(
+                    workspace,
+                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, source)
+                        .target(&prepared.action)
+                        .correlation(correlation)
+                        .payload(serde_json::json!({ "action": prepared.action, "error": e.to_string() })),
+                )
+                .await?;
+                return Err(e);
+            }
+        };
         let body = RequestBody {
             args: prepared.args.clone(),
             reasoning: request.reasoning.clone(),
@@ -172,7 +187,12 @@ impl Instance {
         correlation.approval_id = id.clone();
         self.audit_workspace(
             workspace,
-            NewEvent::new(actor.clone(), "approval.requested", Outcome::Pending, source)
+            NewEvent::new(
+                actor.clone(),
+                "approval.requested",
+                Outcome::Pending,
+                source,
+            )
             .target(&prepared.action)
             .correlation(correlation)
             .payload(serde_json::json!({

@@ -127,7 +127,9 @@ impl<'a> Decoder<'a> {
         let model = match self.scope.parse() {
             Ok(workspace) => match self.instance.agent_definition(workspace, id).await {
                 Ok(def) => match def.provider {
-                    crate::runtime::ProviderConfig::OpenAi { model, .. } => Some(("openai".to_string(), model)),
+                    crate::runtime::ProviderConfig::OpenAi { model, .. } => {
+                        Some(("openai".to_string(), model))
+                    }
                     crate::runtime::ProviderConfig::Playbook { .. } => None,
                 },
                 Err(_) => None,
@@ -202,10 +204,13 @@ impl AuditEntry {
                 uid: self.actor_id.clone(),
                 instance_uid: self.run_id.clone(),
                 name: self.actor_name.clone(),
-                model: self.agent_model.as_ref().map(|(provider, name)| ocsf::AiModel {
-                    name: name.clone(),
-                    provider: provider.clone(),
-                }),
+                model: self
+                    .agent_model
+                    .as_ref()
+                    .map(|(provider, name)| ocsf::AiModel {
+                        name: name.clone(),
+                        provider: provider.clone(),
+                    }),
             }),
         }
     }

@@ -36,8 +36,14 @@ pub struct AgentSummary {
 
 impl Instance {
     /// Defines an agent from a playbook (TOML text).
-    pub async fn create_playbook_agent(&self, session: &Session, workspace: WorkspaceId, playbook_toml: &str) -> Result<AgentSummary> {
-        let playbook = Playbook::parse(playbook_toml).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    pub async fn create_playbook_agent(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        playbook_toml: &str,
+    ) -> Result<AgentSummary> {
+        let playbook =
+            Playbook::parse(playbook_toml).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let definition = AgentDefinition {
             name: playbook.name.clone(),
             instructions: playbook.instructions.clone().unwrap_or_default(),
@@ -54,16 +60,31 @@ impl Instance {
     }
 
     /// Defines an agent.
-    pub async fn create_agent(&self, session: &Session, workspace: WorkspaceId, definition: AgentDefinition) -> Result<AgentSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::AgentManage, "agent.create")
-            .await?;
+    pub async fn create_agent(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        definition: AgentDefinition,
+    ) -> Result<AgentSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::AgentManage,
+            "agent.create",
+        )
+        .await?;
         let name = crate::instance::validate_name("agent name", &definition.name)?;
         for tool in &definition.tools {
             if crate::tools::catalog::executor(tool).is_none() {
-                return Err(Error::InvalidInput(format!("agent tool {tool:?} is not in the catalog; see `headmaster tool list`")));
+                return Err(Error::InvalidInput(format!(
+                    "agent tool {tool:?} is not in the catalog; see `headmaster tool list`"
+                )));
             }
         }
-        if let ProviderConfig::OpenAi { base_url, model, .. } = &definition.provider {
+        if let ProviderConfig::OpenAi {
+            base_url, model, ..
+        } = &definition.provider
+        {
             let url = url_ok(base_url)?;
             if model.trim().is_empty() {
                 return Err(Error::InvalidInput("a model agent needs --model".into()));
@@ -72,23 +93,43 @@ impl Instance {
         }
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let idx = self.vault.blind_index(&scope, NAME_FIELD, &name.to_lowercase()).await?;
+        let idx = self
+            .vault
+            .blind_index(&scope, NAME_FIELD, &name.to_lowercase())
+            .await?;
         let id = uuid::Uuid::now_v7().to_string();
-        let sealed_name = self.vault.seal(&Aad::new(&scope, "agents", "name", &id), name.as_bytes()).await?;
-        let json = serde_json::to_vec(&definition).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let sealed_def = self.vault.seal(&Aad::new(&scope, "agents", "definition", &id), &json).await?;
+        let sealed_name = self
+            .vault
+            .seal(&Aad::new(&scope, "agents", "name", &id), name.as_bytes())
+            .await?;
+        let json =
+            serde_json::to_vec(&definition).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let sealed_def = self
+            .vault
+            .seal(&Aad::new(&scope, "agents", "definition", &id), &json)
+            .await?;
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM agents WHERE name_idx = ?")
             .bind(&idx)
             .fetch_optional(&pool)
             .await?;
         if taken.is_some() {
-            return Err(Error::AlreadyExists { kind: "agent", name });
+            return Err(Error::AlreadyExists {
+                kind: "agent",
+                name,
+            });
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "agent.created", Outcome::Allowed, &session.source)
-                .target(&id)
-                .payload(serde_json::json!({ "agent_id": id, "name": name, "tools": definition.tools })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "agent.created",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(&id)
+            .payload(
+                serde_json::json!({ "agent_id": id, "name": name, "tools": definition.tools }),
+            ),
         )
         .await?;
         sqlx::query("INSERT INTO agents (id, name_idx, name, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -104,9 +145,18 @@ impl Instance {
     }
 
     /// Lists agents.
-    pub async fn list_agents(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<AgentSummary>> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "agent.list")
-            .await?;
+    pub async fn list_agents(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<AgentSummary>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "agent.list",
+        )
+        .await?;
         let pool = self.workspace_pool(workspace).await?;
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agents ORDER BY created_at")
             .fetch_all(&pool)
@@ -119,27 +169,55 @@ impl Instance {
     }
 
     /// One agent, by name or id.
-    pub async fn show_agent(&self, session: &Session, workspace: WorkspaceId, name: &str) -> Result<AgentSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "agent.show")
-            .await?;
+    pub async fn show_agent(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        name: &str,
+    ) -> Result<AgentSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "agent.show",
+        )
+        .await?;
         let id = self.agent_id(workspace, name).await?;
         self.agent_summary(workspace, &id).await
     }
 
     /// Deletes an agent (its past runs stay).
-    pub async fn delete_agent(&self, session: &Session, workspace: WorkspaceId, name: &str) -> Result<()> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::AgentManage, "agent.delete")
-            .await?;
+    pub async fn delete_agent(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        name: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::AgentManage,
+            "agent.delete",
+        )
+        .await?;
         let id = self.agent_id(workspace, name).await?;
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "agent.deleted", Outcome::Allowed, &session.source)
-                .target(&id)
-                .payload(serde_json::json!({ "agent_id": id })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "agent.deleted",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(&id)
+            .payload(serde_json::json!({ "agent_id": id })),
         )
         .await?;
         let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("DELETE FROM agents WHERE id = ?").bind(&id).execute(&pool).await?;
+        sqlx::query("DELETE FROM agents WHERE id = ?")
+            .bind(&id)
+            .execute(&pool)
+            .await?;
         Ok(())
     }
 
@@ -155,7 +233,11 @@ impl Instance {
         }
         let idx = self
             .vault
-            .blind_index(&workspace.to_string(), NAME_FIELD, &name.trim().to_lowercase())
+            .blind_index(
+                &workspace.to_string(),
+                NAME_FIELD,
+                &name.trim().to_lowercase(),
+            )
             .await?;
         let id: Option<String> = sqlx::query_scalar("SELECT id FROM agents WHERE name_idx = ?")
             .bind(idx)
@@ -169,7 +251,11 @@ impl Instance {
     }
 
     /// An agent's definition.
-    pub(crate) async fn agent_definition(&self, workspace: WorkspaceId, id: &str) -> Result<AgentDefinition> {
+    pub(crate) async fn agent_definition(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+    ) -> Result<AgentDefinition> {
         let pool = self.workspace_pool(workspace).await?;
         let sealed: Vec<u8> = sqlx::query_scalar("SELECT definition FROM agents WHERE id = ?")
             .bind(id)
@@ -177,8 +263,13 @@ impl Instance {
             .await?
             .ok_or_else(|| Error::not_found("agent", id))?;
         let scope = workspace.to_string();
-        serde_json::from_slice(&self.vault.open(&Aad::new(&scope, "agents", "definition", id), &sealed).await?)
-            .map_err(|e| Error::Conflict(format!("stored agent {id} is unreadable: {e}")))
+        serde_json::from_slice(
+            &self
+                .vault
+                .open(&Aad::new(&scope, "agents", "definition", id), &sealed)
+                .await?,
+        )
+        .map_err(|e| Error::Conflict(format!("stored agent {id} is unreadable: {e}")))
     }
 
     async fn agent_summary(&self, workspace: WorkspaceId, id: &str) -> Result<AgentSummary> {
@@ -205,7 +296,9 @@ impl Instance {
 
     /// The display name of an agent for audit views (its id if unknown).
     pub(crate) async fn agent_display_name(&self, scope: &str, id: &str) -> String {
-        let Ok(workspace) = scope.parse::<WorkspaceId>() else { return id.to_string() };
+        let Ok(workspace) = scope.parse::<WorkspaceId>() else {
+            return id.to_string();
+        };
         match self.agent_definition(workspace, id).await {
             Ok(def) => def.name,
             Err(_) => id.to_string(),
@@ -217,7 +310,9 @@ fn url_ok(base_url: &str) -> Result<url::Url> {
     let url = url::Url::parse(base_url)
         .map_err(|e| Error::InvalidInput(format!("base URL {base_url:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::InvalidInput("the model base URL must be http or https".into()));
+        return Err(Error::InvalidInput(
+            "the model base URL must be http or https".into(),
+        ));
     }
     Ok(url)
 }

@@ -52,21 +52,37 @@ impl ChatState {
              (no tool call) when the task is done.",
         );
         Self {
-            messages: vec![json!({ "role": "system", "content": system }), json!({ "role": "user", "content": task })],
+            messages: vec![
+                json!({ "role": "system", "content": system }),
+                json!({ "role": "user", "content": task }),
+            ],
             queue: Vec::new(),
             tokens: 0,
         }
     }
 
     /// Records the result of the tool call `id` for the model to read.
-    pub(crate) fn record(&mut self, id: &str, status: StepStatus, output: &Value, reason: Option<&str>) {
-        let content = json!({ "status": status.as_str(), "output": output, "reason": reason }).to_string();
-        self.messages.push(json!({ "role": "tool", "tool_call_id": id, "content": content }));
+    pub(crate) fn record(
+        &mut self,
+        id: &str,
+        status: StepStatus,
+        output: &Value,
+        reason: Option<&str>,
+    ) {
+        let content =
+            json!({ "status": status.as_str(), "output": output, "reason": reason }).to_string();
+        self.messages
+            .push(json!({ "role": "tool", "tool_call_id": id, "content": content }));
     }
 }
 
 /// Asks the model for the next step.
-pub(crate) async fn next(endpoint: &ChatEndpoint, state: &mut ChatState, tools: &[String], schemas: &[(String, Value)]) -> Next {
+pub(crate) async fn next(
+    endpoint: &ChatEndpoint,
+    state: &mut ChatState,
+    tools: &[String],
+    schemas: &[(String, Value)],
+) -> Next {
     loop {
         if let Some((id, action, args)) = (!state.queue.is_empty()).then(|| state.queue.remove(0)) {
             match args {
@@ -74,11 +90,19 @@ pub(crate) async fn next(endpoint: &ChatEndpoint, state: &mut ChatState, tools: 
                     let delegate = super::playbook::Delegate {
                         agent: args["agent"].as_str().unwrap_or_default().to_string(),
                         task: args["task"].as_str().unwrap_or_default().to_string(),
-                        tools: args["tools"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()),
+                        tools: args["tools"].as_array().map(|a| {
+                            a.iter()
+                                .filter_map(|t| t.as_str().map(str::to_string))
+                                .collect()
+                        }),
                         max_steps: args["max_steps"].as_u64().map(|n| n as u32),
                     };
                     let task = delegate.task.clone();
-                    return Next::Delegate { step: id, delegate, task };
+                    return Next::Delegate {
+                        step: id,
+                        delegate,
+                        task,
+                    };
                 }
                 Ok(args) => {
                     return Next::Tool {
@@ -106,19 +130,41 @@ pub(crate) async fn next(endpoint: &ChatEndpoint, state: &mut ChatState, tools: 
         };
         state.tokens += response["usage"]["total_tokens"].as_u64().unwrap_or(0);
         let Some(message) = response["choices"][0]["message"].as_object().cloned() else {
-            return Next::Fail(format!("the model endpoint returned no message: {}", truncate(&response.to_string())));
+            return Next::Fail(format!(
+                "the model endpoint returned no message: {}",
+                truncate(&response.to_string())
+            ));
         };
-        if let Some(refusal) = message.get("refusal").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+        if let Some(refusal) = message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+        {
             return Next::Fail(format!("the model refused: {refusal}"));
         }
         state.messages.push(Value::Object(message.clone()));
-        let calls = message.get("tool_calls").and_then(Value::as_array).cloned().unwrap_or_default();
+        let calls = message
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if calls.is_empty() {
-            let content = message.get("content").and_then(Value::as_str).unwrap_or("").to_string();
-            return Next::Finish(if content.is_empty() { "done".into() } else { content });
+            let content = message
+                .get("content")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            return Next::Finish(if content.is_empty() {
+                "done".into()
+            } else {
+                content
+            });
         }
         for (i, call) in calls.iter().enumerate() {
-            let id = call["id"].as_str().map(str::to_string).unwrap_or_else(|| format!("call_{}_{i}", state.messages.len()));
+            let id = call["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("call_{}_{i}", state.messages.len()));
             let name = call["function"]["name"].as_str().unwrap_or_default();
             let action = name.replace("__", ".");
             let args = match &call["function"]["arguments"] {
@@ -129,7 +175,9 @@ pub(crate) async fn next(endpoint: &ChatEndpoint, state: &mut ChatState, tools: 
                 _ => Err(format!("the tool call {name} has no arguments object")),
             };
             let args = if action != "delegate" && !tools.iter().any(|t| t == &action) {
-                Err(format!("there is no tool named {name}; use one of the functions provided"))
+                Err(format!(
+                    "there is no tool named {name}; use one of the functions provided"
+                ))
             } else {
                 args
             };
@@ -171,7 +219,10 @@ async fn request(endpoint: &ChatEndpoint, body: &Value) -> Result<Value, String>
         .timeout(endpoint.timeout)
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    let url = format!("{}/chat/completions", endpoint.base_url.trim_end_matches('/'));
+    let url = format!(
+        "{}/chat/completions",
+        endpoint.base_url.trim_end_matches('/')
+    );
     let mut delay = endpoint.backoff;
     let mut last = String::new();
     for attempt in 0..=RETRIES {
@@ -190,9 +241,16 @@ async fn request(endpoint: &ChatEndpoint, body: &Value) -> Result<Value, String>
         }
         match req.send().await {
             Ok(resp) if resp.status().is_success() => {
-                let text = resp.text().await.map_err(|e| format!("reading the model's answer failed: {e}"))?;
-                return serde_json::from_str(&text)
-                    .map_err(|e| format!("the model endpoint returned malformed JSON ({e}): {}", truncate(&text)));
+                let text = resp
+                    .text()
+                    .await
+                    .map_err(|e| format!("reading the model's answer failed: {e}"))?;
+                return serde_json::from_str(&text).map_err(|e| {
+                    format!(
+                        "the model endpoint returned malformed JSON ({e}): {}",
+                        truncate(&text)
+                    )
+                });
             }
             Ok(resp) if resp.status().as_u16() == 429 || resp.status().is_server_error() => {
                 if let Some(wait) = resp
@@ -208,13 +266,21 @@ async fn request(endpoint: &ChatEndpoint, body: &Value) -> Result<Value, String>
             Ok(resp) => {
                 let status = resp.status();
                 let text = resp.text().await.unwrap_or_default();
-                return Err(format!("the model endpoint answered HTTP {status}: {}", truncate(&text)));
+                return Err(format!(
+                    "the model endpoint answered HTTP {status}: {}",
+                    truncate(&text)
+                ));
             }
-            Err(e) if e.is_timeout() => last = format!("timed out after {:?} waiting for {url}", endpoint.timeout),
+            Err(e) if e.is_timeout() => {
+                last = format!("timed out after {:?} waiting for {url}", endpoint.timeout)
+            }
             Err(e) => last = format!("cannot reach the model endpoint {url}: {e}"),
         }
     }
-    Err(format!("{last} (gave up after {} attempts); check that the model server is running", RETRIES + 1))
+    Err(format!(
+        "{last} (gave up after {} attempts); check that the model server is running",
+        RETRIES + 1
+    ))
 }
 
 fn truncate(text: &str) -> String {

@@ -75,7 +75,11 @@ pub(crate) struct Loaded {
 impl Instance {
     /// Advances a run until it finishes or has to wait; returns its status. Returns at once if
     /// another process holds the run's lease.
-    pub(crate) async fn drive_run(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str) -> Result<String> {
+    pub(crate) async fn drive_run(
+        self: &Arc<Self>,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<String> {
         let owner = format!("{}:{}", std::process::id(), uuid::Uuid::now_v7());
         if !self.claim_lease(workspace, run_id, &owner).await? {
             return self.run_status(workspace, run_id).await;
@@ -105,7 +109,12 @@ impl Instance {
         result
     }
 
-    async fn drive_steps(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<String> {
+    async fn drive_steps(
+        self: &Arc<Self>,
+        workspace: WorkspaceId,
+        run_id: &str,
+        owner: &str,
+    ) -> Result<String> {
         loop {
             let mut run = self.load_run(workspace, run_id).await?;
             if status::is_final(&run.status) {
@@ -113,42 +122,79 @@ impl Instance {
             }
             self.beat(workspace, run_id, owner).await?;
             if self.now() > run.state.deadline_ms {
-                return self.finish_run(workspace, run_id, &run, status::EXPIRED, "the run exceeded its wall-time limit").await;
+                return self
+                    .finish_run(
+                        workspace,
+                        run_id,
+                        &run,
+                        status::EXPIRED,
+                        "the run exceeded its wall-time limit",
+                    )
+                    .await;
             }
             let definition = match self.agent_definition(workspace, &run.agent_id).await {
                 Ok(d) => d,
-                Err(e) => return self.finish_run(workspace, run_id, &run, status::FAILED, &format!("agent unavailable: {e}")).await,
+                Err(e) => {
+                    return self
+                        .finish_run(
+                            workspace,
+                            run_id,
+                            &run,
+                            status::FAILED,
+                            &format!("agent unavailable: {e}"),
+                        )
+                        .await
+                }
             };
             match run.status.as_str() {
                 status::QUEUED => {
-                    self.set_status(workspace, run_id, status::RUNNING, None).await?;
+                    self.set_status(workspace, run_id, status::RUNNING, None)
+                        .await?;
                 }
                 status::WAITING_APPROVAL | status::WAITING_CONFIRMATION => {
-                    if !self.resolve_pending(workspace, run_id, &mut run, &definition).await? {
+                    if !self
+                        .resolve_pending(workspace, run_id, &mut run, &definition)
+                        .await?
+                    {
                         return Ok(run.status);
                     }
                 }
                 status::WAITING_CHILD => {
-                    if !self.resolve_child(workspace, run_id, &mut run, &definition).await? {
+                    if !self
+                        .resolve_child(workspace, run_id, &mut run, &definition)
+                        .await?
+                    {
                         return Ok(run.status);
                     }
                 }
                 _ => {
                     if run.steps >= i64::from(run.state.max_steps) {
-                        let reason = format!("the run reached its step limit ({})", run.state.max_steps);
-                        return self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await;
+                        let reason =
+                            format!("the run reached its step limit ({})", run.state.max_steps);
+                        return self
+                            .finish_run(workspace, run_id, &run, status::FAILED, &reason)
+                            .await;
                     }
                     let next = self.next_step(workspace, &mut run, &definition).await;
-                    self.take_step(workspace, run_id, run, &definition, next).await?;
+                    self.take_step(workspace, run_id, run, &definition, next)
+                        .await?;
                 }
             }
         }
     }
 
-    async fn next_step(&self, workspace: WorkspaceId, run: &mut Loaded, definition: &AgentDefinition) -> Next {
+    async fn next_step(
+        &self,
+        workspace: WorkspaceId,
+        run: &mut Loaded,
+        definition: &AgentDefinition,
+    ) -> Next {
         match &definition.provider {
             ProviderConfig::Playbook { playbook } => {
-                let state = run.state.playbook.get_or_insert_with(PlaybookState::default);
+                let state = run
+                    .state
+                    .playbook
+                    .get_or_insert_with(PlaybookState::default);
                 playbook.next(state, &run.task)
             }
             ProviderConfig::OpenAi {
@@ -162,7 +208,8 @@ impl Instance {
                         .relevant_memory(workspace, &definition.memory_scope, &run.task, 4096)
                         .await
                         .unwrap_or_default();
-                    run.state.chat = Some(ChatState::new(&definition.instructions, &run.task, &memory));
+                    run.state.chat =
+                        Some(ChatState::new(&definition.instructions, &run.task, &memory));
                 }
                 let api_key = match api_key_credential {
                     Some(name) => match self
@@ -201,48 +248,138 @@ impl Instance {
                 let state = run.state.chat.as_mut().expect("set above");
                 let next = chat::next(&endpoint, state, &run.state.tools, &schemas).await;
                 if state.tokens > definition.limits.max_tokens {
-                    return Next::Fail(format!("the run used {} tokens, over its limit of {}", state.tokens, definition.limits.max_tokens));
+                    return Next::Fail(format!(
+                        "the run used {} tokens, over its limit of {}",
+                        state.tokens, definition.limits.max_tokens
+                    ));
                 }
                 next
             }
         }
     }
 
-    async fn take_step(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, mut run: Loaded, definition: &AgentDefinition, next: Next) -> Result<()> {
+    async fn take_step(
+        self: &Arc<Self>,
+        workspace: WorkspaceId,
+        run_id: &str,
+        mut run: Loaded,
+        definition: &AgentDefinition,
+        next: Next,
+    ) -> Result<()> {
         match next {
             Next::Finish(summary) => {
-                self.add_step(workspace, run_id, &mut run, "finish", json!({ "summary": summary })).await?;
-                self.finish_run(workspace, run_id, &run, status::COMPLETED, &summary).await?;
+                self.add_step(
+                    workspace,
+                    run_id,
+                    &mut run,
+                    "finish",
+                    json!({ "summary": summary }),
+                )
+                .await?;
+                self.finish_run(workspace, run_id, &run, status::COMPLETED, &summary)
+                    .await?;
             }
             Next::Fail(reason) => {
-                self.add_step(workspace, run_id, &mut run, "error", json!({ "error": reason })).await?;
-                self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await?;
-            }
-            Next::Tool { step, action, args, reasoning } => {
-                self.add_step(workspace, run_id, &mut run, "tool_call", json!({ "step": step, "action": action, "args": args, "reasoning": reasoning }))
+                self.add_step(
+                    workspace,
+                    run_id,
+                    &mut run,
+                    "error",
+                    json!({ "error": reason }),
+                )
+                .await?;
+                self.finish_run(workspace, run_id, &run, status::FAILED, &reason)
                     .await?;
+            }
+            Next::Tool {
+                step,
+                action,
+                args,
+                reasoning,
+            } => {
+                self.add_step(
+                    workspace,
+                    run_id,
+                    &mut run,
+                    "tool_call",
+                    json!({ "step": step, "action": action, "args": args, "reasoning": reasoning }),
+                )
+                .await?;
                 if !run.state.tools.contains(&action) {
-                    let reason = format!("agent may not use {action}; its tools are {}", run.state.tools.join(", "));
+                    let reason = format!(
+                        "agent may not use {action}; its tools are {}",
+                        run.state.tools.join(", ")
+                    );
                     self.audit_workspace(
                         workspace,
-                        NewEvent::new(Actor::agent(&run.agent_id), "tool.denied", Outcome::Denied, &runtime_source())
-                            .target(&action)
-                            .correlation(correlation(run_id, &step))
-                            .payload(json!({ "action": action, "reasons": [reason] })),
+                        NewEvent::new(
+                            Actor::agent(&run.agent_id),
+                            "tool.denied",
+                            Outcome::Denied,
+                            &runtime_source(),
+                        )
+                        .target(&action)
+                        .correlation(correlation(run_id, &step))
+                        .payload(json!({ "action": action, "reasons": [reason] })),
                     )
                     .await?;
-                    return self.observe(workspace, run_id, run, definition, &step, StepStatus::Denied, Value::Null, Some(reason)).await;
+                    return self
+                        .observe(
+                            workspace,
+                            run_id,
+                            run,
+                            definition,
+                            &step,
+                            StepStatus::Denied,
+                            Value::Null,
+                            Some(reason),
+                        )
+                        .await;
                 }
-                let outcome = self.propose_for_run(workspace, run_id, &run, &step, &action, args.clone(), reasoning).await;
+                let outcome = self
+                    .propose_for_run(
+                        workspace,
+                        run_id,
+                        &run,
+                        &step,
+                        &action,
+                        args.clone(),
+                        reasoning,
+                    )
+                    .await;
                 match outcome {
                     Ok(CallOutcome::Executed { output, .. }) => {
-                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Executed, output, None).await?
+                        self.observe(
+                            workspace,
+                            run_id,
+                            run,
+                            definition,
+                            &step,
+                            StepStatus::Executed,
+                            output,
+                            None,
+                        )
+                        .await?
                     }
                     Ok(CallOutcome::Denied { reasons }) => {
-                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Denied, Value::Null, Some(reasons.join("; ")))
-                            .await?
+                        self.observe(
+                            workspace,
+                            run_id,
+                            run,
+                            definition,
+                            &step,
+                            StepStatus::Denied,
+                            Value::Null,
+                            Some(reasons.join("; ")),
+                        )
+                        .await?
                     }
-                    Ok(CallOutcome::Pending { approval_id, tier, quorum, .. }) => {
+                    Ok(CallOutcome::Pending {
+                        approval_id,
+                        tier,
+                        quorum,
+                        ..
+                    }) => {
                         self.add_step(workspace, run_id, &mut run, "decision", json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": "pending" }))
                             .await?;
                         run.state.pending = Some(PendingCall {
@@ -251,16 +388,34 @@ impl Instance {
                             args,
                             approval_id: approval_id.clone(),
                         });
-                        let waiting = if tier == "medium" { status::WAITING_CONFIRMATION } else { status::WAITING_APPROVAL };
-                        self.checkpoint(workspace, run_id, &run, waiting, Some(&approval_id)).await?;
+                        let waiting = if tier == "medium" {
+                            status::WAITING_CONFIRMATION
+                        } else {
+                            status::WAITING_APPROVAL
+                        };
+                        self.checkpoint(workspace, run_id, &run, waiting, Some(&approval_id))
+                            .await?;
                     }
                     Err(e) => {
-                        self.observe(workspace, run_id, run, definition, &step, StepStatus::Failed, Value::Null, Some(e.to_string()))
-                            .await?
+                        self.observe(
+                            workspace,
+                            run_id,
+                            run,
+                            definition,
+                            &step,
+                            StepStatus::Failed,
+                            Value::Null,
+                            Some(e.to_string()),
+                        )
+                        .await?
                     }
                 }
             }
-            Next::Delegate { step, delegate, task } => {
+            Next::Delegate {
+                step,
+                delegate,
+                task,
+            } => {
                 let tools: Vec<String> = delegate
                     .tools
                     .clone()
@@ -272,18 +427,39 @@ impl Instance {
                     Ok(id) => id,
                     Err(e) => {
                         return self
-                            .observe(workspace, run_id, run, definition, &step, StepStatus::Failed, Value::Null, Some(e.to_string()))
+                            .observe(
+                                workspace,
+                                run_id,
+                                run,
+                                definition,
+                                &step,
+                                StepStatus::Failed,
+                                Value::Null,
+                                Some(e.to_string()),
+                            )
                             .await
                     }
                 };
                 let budget = delegate.max_steps.unwrap_or(10).min(run.state.max_steps);
                 let child = self
-                    .create_run(workspace, &child_agent, run.started_by, &task, Some(run_id), Some(tools.clone()), Some(budget))
+                    .create_run(
+                        workspace,
+                        &child_agent,
+                        run.started_by,
+                        &task,
+                        Some(run_id),
+                        Some(tools.clone()),
+                        Some(budget),
+                    )
                     .await?;
                 self.add_step(workspace, run_id, &mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }))
                     .await?;
-                run.state.child = Some(ChildWait { step, run_id: child.clone() });
-                self.checkpoint(workspace, run_id, &run, status::WAITING_CHILD, Some(&child)).await?;
+                run.state.child = Some(ChildWait {
+                    step,
+                    run_id: child.clone(),
+                });
+                self.checkpoint(workspace, run_id, &run, status::WAITING_CHILD, Some(&child))
+                    .await?;
                 Box::pin(self.drive_run(workspace, &child)).await?;
             }
         }
@@ -291,13 +467,22 @@ impl Instance {
     }
 
     /// Resolves a parked call; `false` while it still waits.
-    async fn resolve_pending(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, run: &mut Loaded, definition: &AgentDefinition) -> Result<bool> {
+    async fn resolve_pending(
+        self: &Arc<Self>,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &mut Loaded,
+        definition: &AgentDefinition,
+    ) -> Result<bool> {
         let Some(pending) = run.state.pending.clone() else {
-            self.set_status(workspace, run_id, status::RUNNING, None).await?;
+            self.set_status(workspace, run_id, status::RUNNING, None)
+                .await?;
             return Ok(true);
         };
         self.expire_due(workspace).await?;
-        let approval_status = self.approval_status(workspace, &pending.approval_id).await?;
+        let approval_status = self
+            .approval_status(workspace, &pending.approval_id)
+            .await?;
         let (step_status, output, reason) = match approval_status.as_str() {
             "pending" => return Ok(false),
             "approved" => match self.execute_approved(workspace, &pending.approval_id, &pending.args).await {
@@ -321,13 +506,30 @@ impl Instance {
         owned.state.pending = None;
         self.add_step(workspace, run_id, &mut owned, "decision", json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }))
             .await?;
-        self.observe(workspace, run_id, owned, definition, &pending.step, step_status, output, reason).await?;
+        self.observe(
+            workspace,
+            run_id,
+            owned,
+            definition,
+            &pending.step,
+            step_status,
+            output,
+            reason,
+        )
+        .await?;
         Ok(true)
     }
 
-    async fn resolve_child(self: &Arc<Self>, workspace: WorkspaceId, run_id: &str, run: &mut Loaded, definition: &AgentDefinition) -> Result<bool> {
+    async fn resolve_child(
+        self: &Arc<Self>,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &mut Loaded,
+        definition: &AgentDefinition,
+    ) -> Result<bool> {
         let Some(child) = run.state.child.clone() else {
-            self.set_status(workspace, run_id, status::RUNNING, None).await?;
+            self.set_status(workspace, run_id, status::RUNNING, None)
+                .await?;
             return Ok(true);
         };
         let child_status = self.run_status(workspace, &child.run_id).await?;
@@ -345,10 +547,22 @@ impl Instance {
         let (status_kind, reason) = if final_status == status::COMPLETED {
             (StepStatus::Executed, None)
         } else {
-            (StepStatus::Failed, Some(format!("sub-run {final_status}: {outcome}")))
+            (
+                StepStatus::Failed,
+                Some(format!("sub-run {final_status}: {outcome}")),
+            )
         };
-        self.observe(workspace, run_id, owned, definition, &child.step, status_kind, json!({ "run_id": child.run_id, "status": final_status, "summary": outcome }), reason)
-            .await?;
+        self.observe(
+            workspace,
+            run_id,
+            owned,
+            definition,
+            &child.step,
+            status_kind,
+            json!({ "run_id": child.run_id, "status": final_status, "summary": outcome }),
+            reason,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -370,8 +584,13 @@ impl Instance {
             .await?;
         let stop = match &definition.provider {
             ProviderConfig::Playbook { playbook } => {
-                let state = run.state.playbook.get_or_insert_with(PlaybookState::default);
-                playbook.record(state, step, step_status, output, reason).err()
+                let state = run
+                    .state
+                    .playbook
+                    .get_or_insert_with(PlaybookState::default);
+                playbook
+                    .record(state, step, step_status, output, reason)
+                    .err()
             }
             ProviderConfig::OpenAi { .. } => {
                 if let Some(chat) = run.state.chat.as_mut() {
@@ -382,10 +601,21 @@ impl Instance {
         };
         match stop {
             Some(reason) => {
-                self.add_step(workspace, run_id, &mut run, "error", json!({ "error": reason })).await?;
-                self.finish_run(workspace, run_id, &run, status::FAILED, &reason).await?;
+                self.add_step(
+                    workspace,
+                    run_id,
+                    &mut run,
+                    "error",
+                    json!({ "error": reason }),
+                )
+                .await?;
+                self.finish_run(workspace, run_id, &run, status::FAILED, &reason)
+                    .await?;
             }
-            None => self.checkpoint(workspace, run_id, &run, status::RUNNING, None).await?,
+            None => {
+                self.checkpoint(workspace, run_id, &run, status::RUNNING, None)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -404,7 +634,14 @@ impl Instance {
     ) -> Result<CallOutcome> {
         let org_role = self.org_role_of(run.started_by).await?;
         let auth = self
-            .authorize_user(run.started_by, org_role, &runtime_source(), Scope::Workspace(workspace), Capability::ToolCall, "tool.call")
+            .authorize_user(
+                run.started_by,
+                org_role,
+                &runtime_source(),
+                Scope::Workspace(workspace),
+                Capability::ToolCall,
+                "tool.call",
+            )
             .await?;
         self.propose_authorized(
             workspace,
@@ -424,26 +661,51 @@ impl Instance {
         .await
     }
 
-    async fn stored_result(&self, workspace: WorkspaceId, approval_id: &str) -> Result<(StepStatus, Value, Option<String>)> {
+    async fn stored_result(
+        &self,
+        workspace: WorkspaceId,
+        approval_id: &str,
+    ) -> Result<(StepStatus, Value, Option<String>)> {
         let pool = self.workspace_pool(workspace).await?;
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT result FROM approvals WHERE id = ?")
-            .bind(approval_id)
-            .fetch_optional(&pool)
-            .await?
-            .flatten();
+        let sealed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT result FROM approvals WHERE id = ?")
+                .bind(approval_id)
+                .fetch_optional(&pool)
+                .await?
+                .flatten();
         let Some(sealed) = sealed else {
-            return Ok((StepStatus::Failed, Value::Null, Some("the approved call left no result".into())));
+            return Ok((
+                StepStatus::Failed,
+                Value::Null,
+                Some("the approved call left no result".into()),
+            ));
         };
         let scope = workspace.to_string();
-        let stored: Value = serde_json::from_slice(&self.vault.open(&Aad::new(&scope, "approvals", "result", approval_id), &sealed).await?)
-            .unwrap_or_default();
+        let stored: Value = serde_json::from_slice(
+            &self
+                .vault
+                .open(
+                    &Aad::new(&scope, "approvals", "result", approval_id),
+                    &sealed,
+                )
+                .await?,
+        )
+        .unwrap_or_default();
         Ok(match stored.get("ok") {
             Some(output) => (StepStatus::Executed, output.clone(), None),
-            None => (StepStatus::Failed, Value::Null, stored["error"].as_str().map(str::to_string)),
+            None => (
+                StepStatus::Failed,
+                Value::Null,
+                stored["error"].as_str().map(str::to_string),
+            ),
         })
     }
 
-    async fn rejection_comments(&self, workspace: WorkspaceId, approval_id: &str) -> Result<String> {
+    async fn rejection_comments(
+        &self,
+        workspace: WorkspaceId,
+        approval_id: &str,
+    ) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let rows = sqlx::query("SELECT id, comment FROM approval_decisions WHERE approval_id = ? AND decision = 'reject'")
@@ -454,19 +716,35 @@ impl Instance {
         for row in rows {
             let id: String = row.get(0);
             if let Some(sealed) = row.get::<Option<Vec<u8>>, _>(1) {
-                comments.push(self.vault.open_string(&Aad::new(&scope, "approval_decisions", "comment", &id), &sealed).await?);
+                comments.push(
+                    self.vault
+                        .open_string(
+                            &Aad::new(&scope, "approval_decisions", "comment", &id),
+                            &sealed,
+                        )
+                        .await?,
+                );
             }
         }
-        Ok(if comments.is_empty() { String::new() } else { format!(": {}", comments.join("; ")) })
+        Ok(if comments.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", comments.join("; "))
+        })
     }
 
     async fn org_role_of(&self, user: UserId) -> Result<BuiltinRole> {
-        let role: Option<String> = sqlx::query_scalar("SELECT org_role FROM users WHERE id = ? AND disabled_at IS NULL AND erased_at IS NULL")
-            .bind(user.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        role.and_then(|r| BuiltinRole::parse(&r))
-            .ok_or_else(|| Error::NotAllowed("the person who started this run is disabled or erased; the run cannot act".into()))
+        let role: Option<String> = sqlx::query_scalar(
+            "SELECT org_role FROM users WHERE id = ? AND disabled_at IS NULL AND erased_at IS NULL",
+        )
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        role.and_then(|r| BuiltinRole::parse(&r)).ok_or_else(|| {
+            Error::NotAllowed(
+                "the person who started this run is disabled or erased; the run cannot act".into(),
+            )
+        })
     }
 
     async fn claim_lease(&self, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<bool> {
@@ -491,14 +769,16 @@ impl Instance {
     async fn beat(&self, workspace: WorkspaceId, run_id: &str, owner: &str) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let now = self.now();
-        let renewed = sqlx::query("UPDATE runs SET heartbeat_at = ?, lease_until = ? WHERE id = ? AND lease_owner = ?")
-            .bind(now)
-            .bind(now + LEASE_MS)
-            .bind(run_id)
-            .bind(owner)
-            .execute(&pool)
-            .await?
-            .rows_affected();
+        let renewed = sqlx::query(
+            "UPDATE runs SET heartbeat_at = ?, lease_until = ? WHERE id = ? AND lease_owner = ?",
+        )
+        .bind(now)
+        .bind(now + LEASE_MS)
+        .bind(run_id)
+        .bind(owner)
+        .execute(&pool)
+        .await?
+        .rows_affected();
         if renewed == 1 {
             Ok(())
         } else {
@@ -532,7 +812,10 @@ pub(crate) fn correlation(run_id: &str, step: &str) -> Correlation {
 }
 
 pub(crate) fn runtime_source() -> Source {
-    Source::local("runtime", concat!("headmaster-runtime/", env!("CARGO_PKG_VERSION")))
+    Source::local(
+        "runtime",
+        concat!("headmaster-runtime/", env!("CARGO_PKG_VERSION")),
+    )
 }
 
 impl Instance {

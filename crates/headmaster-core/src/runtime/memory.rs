@@ -34,41 +34,88 @@ pub struct MemoryEntry {
 
 impl Instance {
     /// Every memory entry (newest first).
-    pub async fn list_memory(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<MemoryEntry>> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "memory.list")
-            .await?;
+    pub async fn list_memory(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<MemoryEntry>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "memory.list",
+        )
+        .await?;
         self.memory_entries(workspace).await
     }
 
     /// Writes a memory entry as a person.
-    pub async fn write_memory(&self, session: &Session, workspace: WorkspaceId, key: &str, value: &str) -> Result<()> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::MemoryWrite, "memory.write")
-            .await?;
+    pub async fn write_memory(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        key: &str,
+        value: &str,
+    ) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::MemoryWrite,
+            "memory.write",
+        )
+        .await?;
         if key.trim().is_empty() || key.len() > 200 || value.is_empty() || value.len() > 65_536 {
-            return Err(Error::InvalidInput("a memory key has 1–200 bytes and a value 1–65536 bytes".into()));
+            return Err(Error::InvalidInput(
+                "a memory key has 1–200 bytes and a value 1–65536 bytes".into(),
+            ));
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "memory.written", Outcome::Allowed, &session.source)
-                .target(key)
-                .payload(serde_json::json!({ "key": key, "bytes": value.len() })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "memory.written",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(key)
+            .payload(serde_json::json!({ "key": key, "bytes": value.len() })),
         )
         .await?;
-        self.memory_put(workspace, key.trim(), value, &format!("user:{}", session.user_id)).await
+        self.memory_put(
+            workspace,
+            key.trim(),
+            value,
+            &format!("user:{}", session.user_id),
+        )
+        .await
     }
 
     pub(crate) async fn memory_entries(&self, workspace: WorkspaceId) -> Result<Vec<MemoryEntry>> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, key, value, author, updated_at FROM memory ORDER BY updated_at DESC")
-            .fetch_all(&pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, key, value, author, updated_at FROM memory ORDER BY updated_at DESC",
+        )
+        .fetch_all(&pool)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.get(0);
             out.push(MemoryEntry {
-                key: self.vault.open_string(&Aad::new(&scope, "memory", "key", &id), &row.get::<Vec<u8>, _>(1)).await?,
-                value: self.vault.open_string(&Aad::new(&scope, "memory", "value", &id), &row.get::<Vec<u8>, _>(2)).await?,
+                key: self
+                    .vault
+                    .open_string(
+                        &Aad::new(&scope, "memory", "key", &id),
+                        &row.get::<Vec<u8>, _>(1),
+                    )
+                    .await?,
+                value: self
+                    .vault
+                    .open_string(
+                        &Aad::new(&scope, "memory", "value", &id),
+                        &row.get::<Vec<u8>, _>(2),
+                    )
+                    .await?,
                 author: row.get(3),
                 updated_at: rfc3339_ms(row.get(4)),
             });
@@ -78,14 +125,25 @@ impl Instance {
 
     /// The memory an agent sees for `task`: entries under `prefix`, most relevant first, within
     /// `budget` bytes, as `key: value` lines.
-    pub(crate) async fn relevant_memory(&self, workspace: WorkspaceId, prefix: &str, task: &str, budget: usize) -> Result<String> {
+    pub(crate) async fn relevant_memory(
+        &self,
+        workspace: WorkspaceId,
+        prefix: &str,
+        task: &str,
+        budget: usize,
+    ) -> Result<String> {
         let entries = self.memory_entries(workspace).await?;
         Ok(select_relevant(&entries, prefix, task, budget))
     }
 }
 
 /// Picks entries by keyword overlap, then recency, within a byte budget.
-pub(crate) fn select_relevant(entries: &[MemoryEntry], prefix: &str, task: &str, budget: usize) -> String {
+pub(crate) fn select_relevant(
+    entries: &[MemoryEntry],
+    prefix: &str,
+    task: &str,
+    budget: usize,
+) -> String {
     let task_words: BTreeSet<String> = words(task);
     let mut scored: Vec<(usize, usize, &MemoryEntry)> = entries
         .iter()
@@ -138,7 +196,10 @@ mod tests {
         ];
         let picked = select_relevant(&entries, "", "Write the Acme quarterly update", 1000);
         assert!(picked.starts_with("client-acme:"), "{picked}");
-        assert!(picked.contains("lunch"), "recency fills the rest of the budget");
+        assert!(
+            picked.contains("lunch"),
+            "recency fills the rest of the budget"
+        );
         let small = select_relevant(&entries, "", "Write the Acme quarterly update", 60);
         assert_eq!(small.lines().count(), 1, "{small}");
         let scoped = select_relevant(&entries, "client-", "anything", 1000);

@@ -126,8 +126,14 @@ pub mod status {
 
 /// The example playbooks shipped with Headmaster: (file name, TOML).
 pub const EXAMPLE_PLAYBOOKS: &[(&str, &str)] = &[
-    ("weekly-client-update.toml", include_str!("../../../../playbooks/weekly-client-update.toml")),
-    ("triage-folder.toml", include_str!("../../../../playbooks/triage-folder.toml")),
+    (
+        "weekly-client-update.toml",
+        include_str!("../../../../playbooks/weekly-client-update.toml"),
+    ),
+    (
+        "triage-folder.toml",
+        include_str!("../../../../playbooks/triage-folder.toml"),
+    ),
 ];
 
 #[cfg(test)]

@@ -149,7 +149,11 @@ pub(crate) enum Next {
         reasoning: Option<String>,
     },
     /// Start a sub-run.
-    Delegate { step: String, delegate: Delegate, task: String },
+    Delegate {
+        step: String,
+        delegate: Delegate,
+        task: String,
+    },
     /// Finish.
     Finish(String),
     /// Fail.
@@ -206,7 +210,10 @@ impl Playbook {
             return Err(fail("name", "name must not be empty".into()));
         }
         if self.steps.is_empty() {
-            return Err(fail("[[steps]]", "a playbook needs at least one [[steps]] entry".into()));
+            return Err(fail(
+                "[[steps]]",
+                "a playbook needs at least one [[steps]] entry".into(),
+            ));
         }
         for tool in &self.tools {
             if crate::tools::catalog::executor(tool).is_none() {
@@ -218,19 +225,30 @@ impl Playbook {
         for step in &self.steps {
             let at = format!("\"{}\"", step.id);
             let fail = |reason: String| fail(&at, format!("step {:?}: {reason}", step.id));
-            if step.id.is_empty() || !step.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if step.id.is_empty()
+                || !step
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 return Err(fail("ids use letters, digits, '_' and '-'".into()));
             }
             if !seen.insert(&step.id) {
                 return Err(fail("the id is used twice".into()));
             }
-            let kinds = [step.tool.is_some(), step.delegate.is_some(), step.finish.is_some()];
+            let kinds = [
+                step.tool.is_some(),
+                step.delegate.is_some(),
+                step.finish.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 return Err(fail("give exactly one of tool, delegate or finish".into()));
             }
             if let Some(tool) = &step.tool {
                 if !self.tools.contains(tool) {
-                    return Err(fail(format!("uses {tool:?}, which is not in this playbook's tools list")));
+                    return Err(fail(format!(
+                        "uses {tool:?}, which is not in this playbook's tools list"
+                    )));
                 }
                 if step.args.as_ref().is_some_and(|a| !a.is_object()) {
                     return Err(fail("args must be a table".into()));
@@ -238,12 +256,21 @@ impl Playbook {
             } else if step.args.is_some() {
                 return Err(fail("args belong to tool steps".into()));
             }
-            for outcome in [&step.on_denied, &step.on_rejected, &step.on_failed].into_iter().flatten() {
+            for outcome in [&step.on_denied, &step.on_rejected, &step.on_failed]
+                .into_iter()
+                .flatten()
+            {
                 match outcome.strip_prefix("goto:") {
                     Some(target) if ids.contains(target) => {}
-                    Some(target) => return Err(fail(format!("goto target {target:?} is not a step id"))),
+                    Some(target) => {
+                        return Err(fail(format!("goto target {target:?} is not a step id")))
+                    }
                     None if outcome == "stop" || outcome == "continue" => {}
-                    None => return Err(fail(format!("{outcome:?} is not stop, continue or goto:ID"))),
+                    None => {
+                        return Err(fail(format!(
+                            "{outcome:?} is not stop, continue or goto:ID"
+                        )))
+                    }
                 }
             }
             let mut texts: Vec<String> = Vec::new();
@@ -253,7 +280,9 @@ impl Playbook {
                 texts.push(d.task.clone());
                 if let Some(tools) = &d.tools {
                     if let Some(extra) = tools.iter().find(|t| !self.tools.contains(t)) {
-                        return Err(fail(format!("delegates {extra:?}, which this playbook may not use itself")));
+                        return Err(fail(format!(
+                            "delegates {extra:?}, which this playbook may not use itself"
+                        )));
                     }
                 }
             }
@@ -267,9 +296,15 @@ impl Playbook {
                         (Some("task"), None) => {}
                         (Some("steps"), Some(id)) if seen.contains(id) && id != step.id => {}
                         (Some("steps"), Some(id)) => {
-                            return Err(fail(format!("refers to step {id:?}, which does not run before it")))
+                            return Err(fail(format!(
+                                "refers to step {id:?}, which does not run before it"
+                            )))
                         }
-                        _ => return Err(fail(format!("unknown reference {reference:?}; use task or steps.ID…"))),
+                        _ => {
+                            return Err(fail(format!(
+                                "unknown reference {reference:?}; use task or steps.ID…"
+                            )))
+                        }
                     }
                 }
             }
@@ -313,12 +348,18 @@ impl Playbook {
                     Ok(task) => Next::Delegate {
                         step: step.id.clone(),
                         delegate: delegate.clone(),
-                        task: task.as_str().map(str::to_string).unwrap_or_else(|| task.to_string()),
+                        task: task
+                            .as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| task.to_string()),
                     },
                     Err(e) => Next::Fail(format!("step {:?}: {e}", step.id)),
                 };
             }
-            let args = step.args.clone().unwrap_or(Value::Object(Default::default()));
+            let args = step
+                .args
+                .clone()
+                .unwrap_or(Value::Object(Default::default()));
             return match template::render(&args, &scope) {
                 Ok(args) => Next::Tool {
                     step: step.id.clone(),
@@ -333,12 +374,23 @@ impl Playbook {
     }
 
     /// Records a step's result and moves on; `Err` ends the run with the reason.
-    pub(crate) fn record(&self, state: &mut PlaybookState, step_id: &str, status: StepStatus, output: Value, reason: Option<String>) -> Result<(), String> {
+    pub(crate) fn record(
+        &self,
+        state: &mut PlaybookState,
+        step_id: &str,
+        status: StepStatus,
+        output: Value,
+        reason: Option<String>,
+    ) -> Result<(), String> {
         state.results.insert(
             step_id.to_string(),
             serde_json::json!({ "status": status.as_str(), "output": output, "reason": reason }),
         );
-        let index = self.steps.iter().position(|s| s.id == step_id).unwrap_or(state.next);
+        let index = self
+            .steps
+            .iter()
+            .position(|s| s.id == step_id)
+            .unwrap_or(state.next);
         let step = &self.steps[index];
         let policy = match status {
             StepStatus::Executed => None,
@@ -350,7 +402,11 @@ impl Playbook {
             None | Some("continue") => state.next = index + 1,
             Some(goto) if goto.starts_with("goto:") => {
                 let target = &goto[5..];
-                state.next = self.steps.iter().position(|s| s.id == target).unwrap_or(self.steps.len());
+                state.next = self
+                    .steps
+                    .iter()
+                    .position(|s| s.id == target)
+                    .unwrap_or(self.steps.len());
             }
             Some(_) => {
                 return Err(format!(
@@ -421,20 +477,52 @@ finish = "drafted for {{task}}"
     fn walks_steps_with_results_conditions_and_outcomes() {
         let p = Playbook::parse(GOOD).unwrap();
         let mut state = PlaybookState::default();
-        let Next::Tool { step, action, args, .. } = p.next(&mut state, "Acme") else { panic!() };
+        let Next::Tool {
+            step, action, args, ..
+        } = p.next(&mut state, "Acme")
+        else {
+            panic!()
+        };
         assert_eq!((step.as_str(), action.as_str()), ("notes", "memory.read"));
         assert_eq!(args["key"], "k");
-        p.record(&mut state, "notes", StepStatus::Failed, Value::Null, Some("no such key".into())).unwrap();
+        p.record(
+            &mut state,
+            "notes",
+            StepStatus::Failed,
+            Value::Null,
+            Some("no such key".into()),
+        )
+        .unwrap();
         // The draft step's condition does not hold after a failure: it is skipped.
-        assert_eq!(p.next(&mut state, "Acme"), Next::Finish("drafted for Acme".into()));
+        assert_eq!(
+            p.next(&mut state, "Acme"),
+            Next::Finish("drafted for Acme".into())
+        );
 
         let mut state = PlaybookState::default();
         p.next(&mut state, "Acme");
-        p.record(&mut state, "notes", StepStatus::Executed, serde_json::json!({ "value": "hello" }), None).unwrap();
-        let Next::Tool { args, .. } = p.next(&mut state, "Acme") else { panic!() };
+        p.record(
+            &mut state,
+            "notes",
+            StepStatus::Executed,
+            serde_json::json!({ "value": "hello" }),
+            None,
+        )
+        .unwrap();
+        let Next::Tool { args, .. } = p.next(&mut state, "Acme") else {
+            panic!()
+        };
         assert_eq!(args["title"], "For Acme");
         assert_eq!(args["body"], "hello");
-        let err = p.record(&mut state, "draft", StepStatus::Rejected, Value::Null, Some("not now".into())).unwrap_err();
+        let err = p
+            .record(
+                &mut state,
+                "draft",
+                StepStatus::Rejected,
+                Value::Null,
+                Some("not now".into()),
+            )
+            .unwrap_err();
         assert!(err.contains("rejected: not now"), "{err}");
     }
 
@@ -442,10 +530,16 @@ finish = "drafted for {{task}}"
     fn syntax_and_schema_errors_name_the_line() {
         let err = Playbook::parse("name = \"x\"\ntools = [\n").unwrap_err();
         assert_eq!(err.line, 3, "{err}");
-        let err = Playbook::parse("name = \"x\"\ntools = []\nbogus = 1\n[[steps]]\nid = \"a\"\nfinish = \"ok\"\n").unwrap_err();
+        let err = Playbook::parse(
+            "name = \"x\"\ntools = []\nbogus = 1\n[[steps]]\nid = \"a\"\nfinish = \"ok\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 3, "{err}");
         assert!(err.reason.contains("bogus"), "{err}");
-        let err = Playbook::parse("name = \"x\"\ntools = []\n[[steps]]\nid = \"a\"\ntool = \"email.send\"\n").unwrap_err();
+        let err = Playbook::parse(
+            "name = \"x\"\ntools = []\n[[steps]]\nid = \"a\"\ntool = \"email.send\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 4, "{err}");
         assert!(err.reason.contains("not in this playbook's tools"), "{err}");
         let err = Playbook::parse(
@@ -453,7 +547,10 @@ finish = "drafted for {{task}}"
         )
         .unwrap_err();
         assert!(err.reason.contains("does not run before it"), "{err}");
-        let err = Playbook::parse("name = \"x\"\ntools = [\"nope.nope\"]\n[[steps]]\nid = \"a\"\nfinish = \"ok\"\n").unwrap_err();
+        let err = Playbook::parse(
+            "name = \"x\"\ntools = [\"nope.nope\"]\n[[steps]]\nid = \"a\"\nfinish = \"ok\"\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 2);
     }
 }

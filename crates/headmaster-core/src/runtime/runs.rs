@@ -108,14 +108,38 @@ pub struct DraftDetail {
 impl Instance {
     /// Starts a run of `agent` on `task` and drives it until it finishes or waits. The run acts
     /// with the starter's authority.
-    pub async fn start_run(self: &Arc<Self>, session: &Session, workspace: WorkspaceId, agent: &str, task: &str, drive: bool) -> Result<RunSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::RunStart, "run.start")
-            .await?;
+    pub async fn start_run(
+        self: &Arc<Self>,
+        session: &Session,
+        workspace: WorkspaceId,
+        agent: &str,
+        task: &str,
+        drive: bool,
+    ) -> Result<RunSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::RunStart,
+            "run.start",
+        )
+        .await?;
         if task.trim().is_empty() || task.len() > 16_384 {
-            return Err(Error::InvalidInput("a task needs 1–16384 bytes of text".into()));
+            return Err(Error::InvalidInput(
+                "a task needs 1–16384 bytes of text".into(),
+            ));
         }
         let agent_id = self.agent_id(workspace, agent).await?;
-        let run_id = self.create_run(workspace, &agent_id, session.user_id, task, None, None, None).await?;
+        let run_id = self
+            .create_run(
+                workspace,
+                &agent_id,
+                session.user_id,
+                task,
+                None,
+                None,
+                None,
+            )
+            .await?;
         if drive {
             self.drive_run(workspace, &run_id).await?;
         }
@@ -123,18 +147,38 @@ impl Instance {
     }
 
     /// Continues a run that waits (after a decision) or stalled; `run.control`.
-    pub async fn resume_run(self: &Arc<Self>, session: &Session, workspace: WorkspaceId, run_id: &str) -> Result<RunSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::RunControl, "run.resume")
-            .await?;
+    pub async fn resume_run(
+        self: &Arc<Self>,
+        session: &Session,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::RunControl,
+            "run.resume",
+        )
+        .await?;
         let current = self.run_status(workspace, run_id).await?;
         if status::is_final(&current) {
-            return Err(Error::Conflict(format!("run {run_id} is {current}; only unfinished runs can be resumed")));
+            return Err(Error::Conflict(format!(
+                "run {run_id} is {current}; only unfinished runs can be resumed"
+            )));
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "run.resumed", Outcome::Allowed, &session.source)
-                .target(run_id)
-                .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() }),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "run.resumed",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(run_id)
+            .correlation(Correlation {
+                run_id: run_id.to_string(),
+                ..Correlation::default()
+            }),
         )
         .await?;
         self.drive_run(workspace, run_id).await?;
@@ -142,19 +186,39 @@ impl Instance {
     }
 
     /// Cancels an unfinished run (and withdraws its pending request).
-    pub async fn cancel_run(&self, session: &Session, workspace: WorkspaceId, run_id: &str) -> Result<RunSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::RunControl, "run.cancel")
-            .await?;
+    pub async fn cancel_run(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::RunControl,
+            "run.cancel",
+        )
+        .await?;
         let pool = self.workspace_pool(workspace).await?;
         let current = self.run_status(workspace, run_id).await?;
         if status::is_final(&current) {
-            return Err(Error::Conflict(format!("run {run_id} is already {current}")));
+            return Err(Error::Conflict(format!(
+                "run {run_id} is already {current}"
+            )));
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "run.cancelled", Outcome::Allowed, &session.source)
-                .target(run_id)
-                .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() }),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "run.cancelled",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(run_id)
+            .correlation(Correlation {
+                run_id: run_id.to_string(),
+                ..Correlation::default()
+            }),
         )
         .await?;
         let now = self.now();
@@ -174,14 +238,24 @@ impl Instance {
     }
 
     /// Runs, newest first; flags stalled runs on the way.
-    pub async fn list_runs(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<RunSummary>> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "run.list")
-            .await?;
+    pub async fn list_runs(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<RunSummary>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "run.list",
+        )
+        .await?;
         self.flag_stalled(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM runs ORDER BY created_at DESC LIMIT 200")
-            .fetch_all(&pool)
-            .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM runs ORDER BY created_at DESC LIMIT 200")
+                .fetch_all(&pool)
+                .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.run_summary(workspace, &id).await?);
@@ -190,21 +264,39 @@ impl Instance {
     }
 
     /// One run with its timeline, sub-runs and drafts.
-    pub async fn show_run(&self, session: &Session, workspace: WorkspaceId, run_id: &str) -> Result<RunDetail> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "run.show")
-            .await?;
+    pub async fn show_run(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunDetail> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "run.show",
+        )
+        .await?;
         self.flag_stalled(workspace).await?;
         let summary = self.run_summary(workspace, run_id).await?;
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, seq, kind, body, created_at FROM run_steps WHERE run_id = ? ORDER BY seq")
-            .bind(run_id)
-            .fetch_all(&pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, seq, kind, body, created_at FROM run_steps WHERE run_id = ? ORDER BY seq",
+        )
+        .bind(run_id)
+        .fetch_all(&pool)
+        .await?;
         let mut timeline = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.get(0);
-            let body = self.vault.open(&Aad::new(&scope, "run_steps", "body", &id), &row.get::<Vec<u8>, _>(3)).await?;
+            let body = self
+                .vault
+                .open(
+                    &Aad::new(&scope, "run_steps", "body", &id),
+                    &row.get::<Vec<u8>, _>(3),
+                )
+                .await?;
             timeline.push(RunStep {
                 seq: row.get(1),
                 kind: row.get(2),
@@ -212,10 +304,11 @@ impl Instance {
                 at: rfc3339_ms(row.get(4)),
             });
         }
-        let child_ids: Vec<String> = sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = ? ORDER BY created_at")
-            .bind(run_id)
-            .fetch_all(&pool)
-            .await?;
+        let child_ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE parent_run_id = ? ORDER BY created_at")
+                .bind(run_id)
+                .fetch_all(&pool)
+                .await?;
         let mut children = Vec::new();
         for id in child_ids {
             children.push(self.run_summary(workspace, &id).await?);
@@ -226,13 +319,27 @@ impl Instance {
             .into_iter()
             .filter(|d| d.run_id.as_deref() == Some(run_id))
             .collect();
-        Ok(RunDetail { summary, timeline, children, drafts })
+        Ok(RunDetail {
+            summary,
+            timeline,
+            children,
+            drafts,
+        })
     }
 
     /// Drafts: the latest version of each.
-    pub async fn list_drafts(&self, session: &Session, workspace: WorkspaceId) -> Result<Vec<DraftSummary>> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "draft.list")
-            .await?;
+    pub async fn list_drafts(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<DraftSummary>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "draft.list",
+        )
+        .await?;
         let all = self.draft_summaries(workspace).await?;
         let mut latest: Vec<DraftSummary> = Vec::new();
         for d in all {
@@ -244,9 +351,19 @@ impl Instance {
     }
 
     /// A draft (by key or version id) with all its versions.
-    pub async fn show_draft(&self, session: &Session, workspace: WorkspaceId, id: &str) -> Result<DraftDetail> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "draft.show")
-            .await?;
+    pub async fn show_draft(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        id: &str,
+    ) -> Result<DraftDetail> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "draft.show",
+        )
+        .await?;
         let all = self.draft_summaries(workspace).await?;
         let key = all
             .iter()
@@ -261,7 +378,10 @@ impl Instance {
                 .bind(&d.id)
                 .fetch_one(&pool)
                 .await?;
-            let body = self.vault.open_string(&Aad::new(&scope, "drafts", "body", &d.id), &sealed).await?;
+            let body = self
+                .vault
+                .open_string(&Aad::new(&scope, "drafts", "body", &d.id), &sealed)
+                .await?;
             versions.push((d, body));
         }
         Ok(DraftDetail { key, versions })
@@ -270,10 +390,14 @@ impl Instance {
     /// One pass of the background worker: resumes runs no process drives (after a restart, or
     /// once a decision arrived) and flags stalled ones. Returns how many runs it advanced.
     pub async fn tick_runs(self: &Arc<Self>) -> Result<usize> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces").fetch_all(&self.pool).await?;
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
+            .fetch_all(&self.pool)
+            .await?;
         let mut advanced = 0;
         for id in ids {
-            let Ok(workspace) = id.parse::<WorkspaceId>() else { continue };
+            let Ok(workspace) = id.parse::<WorkspaceId>() else {
+                continue;
+            };
             self.flag_stalled(workspace).await?;
             self.expire_due(workspace).await?;
             let pool = self.workspace_pool(workspace).await?;
@@ -289,7 +413,9 @@ impl Instance {
             for (run_id, run_status, waiting_on) in candidates {
                 let ready = match run_status.as_str() {
                     status::WAITING_APPROVAL | status::WAITING_CONFIRMATION => match waiting_on {
-                        Some(approval) => self.approval_status(workspace, &approval).await? != "pending",
+                        Some(approval) => {
+                            self.approval_status(workspace, &approval).await? != "pending"
+                        }
                         None => true,
                     },
                     status::WAITING_CHILD => true,
@@ -326,10 +452,16 @@ impl Instance {
             ..RunState::default()
         };
         let scope = workspace.to_string();
-        let sealed_task = self.vault.seal(&Aad::new(&scope, "runs", "task", &id), task.as_bytes()).await?;
+        let sealed_task = self
+            .vault
+            .seal(&Aad::new(&scope, "runs", "task", &id), task.as_bytes())
+            .await?;
         let sealed_state = self
             .vault
-            .seal(&Aad::new(&scope, "runs", "state", &id), &serde_json::to_vec(&state).unwrap_or_default())
+            .seal(
+                &Aad::new(&scope, "runs", "state", &id),
+                &serde_json::to_vec(&state).unwrap_or_default(),
+            )
             .await?;
         self.audit_workspace(
             workspace,
@@ -360,21 +492,40 @@ impl Instance {
 
     pub(crate) async fn load_run(&self, workspace: WorkspaceId, run_id: &str) -> Result<Loaded> {
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query("SELECT agent_id, status, started_by, task, state, steps FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_optional(&pool)
-            .await?
-            .ok_or_else(|| Error::not_found("run", run_id))?;
+        let row = sqlx::query(
+            "SELECT agent_id, status, started_by, task, state, steps FROM runs WHERE id = ?",
+        )
+        .bind(run_id)
+        .fetch_optional(&pool)
+        .await?
+        .ok_or_else(|| Error::not_found("run", run_id))?;
         let scope = workspace.to_string();
-        let task = self.vault.open_string(&Aad::new(&scope, "runs", "task", run_id), &row.get::<Vec<u8>, _>(3)).await?;
-        let state: RunState =
-            serde_json::from_slice(&self.vault.open(&Aad::new(&scope, "runs", "state", run_id), &row.get::<Vec<u8>, _>(4)).await?)
-                .map_err(|e| Error::Conflict(format!("the checkpoint of run {run_id} is unreadable: {e}")))?;
+        let task = self
+            .vault
+            .open_string(
+                &Aad::new(&scope, "runs", "task", run_id),
+                &row.get::<Vec<u8>, _>(3),
+            )
+            .await?;
+        let state: RunState = serde_json::from_slice(
+            &self
+                .vault
+                .open(
+                    &Aad::new(&scope, "runs", "state", run_id),
+                    &row.get::<Vec<u8>, _>(4),
+                )
+                .await?,
+        )
+        .map_err(|e| {
+            Error::Conflict(format!("the checkpoint of run {run_id} is unreadable: {e}"))
+        })?;
         let started_by: String = row.get(2);
         Ok(Loaded {
             agent_id: row.get(0),
             status: row.get(1),
-            started_by: started_by.parse().map_err(|_| Error::Conflict("bad starter id".into()))?,
+            started_by: started_by
+                .parse()
+                .map_err(|_| Error::Conflict("bad starter id".into()))?,
             task,
             state,
             steps: row.get(5),
@@ -382,12 +533,22 @@ impl Instance {
     }
 
     /// Writes the checkpoint and status in one statement.
-    pub(crate) async fn checkpoint(&self, workspace: WorkspaceId, run_id: &str, run: &Loaded, new_status: &str, waiting_on: Option<&str>) -> Result<()> {
+    pub(crate) async fn checkpoint(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &Loaded,
+        new_status: &str,
+        waiting_on: Option<&str>,
+    ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let sealed = self
             .vault
-            .seal(&Aad::new(&scope, "runs", "state", run_id), &serde_json::to_vec(&run.state).unwrap_or_default())
+            .seal(
+                &Aad::new(&scope, "runs", "state", run_id),
+                &serde_json::to_vec(&run.state).unwrap_or_default(),
+            )
             .await?;
         sqlx::query("UPDATE runs SET state = ?, status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
             .bind(&sealed)
@@ -402,18 +563,29 @@ impl Instance {
     }
 
     /// Appends a timeline step.
-    pub(crate) async fn add_step(&self, workspace: WorkspaceId, run_id: &str, run: &mut Loaded, kind: &str, body: Value) -> Result<()> {
+    pub(crate) async fn add_step(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &mut Loaded,
+        kind: &str,
+        body: Value,
+    ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let id = uuid::Uuid::now_v7().to_string();
         let sealed = self
             .vault
-            .seal(&Aad::new(&scope, "run_steps", "body", &id), &serde_json::to_vec(&body).unwrap_or_default())
+            .seal(
+                &Aad::new(&scope, "run_steps", "body", &id),
+                &serde_json::to_vec(&body).unwrap_or_default(),
+            )
             .await?;
-        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_steps WHERE run_id = ?")
-            .bind(run_id)
-            .fetch_one(&pool)
-            .await?;
+        let seq: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_steps WHERE run_id = ?")
+                .bind(run_id)
+                .fetch_one(&pool)
+                .await?;
         sqlx::query("INSERT INTO run_steps (id, run_id, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(&id)
             .bind(run_id)
@@ -425,12 +597,22 @@ impl Instance {
             .await?;
         if kind == "tool_call" || kind == "delegation" {
             run.steps += 1;
-            sqlx::query("UPDATE runs SET steps = ? WHERE id = ?").bind(run.steps).bind(run_id).execute(&pool).await?;
+            sqlx::query("UPDATE runs SET steps = ? WHERE id = ?")
+                .bind(run.steps)
+                .bind(run_id)
+                .execute(&pool)
+                .await?;
         }
         Ok(())
     }
 
-    pub(crate) async fn set_status(&self, workspace: WorkspaceId, run_id: &str, new_status: &str, waiting_on: Option<&str>) -> Result<()> {
+    pub(crate) async fn set_status(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        new_status: &str,
+        waiting_on: Option<&str>,
+    ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         sqlx::query("UPDATE runs SET status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
             .bind(new_status)
@@ -444,10 +626,23 @@ impl Instance {
     }
 
     /// Ends a run with a final status and its summary or error.
-    pub(crate) async fn finish_run(&self, workspace: WorkspaceId, run_id: &str, run: &Loaded, final_status: &str, outcome: &str) -> Result<String> {
+    pub(crate) async fn finish_run(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &Loaded,
+        final_status: &str,
+        outcome: &str,
+    ) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let sealed = self.vault.seal(&Aad::new(&scope, "runs", "outcome", run_id), outcome.as_bytes()).await?;
+        let sealed = self
+            .vault
+            .seal(
+                &Aad::new(&scope, "runs", "outcome", run_id),
+                outcome.as_bytes(),
+            )
+            .await?;
         self.audit_workspace(
             workspace,
             NewEvent::new(
@@ -491,13 +686,23 @@ impl Instance {
             .await?
             .flatten();
         match sealed {
-            Some(s) => Ok(self.vault.open_string(&Aad::new(&workspace.to_string(), "runs", "outcome", run_id), &s).await?),
+            Some(s) => Ok(self
+                .vault
+                .open_string(
+                    &Aad::new(&workspace.to_string(), "runs", "outcome", run_id),
+                    &s,
+                )
+                .await?),
             None => Ok(String::new()),
         }
     }
 
     /// A run's summary.
-    pub(crate) async fn run_summary(&self, workspace: WorkspaceId, run_id: &str) -> Result<RunSummary> {
+    pub(crate) async fn run_summary(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunSummary> {
         let pool = self.workspace_pool(workspace).await?;
         let row = sqlx::query(
             "SELECT agent_id, parent_run_id, status, started_by, task, steps, stalled, waiting_on, created_at, updated_at FROM runs WHERE id = ?",
@@ -516,7 +721,13 @@ impl Instance {
             parent_run_id: row.get(1),
             status: row.get(2),
             started_by: self.username_of(&row.get::<String, _>(3)).await,
-            task: self.vault.open_string(&Aad::new(&scope, "runs", "task", run_id), &row.get::<Vec<u8>, _>(4)).await?,
+            task: self
+                .vault
+                .open_string(
+                    &Aad::new(&scope, "runs", "task", run_id),
+                    &row.get::<Vec<u8>, _>(4),
+                )
+                .await?,
             steps: row.get(5),
             stalled: row.get::<i64, _>(6) != 0,
             waiting_on: row.get(7),
@@ -540,10 +751,20 @@ impl Instance {
         for (run_id, agent_id) in stalled {
             self.audit_workspace(
                 workspace,
-                NewEvent::new(Actor::agent(&agent_id), "run.stalled", Outcome::Failed, &runtime_source())
-                    .target(&run_id)
-                    .correlation(Correlation { run_id: run_id.clone(), ..Correlation::default() })
-                    .payload(json!({ "run_id": run_id, "no_heartbeat_for_ms": self.config.stall_after_ms })),
+                NewEvent::new(
+                    Actor::agent(&agent_id),
+                    "run.stalled",
+                    Outcome::Failed,
+                    &runtime_source(),
+                )
+                .target(&run_id)
+                .correlation(Correlation {
+                    run_id: run_id.clone(),
+                    ..Correlation::default()
+                })
+                .payload(
+                    json!({ "run_id": run_id, "no_heartbeat_for_ms": self.config.stall_after_ms }),
+                ),
             )
             .await?;
             self.announce_run(workspace, &run_id, "stalled");
@@ -561,7 +782,13 @@ impl Instance {
         for row in rows {
             let id: String = row.get(0);
             out.push(DraftSummary {
-                title: self.vault.open_string(&Aad::new(&scope, "drafts", "title", &id), &row.get::<Vec<u8>, _>(3)).await?,
+                title: self
+                    .vault
+                    .open_string(
+                        &Aad::new(&scope, "drafts", "title", &id),
+                        &row.get::<Vec<u8>, _>(3),
+                    )
+                    .await?,
                 id,
                 key: row.get(1),
                 version: row.get(2),

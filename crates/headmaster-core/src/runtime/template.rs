@@ -19,7 +19,12 @@ pub(crate) struct Scope<'a> {
 pub(crate) fn render(value: &Value, scope: &Scope<'_>) -> Result<Value, String> {
     Ok(match value {
         Value::String(text) => render_string(text, scope)?,
-        Value::Array(items) => Value::Array(items.iter().map(|v| render(v, scope)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render(v, scope))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| Ok((k.clone(), render(v, scope)?)))
@@ -34,7 +39,9 @@ pub(crate) fn references(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else { break };
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
         let inner = rest[start + 2..start + end].trim();
         out.push(inner.split('|').next().unwrap_or("").trim().to_string());
         rest = &rest[start + end + 2..];
@@ -74,7 +81,11 @@ fn lookup_expr(expr: &str, scope: &Scope<'_>) -> Result<Value, String> {
         value = match filter {
             "json" => Value::String(value.to_string()),
             "lines" => Value::String(lines(&value)),
-            other => return Err(format!("unknown template filter {other:?}; use json or lines")),
+            other => {
+                return Err(format!(
+                    "unknown template filter {other:?}; use json or lines"
+                ))
+            }
         };
     }
     Ok(value)
@@ -86,7 +97,9 @@ pub(crate) fn lookup(path: &str, scope: &Scope<'_>) -> Result<Value, String> {
     match segments.next() {
         Some("task") => Ok(Value::String(scope.task.to_string())),
         Some("steps") => {
-            let id = segments.next().ok_or("steps needs a step id: {{steps.ID.output}}")?;
+            let id = segments
+                .next()
+                .ok_or("steps needs a step id: {{steps.ID.output}}")?;
             let mut current = scope
                 .steps
                 .get(id)
@@ -101,7 +114,9 @@ pub(crate) fn lookup(path: &str, scope: &Scope<'_>) -> Result<Value, String> {
             }
             Ok(current)
         }
-        _ => Err(format!("unknown template reference {path:?}; use task or steps.ID…")),
+        _ => Err(format!(
+            "unknown template reference {path:?}; use task or steps.ID…"
+        )),
     }
 }
 
@@ -134,8 +149,14 @@ mod tests {
     fn renders_text_values_and_filters() {
         let mut steps = BTreeMap::new();
         steps.insert("notes".to_string(), json!({ "status": "executed", "output": { "value": "Q3 went well", "list": ["a@x.com", "b@x.com"] } }));
-        steps.insert("ls".to_string(), json!({ "output": { "entries": [{ "name": "a.txt" }, { "name": "b.txt" }] } }));
-        let scope = Scope { task: "Acme", steps: &steps };
+        steps.insert(
+            "ls".to_string(),
+            json!({ "output": { "entries": [{ "name": "a.txt" }, { "name": "b.txt" }] } }),
+        );
+        let scope = Scope {
+            task: "Acme",
+            steps: &steps,
+        };
         let rendered = render(
             &json!({
                 "subject": "Update for {{task}}",
@@ -154,6 +175,9 @@ mod tests {
         assert!(rendered["raw"].as_str().unwrap().contains("Q3 went well"));
         assert!(render(&json!("{{steps.missing.output}}"), &scope).is_err());
         assert!(render(&json!("{{secrets}}"), &scope).is_err());
-        assert_eq!(references("a {{steps.x.output|json}} b {{task}}"), vec!["steps.x.output", "task"]);
+        assert_eq!(
+            references("a {{steps.x.output|json}} b {{task}}"),
+            vec!["steps.x.output", "task"]
+        );
     }
 }

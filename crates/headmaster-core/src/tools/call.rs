@@ -113,9 +113,15 @@ impl Instance {
         request: CallRequest,
     ) -> Result<CallOutcome> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::ToolCall, "tool.call")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::ToolCall,
+                "tool.call",
+            )
             .await?;
-        self.propose_authorized(workspace, &auth, &session.source, request).await
+        self.propose_authorized(workspace, &auth, &session.source, request)
+            .await
     }
 
     /// The pipeline after the gate (agent runs pass the gate with `authorize_user`).
@@ -143,13 +149,14 @@ impl Instance {
                 return Err(e);
             }
         };
-        let principal = principal_of(auth.user_id,
+        let principal = principal_of(
+            auth.user_id,
             &request.proposer,
             &auth.capabilities,
             &auth.role,
         );
         let compiled = self.compiled_policy(workspace).await?;
-        let grants = self.active_grants(workspace, &prepared.action).await?;
+        let grants = self.active_grants(workspace, &prepared.action, auth.user_id).await?;
         let (tool, action) = split(&prepared.action);
         let call = ProposedCall {
             tool,
@@ -215,7 +222,10 @@ impl Instance {
                 })
             }
             Decision::NeedsConfirmation | Decision::NeedsApproval { .. } => {
-                self.request_approval(workspace, auth.user_id, session_source,
+                self.request_approval(
+                    workspace,
+                    auth.user_id,
+                    session_source,
                     &request,
                     &prepared,
                     &verdict,

@@ -15,7 +15,11 @@ use crate::support::{actions, having, pending_id, Gate};
 /// Proposes a `memory.write` of `key` as the Admin at whatever tier `memory.write` has now.
 async fn request(gate: &Gate, key: &str) -> String {
     let outcome = gate
-        .propose(&gate.admin, "memory.write", json!({ "key": key, "value": "v" }))
+        .propose(
+            &gate.admin,
+            "memory.write",
+            json!({ "key": key, "value": "v" }),
+        )
         .await
         .unwrap();
     pending_id(&outcome)
@@ -57,7 +61,11 @@ async fn the_tier_table_decides_who_may_decide() {
     for (tier, allowed) in table {
         gate.set_tier("memory.write", tier).await;
         let probe = request(&gate, &format!("{tier}-probe")).await;
-        let capability = if tier == "medium" { "approval.confirm" } else { "approval.decide" };
+        let capability = if tier == "medium" {
+            "approval.confirm"
+        } else {
+            "approval.decide"
+        };
         for (name, session) in people {
             let listed = gate
                 .instance()
@@ -71,18 +79,32 @@ async fn the_tier_table_decides_who_may_decide() {
                 let before = denials(gate.raw(), capability).await;
                 let error = gate.approve(session, &probe).await.unwrap_err();
                 assert_eq!(error.code(), "forbidden", "{tier}: {name}");
-                assert_eq!(denials(gate.raw(), capability).await, before + 1, "{tier}: {name}");
+                assert_eq!(
+                    denials(gate.raw(), capability).await,
+                    before + 1,
+                    "{tier}: {name}"
+                );
             }
         }
-        assert_eq!(gate.status(&probe).await, "pending", "a refusal changed {tier}");
+        assert_eq!(
+            gate.status(&probe).await,
+            "pending",
+            "a refusal changed {tier}"
+        );
 
         if tier == "critical" {
             for (first, second) in [(&approver, &admin2), (&approver2, &approver)] {
                 let key = format!("critical-{}", uuid::Uuid::now_v7());
                 let id = request(&gate, &key).await;
                 let one = gate.approve(first, &id).await.unwrap();
-                assert_eq!((one.status.as_str(), one.approvals, one.quorum), ("pending", 1, 2));
-                assert!(!written(&gate, &key).await, "ran after one of two approvals");
+                assert_eq!(
+                    (one.status.as_str(), one.approvals, one.quorum),
+                    ("pending", 1, 2)
+                );
+                assert!(
+                    !written(&gate, &key).await,
+                    "ran after one of two approvals"
+                );
                 let two = gate.approve(second, &id).await.unwrap();
                 assert_eq!(two.status, "executed");
                 assert!(written(&gate, &key).await);
@@ -92,7 +114,11 @@ async fn the_tier_table_decides_who_may_decide() {
                 let key = format!("{tier}-{name}");
                 let id = request(&gate, &key).await;
                 let decision = gate.approve(session, &id).await.unwrap();
-                assert_eq!((decision.status.as_str(), decision.quorum), ("executed", 1), "{tier}: {name}");
+                assert_eq!(
+                    (decision.status.as_str(), decision.quorum),
+                    ("executed", 1),
+                    "{tier}: {name}"
+                );
                 assert!(written(&gate, &key).await, "{tier}: {name}");
             }
         }
@@ -105,7 +131,11 @@ async fn nobody_decides_their_own_request_or_their_agents() {
     gate.set_tier("memory.write", "high").await;
     let approver = gate.member("paula", BuiltinRole::Approver).await;
     let own = gate
-        .propose(&approver, "memory.write", json!({ "key": "own", "value": "v" }))
+        .propose(
+            &approver,
+            "memory.write",
+            json!({ "key": "own", "value": "v" }),
+        )
         .await
         .unwrap();
     let agents = gate
@@ -160,7 +190,10 @@ async fn an_operator_cannot_approve_a_high_request() {
     assert!(error.to_string().contains("approval.decide"), "{error}");
     let events = gate.events_after(mark).await;
     assert_eq!(actions(&events), ["access.denied"]);
-    assert_eq!((events[0].target.as_str(), events[0].outcome.as_str()), ("approval.decide", "denied"));
+    assert_eq!(
+        (events[0].target.as_str(), events[0].outcome.as_str()),
+        ("approval.decide", "denied")
+    );
     assert_eq!(gate.status(&id).await, "pending");
     assert!(!written(&gate, "k").await);
 }
@@ -200,12 +233,16 @@ async fn one_approver_cannot_approve_a_critical_request_twice() {
         assert_eq!(error.code(), "conflict", "{error}");
     }
     let events = gate.events_after(mark).await;
-    assert_eq!(actions(&events), ["approval.decision_refused", "approval.decision_refused"]);
-    let votes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ?")
-        .bind(&id)
-        .fetch_one(gate.raw())
-        .await
-        .unwrap();
+    assert_eq!(
+        actions(&events),
+        ["approval.decision_refused", "approval.decision_refused"]
+    );
+    let votes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ?")
+            .bind(&id)
+            .fetch_one(gate.raw())
+            .await
+            .unwrap();
     assert_eq!(votes, 1);
     assert_eq!(gate.status(&id).await, "pending");
     assert!(!written(&gate, "k").await);
@@ -221,7 +258,11 @@ async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
         .set_approval_expiry(
             &gate.admin,
             gate.ws,
-            ExpiryConfig { medium_minutes: 0, high_minutes: 60, critical_minutes: 60 },
+            ExpiryConfig {
+                medium_minutes: 0,
+                high_minutes: 60,
+                critical_minutes: 60,
+            },
         )
         .await
         .unwrap_err();
@@ -229,14 +270,21 @@ async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
     i.set_approval_expiry(
         &gate.admin,
         gate.ws,
-        ExpiryConfig { medium_minutes: 1, high_minutes: 60, critical_minutes: 60 },
+        ExpiryConfig {
+            medium_minutes: 1,
+            high_minutes: 60,
+            critical_minutes: 60,
+        },
     )
     .await
     .unwrap();
     let id = request(&gate, "late").await;
     let fresh = request(&gate, "fresh").await;
     gate.fx.clock.advance_ms(59_000);
-    let listed = i.list_approvals(&approver, gate.ws, Some("pending")).await.unwrap();
+    let listed = i
+        .list_approvals(&approver, gate.ws, Some("pending"))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 2, "not expired before its time");
     assert!(listed.iter().all(|a| a.ms_left > 0 && a.can_decide));
     gate.approve(&approver, &fresh).await.unwrap();
@@ -247,14 +295,23 @@ async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
     assert_eq!(error.code(), "conflict", "{error}");
     assert!(error.to_string().contains("expired"), "{error}");
     let events = gate.events_after(mark).await;
-    assert_eq!(actions(&events), ["approval.expired", "approval.decision_refused"]);
-    assert_eq!((events[0].actor_kind.as_str(), events[0].outcome.as_str()), ("system", "denied"));
+    assert_eq!(
+        actions(&events),
+        ["approval.expired", "approval.decision_refused"]
+    );
+    assert_eq!(
+        (events[0].actor_kind.as_str(), events[0].outcome.as_str()),
+        ("system", "denied")
+    );
     assert_eq!(events[0].approval_id, id);
     assert_eq!(gate.status(&id).await, "expired");
     assert!(!written(&gate, "late").await);
     assert!(written(&gate, "fresh").await);
     let detail = i.show_approval(&approver, gate.ws, &id).await.unwrap();
-    assert_eq!((detail.summary.ms_left, detail.summary.can_decide), (0, false));
+    assert_eq!(
+        (detail.summary.ms_left, detail.summary.can_decide),
+        (0, false)
+    );
 }
 
 #[tokio::test]
@@ -264,7 +321,10 @@ async fn a_decided_request_cannot_be_decided_again_and_the_reason_goes_back() {
     let approver = gate.member("paula", BuiltinRole::Approver).await;
     let second = gate.member("quinn", BuiltinRole::Approver).await;
     let id = request(&gate, "k").await;
-    let decision = gate.reject(&approver, &id, "not this key, use the archive").await.unwrap();
+    let decision = gate
+        .reject(&approver, &id, "not this key, use the archive")
+        .await
+        .unwrap();
     assert_eq!(decision.status, "rejected");
 
     let mark = gate.mark().await;
@@ -278,17 +338,30 @@ async fn a_decided_request_cannot_be_decided_again_and_the_reason_goes_back() {
         assert!(error.to_string().contains("rejected"), "{error}");
     }
     let events = gate.events_after(mark).await;
-    assert_eq!(having(&events, "approval.decision_refused", "denied").len(), 3);
+    assert_eq!(
+        having(&events, "approval.decision_refused", "denied").len(),
+        3
+    );
     assert_eq!(events.len(), 3, "{events:?}");
     assert_eq!(gate.status(&id).await, "rejected");
     assert!(!written(&gate, "k").await);
 
     // The proposer sees who rejected it and why.
-    let detail = gate.instance().show_approval(&gate.admin, gate.ws, &id).await.unwrap();
+    let detail = gate
+        .instance()
+        .show_approval(&gate.admin, gate.ws, &id)
+        .await
+        .unwrap();
     assert_eq!(detail.decisions.len(), 1);
     assert_eq!(detail.decisions[0].decision, "reject");
-    assert_eq!(detail.decisions[0].comment.as_deref(), Some("not this key, use the archive"));
+    assert_eq!(
+        detail.decisions[0].comment.as_deref(),
+        Some("not this key, use the archive")
+    );
     let rejected = gate.entries_after(0, "approval.rejected").await;
     assert_eq!(rejected.len(), 1);
-    assert_eq!(rejected[0].payload["comment"], "not this key, use the archive");
+    assert_eq!(
+        rejected[0].payload["comment"],
+        "not this key, use the archive"
+    );
 }

@@ -31,18 +31,27 @@ async fn every_action_is_denied_until_an_admin_enables_it_and_after_it_is_disabl
         ("file.read", json!({ "path": "notes.txt" })),
         ("memory.write", json!({ "key": "k", "value": "v" })),
         ("shell.exec", json!({ "command": "true" })),
-        ("email.send", json!({ "to": ["bob@acme.test"], "subject": "s", "body": "b" })),
+        (
+            "email.send",
+            json!({ "to": ["bob@acme.test"], "subject": "s", "body": "b" }),
+        ),
         ("http.get", json!({ "url": "https://example.com/" })),
     ] {
         let mark = gate.mark().await;
         let outcome = gate.propose(&gate.admin, action, args).await.unwrap();
         let reasons = denied(&outcome);
         assert!(
-            reasons.iter().any(|r| r.contains("disabled") || r.contains("not enabled")),
+            reasons
+                .iter()
+                .any(|r| r.contains("disabled") || r.contains("not enabled")),
             "{action}: {reasons:?}"
         );
         let events = gate.events_after(mark).await;
-        assert_eq!(actions(&events), ["tool.proposed", "tool.denied"], "{action}");
+        assert_eq!(
+            actions(&events),
+            ["tool.proposed", "tool.denied"],
+            "{action}"
+        );
         assert_eq!(events[1].outcome, "denied");
         assert_eq!(events[1].target, action);
     }
@@ -102,19 +111,48 @@ async fn only_admins_change_tools_policy_and_credentials_and_viewers_call_nothin
     let pairs = vec![("allowed_hosts".to_string(), "example.com".to_string())];
 
     let refusals: Vec<(&str, Error)> = vec![
-        ("tool.enable", i.enable_tool(&operator, ws, "file", None).await.unwrap_err()),
-        ("tool.disable", i.disable_tool(&operator, ws, "file").await.unwrap_err()),
-        ("tool.configure", i.configure_tool(&operator, ws, "http", &pairs).await.unwrap_err()),
-        ("tool.set_tier", i.set_tool_tier(&operator, ws, "file", "low").await.unwrap_err()),
+        (
+            "tool.enable",
+            i.enable_tool(&operator, ws, "file", None)
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "tool.disable",
+            i.disable_tool(&operator, ws, "file").await.unwrap_err(),
+        ),
+        (
+            "tool.configure",
+            i.configure_tool(&operator, ws, "http", &pairs)
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "tool.set_tier",
+            i.set_tool_tier(&operator, ws, "file", "low")
+                .await
+                .unwrap_err(),
+        ),
         (
             "tool.add_rule",
             i.add_rule(&operator, ws, "r1: on file.read then raise high")
                 .await
                 .unwrap_err(),
         ),
-        ("credential.set", i.set_credential(&operator, ws, "API", "v").await.unwrap_err()),
-        ("credential.list", i.list_credentials(&operator, ws).await.unwrap_err()),
-        ("credential.delete", i.delete_credential(&operator, ws, "API").await.unwrap_err()),
+        (
+            "credential.set",
+            i.set_credential(&operator, ws, "API", "v")
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "credential.list",
+            i.list_credentials(&operator, ws).await.unwrap_err(),
+        ),
+        (
+            "credential.delete",
+            i.delete_credential(&operator, ws, "API").await.unwrap_err(),
+        ),
         (
             "tool.call",
             gate.propose(&viewer, "file.read", json!({ "path": "a" }))
@@ -135,7 +173,11 @@ async fn only_admins_change_tools_policy_and_credentials_and_viewers_call_nothin
     assert!(overview.actions.iter().all(|a| !a.enabled));
     assert!(overview.config.http.allowed_hosts.is_empty());
     assert!(overview.rules.iter().all(|r| r.id != "r1"));
-    assert!(i.list_credentials(&gate.admin, ws).await.unwrap().is_empty());
+    assert!(i
+        .list_credentials(&gate.admin, ws)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -149,23 +191,47 @@ async fn arguments_outside_the_schema_are_rejected_and_audited_before_the_policy
         ("file.read", json!({ "path": 5 })),
         ("file.read", json!(["a.txt"])),
         ("file.write", json!({ "path": "drafts/a.txt" })),
-        ("file.write", json!({ "path": "drafts/a.txt", "content": "x", "encoding": "rot13" })),
-        ("email.send", json!({ "to": "bob@acme.test", "subject": "s", "body": "b" })),
-        ("email.send", json!({ "to": ["not an address"], "subject": "s", "body": "b" })),
-        ("email.send", json!({ "to": [], "subject": "s", "body": "b" })),
+        (
+            "file.write",
+            json!({ "path": "drafts/a.txt", "content": "x", "encoding": "rot13" }),
+        ),
+        (
+            "email.send",
+            json!({ "to": "bob@acme.test", "subject": "s", "body": "b" }),
+        ),
+        (
+            "email.send",
+            json!({ "to": ["not an address"], "subject": "s", "body": "b" }),
+        ),
+        (
+            "email.send",
+            json!({ "to": [], "subject": "s", "body": "b" }),
+        ),
         (
             "email.send",
             json!({ "to": ["bob@acme.test"], "subject": "s", "body": "{{credential:SMTP}}" }),
         ),
         ("http.get", json!({ "url": "ftp://example.com/file" })),
-        ("http.get", json!({ "url": "https://example.com/", "body": "x" })),
-        ("http.post", json!({ "url": "https://example.com/", "headers": { "Host": "evil" } })),
+        (
+            "http.get",
+            json!({ "url": "https://example.com/", "body": "x" }),
+        ),
+        (
+            "http.post",
+            json!({ "url": "https://example.com/", "headers": { "Host": "evil" } }),
+        ),
         ("shell.exec", json!({ "command": "" })),
         ("shell.exec", json!({ "command": "ls", "cwd": "../.." })),
         ("shell.exec", json!({ "command": "ls", "cwd": "/etc" })),
-        ("shell.exec", json!({ "command": "echo {{credential:API}}" })),
+        (
+            "shell.exec",
+            json!({ "command": "echo {{credential:API}}" }),
+        ),
         ("memory.write", json!({ "key": "k" })),
-        ("draft.save", json!({ "title": "t", "body": "b", "author": "me" })),
+        (
+            "draft.save",
+            json!({ "title": "t", "body": "b", "author": "me" }),
+        ),
         ("file.delete", json!({ "path": "a.txt" })),
     ];
     for (action, args) in bad {
@@ -188,7 +254,10 @@ async fn arguments_outside_the_schema_are_rejected_and_audited_before_the_policy
         assert_eq!(events[0].target, action);
         let entry = &gate.entries_after(mark, "tool.rejected").await[0];
         assert!(
-            !entry.payload["error"].as_str().unwrap_or_default().is_empty(),
+            !entry.payload["error"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
             "{action}: the audit payload says why: {}",
             entry.payload
         );
@@ -213,30 +282,50 @@ async fn policy_changes_are_audited_listed_as_history_and_take_effect() {
 
     // The rule raises a matching call to high; other keys still run at once.
     let raised = gate
-        .propose(&gate.admin, "memory.write", json!({ "key": "secret-a", "value": "v" }))
+        .propose(
+            &gate.admin,
+            "memory.write",
+            json!({ "key": "secret-a", "value": "v" }),
+        )
         .await
         .unwrap();
     assert_eq!(pending_tier(&raised), ("high".to_string(), 1));
     let plain = gate
-        .propose(&gate.admin, "memory.write", json!({ "key": "plain", "value": "v" }))
+        .propose(
+            &gate.admin,
+            "memory.write",
+            json!({ "key": "plain", "value": "v" }),
+        )
         .await
         .unwrap();
     assert_eq!(executed(&plain)["written"], true);
 
-    i.remove_rule(&gate.admin, gate.ws, "secret-keys").await.unwrap();
+    i.remove_rule(&gate.admin, gate.ws, "secret-keys")
+        .await
+        .unwrap();
     let after = gate
-        .propose(&gate.admin, "memory.write", json!({ "key": "secret-b", "value": "v" }))
+        .propose(
+            &gate.admin,
+            "memory.write",
+            json!({ "key": "secret-b", "value": "v" }),
+        )
         .await
         .unwrap();
     executed(&after);
     gate.set_tier("memory.write", "medium").await;
     let medium = gate
-        .propose(&gate.admin, "memory.write", json!({ "key": "plain", "value": "w" }))
+        .propose(
+            &gate.admin,
+            "memory.write",
+            json!({ "key": "plain", "value": "w" }),
+        )
         .await
         .unwrap();
     assert_eq!(pending_tier(&medium), ("medium".to_string(), 1));
     gate.configure("file", &[("max_read_bytes", "4096")]).await;
-    i.disable_tool(&gate.admin, gate.ws, "memory").await.unwrap();
+    i.disable_tool(&gate.admin, gate.ws, "memory")
+        .await
+        .unwrap();
 
     let history = i.policy_history(&gate.admin, gate.ws).await.unwrap();
     let listed: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
@@ -258,9 +347,16 @@ async fn policy_changes_are_audited_listed_as_history_and_take_effect() {
 
     // A rule that does not parse changes nothing and says why.
     let error = i
-        .add_rule(&gate.admin, gate.ws, "broken: on memory.write when then deny")
+        .add_rule(
+            &gate.admin,
+            gate.ws,
+            "broken: on memory.write when then deny",
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code(), "invalid_input");
-    assert_eq!(i.policy_history(&gate.admin, gate.ws).await.unwrap().len(), 6);
+    assert_eq!(
+        i.policy_history(&gate.admin, gate.ws).await.unwrap().len(),
+        6
+    );
 }

@@ -38,7 +38,11 @@ async fn a_denied_or_critical_command_hidden_in_a_chain_is_never_run_automatical
 
     // An allowed chain still runs, so the splitting is not just "everything is critical".
     let fine = gate
-        .propose(&operator, "shell.exec", json!({ "command": "touch fine && echo ok" }))
+        .propose(
+            &operator,
+            "shell.exec",
+            json!({ "command": "touch fine && echo ok" }),
+        )
         .await
         .unwrap();
     assert_eq!(executed(&fine)["stdout"], "ok\n");
@@ -75,7 +79,11 @@ async fn a_denied_or_critical_command_hidden_in_a_chain_is_never_run_automatical
                 reasons,
                 ..
             } => {
-                assert_eq!((tier.as_str(), *quorum), ("critical", 2), "{command}: {reasons:?}");
+                assert_eq!(
+                    (tier.as_str(), *quorum),
+                    ("critical", 2),
+                    "{command}: {reasons:?}"
+                );
             }
             other => panic!("{command} was not held for two Approvers: {other:?}"),
         }
@@ -91,15 +99,24 @@ async fn a_denied_or_critical_command_hidden_in_a_chain_is_never_run_automatical
         );
     }
     let events = gate.events_after(mark).await;
-    assert!(having(&events, "tool.executed", "allowed").is_empty(), "{events:?}");
-    assert!(having(&events, "grant.used", "allowed").is_empty(), "{events:?}");
+    assert!(
+        having(&events, "tool.executed", "allowed").is_empty(),
+        "{events:?}"
+    );
+    assert!(
+        having(&events, "grant.used", "allowed").is_empty(),
+        "{events:?}"
+    );
     assert_eq!(
         having(&events, "approval.requested", "pending").len(),
         critical.len()
     );
     assert_eq!(having(&events, "tool.denied", "denied").len(), denied.len());
     for n in 1..=14 {
-        assert!(!files.join(format!("ran{n}")).exists(), "part of chain {n} ran");
+        assert!(
+            !files.join(format!("ran{n}")).exists(),
+            "part of chain {n} ran"
+        );
     }
 
     // A redirection that writes outside the workspace is high: one Approver reads it first

@@ -17,7 +17,10 @@ const SMTP_PASSWORD: &str = "smtp-marker-0b7f44c1e9";
 
 fn assert_clean(what: &str, text: &str) {
     for marker in [TOKEN, SMTP_PASSWORD] {
-        assert!(!text.contains(marker), "{what} leaks a credential value: {text}");
+        assert!(
+            !text.contains(marker),
+            "{what} leaks a credential value: {text}"
+        );
     }
 }
 
@@ -75,7 +78,10 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     let id = pending_id(&pending);
     let before = i.show_approval(&operator, gate.ws, &id).await.unwrap();
     let shown = serde_json::to_string(&before).unwrap();
-    assert!(shown.contains("{{credential:API_TOKEN}}"), "reviewers see the reference: {shown}");
+    assert!(
+        shown.contains("{{credential:API_TOKEN}}"),
+        "reviewers see the reference: {shown}"
+    );
     seen.push(shown);
     let decision = gate.approve(&operator, &id).await.unwrap();
     let echoed = echo.requests();
@@ -85,16 +91,25 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
         "the tool did not inject the value: {}",
         echoed[0].head
     );
-    assert!(echoed[0].head.contains(&format!("key={TOKEN}")), "{}", echoed[0].head);
+    assert!(
+        echoed[0].head.contains(&format!("key={TOKEN}")),
+        "{}",
+        echoed[0].head
+    );
     let result = serde_json::to_string(&decision).unwrap();
-    assert!(result.contains("you sent authorization=Bearer"), "{result}");
+    assert!(
+        result.contains("you sent authorization=Bearer [credential:API_TOKEN]"),
+        "the echo comes back with a placeholder: {result}"
+    );
     seen.push(result);
     let events = gate.events_after(mark).await;
     let used = having(&events, "credential.used", "allowed");
     assert_eq!(used.len(), 1, "{events:?}");
     assert_eq!(used[0].target, "API_TOKEN");
     assert_eq!(used[0].approval_id, id);
-    seen.push(serde_json::to_string(&i.show_approval(&gate.admin, gate.ws, &id).await.unwrap()).unwrap());
+    seen.push(
+        serde_json::to_string(&i.show_approval(&gate.admin, gate.ws, &id).await.unwrap()).unwrap(),
+    );
 
     // SMTP: the server refuses the login and quotes the password in its reply.
     let mail = gate
@@ -108,25 +123,37 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     let mail_id = pending_id(&mail);
     let error = gate.approve(&operator, &mail_id).await.unwrap_err();
     assert_eq!(error.code(), "tool_failed", "{error}");
+    // The server quoted the password back; the error carries a placeholder instead.
+    assert!(
+        error
+            .to_string()
+            .contains("refused the password [credential:SMTP_PASSWORD]"),
+        "{error}"
+    );
     seen.push(error.to_string());
     seen.push(format!("{error:?}"));
-    seen.push(serde_json::to_string(&i.show_approval(&gate.admin, gate.ws, &mail_id).await.unwrap()).unwrap());
+    seen.push(
+        serde_json::to_string(
+            &i.show_approval(&gate.admin, gate.ws, &mail_id)
+                .await
+                .unwrap(),
+        )
+        .unwrap(),
+    );
     assert!(smtp.messages().is_empty());
 
-    // References are text everywhere else: files and memory store them literally.
-    let written = gate
+    // A reference where no tool substitutes one is refused (file contents stay in clear) or
+    // kept as text (memory): no action turns it into the value.
+    let error = gate
         .propose(
             &gate.admin,
             "file.write",
             json!({ "path": "drafts/t.txt", "content": "{{credential:API_TOKEN}}" }),
         )
         .await
-        .unwrap();
-    executed(&written);
-    assert_eq!(
-        std::fs::read_to_string(gate.files().join("drafts/t.txt")).unwrap(),
-        "{{credential:API_TOKEN}}"
-    );
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_input", "{error}");
+    assert!(!gate.files().join("drafts/t.txt").exists());
     gate.propose(
         &gate.admin,
         "memory.write",
@@ -145,8 +172,17 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     let listed = i.list_credentials(&gate.admin, gate.ws).await.unwrap();
     assert!(listed[0].last_used_at.is_some(), "{listed:?}");
     seen.push(serde_json::to_string(&listed).unwrap());
-    seen.push(serde_json::to_string(&i.list_approvals(&gate.admin, gate.ws, Some("all")).await.unwrap()).unwrap());
-    seen.push(serde_json::to_string(&i.policy_history(&gate.admin, gate.ws).await.unwrap()).unwrap());
+    seen.push(
+        serde_json::to_string(
+            &i.list_approvals(&gate.admin, gate.ws, Some("all"))
+                .await
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    seen.push(
+        serde_json::to_string(&i.policy_history(&gate.admin, gate.ws).await.unwrap()).unwrap(),
+    );
 
     for (n, text) in seen.iter().enumerate() {
         assert_clean(&format!("result #{n}"), text);
@@ -154,7 +190,10 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     let entries = gate.entries().await;
     assert!(entries.iter().any(|e| e.action == "tool.failed"));
     for entry in &entries {
-        assert_clean(&format!("audit event {} ({})", entry.seq, entry.action), &serde_json::to_string(entry).unwrap());
+        assert_clean(
+            &format!("audit event {} ({})", entry.seq, entry.action),
+            &serde_json::to_string(entry).unwrap(),
+        );
         assert_clean("audit payload", &payload_text(&entry.payload));
     }
     for file in files_under(gate.fx.home()) {

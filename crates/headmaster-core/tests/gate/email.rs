@@ -65,7 +65,11 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
     let id = pending_id(&outcome);
     assert_eq!(sink.messages().len(), 0, "sent while pending");
 
-    let detail = gate.instance().show_approval(&approver, gate.ws, &id).await.unwrap();
+    let detail = gate
+        .instance()
+        .show_approval(&approver, gate.ws, &id)
+        .await
+        .unwrap();
     assert_eq!(detail.affected["kind"], "email");
     let shown: Vec<&str> = detail.affected["recipients"]
         .as_array()
@@ -73,8 +77,14 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
         .iter()
         .map(|r| r["address"].as_str().unwrap())
         .collect();
-    assert_eq!(shown, ["carol@partner.example", "dan@acme.test", "audit@acme.test"]);
-    assert!(detail.affected["body_preview"].as_str().unwrap().starts_with("Hello Carol"));
+    assert_eq!(
+        shown,
+        ["carol@partner.example", "dan@acme.test", "audit@acme.test"]
+    );
+    assert!(detail.affected["body_preview"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hello Carol"));
 
     // Neither an Operator nor the requester can send it.
     let error = gate.approve(&operator, &id).await.unwrap_err();
@@ -86,7 +96,10 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
 
     let decision = gate.approve(&approver, &id).await.unwrap();
     assert_eq!(decision.status, "executed");
-    assert!(matches!(decision.executed, Some(CallOutcome::Executed { .. })));
+    assert!(matches!(
+        decision.executed,
+        Some(CallOutcome::Executed { .. })
+    ));
     let messages = sink.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["mail_from"], "agents@acme.test");
@@ -122,9 +135,19 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
     let ran = having(&events, "tool.executed", "allowed");
     assert_eq!(ran[0].approval_id, id);
     let refused = gate.entries_after(mark, "approval.decision_refused").await;
-    assert!(refused[0].payload["reason"].as_str().unwrap().contains("proposed"));
-    assert!(refused[1].payload["reason"].as_str().unwrap().contains("already executed"));
-    let detail = gate.instance().show_approval(&approver, gate.ws, &id).await.unwrap();
+    assert!(refused[0].payload["reason"]
+        .as_str()
+        .unwrap()
+        .contains("proposed"));
+    assert!(refused[1].payload["reason"]
+        .as_str()
+        .unwrap()
+        .contains("already executed"));
+    let detail = gate
+        .instance()
+        .show_approval(&approver, gate.ws, &id)
+        .await
+        .unwrap();
     assert_eq!(detail.decisions.len(), 1);
     assert_eq!(detail.decisions[0].decider, "paula");
     assert!(detail.result.is_some());
@@ -137,7 +160,9 @@ async fn a_critical_email_needs_a_second_distinct_approver() {
     let gate = email_gate(&sink).await;
     let first = gate.member("paula", BuiltinRole::Approver).await;
     let second = gate.member("quinn", BuiltinRole::Approver).await;
-    let to: Vec<String> = (1..=11).map(|n| format!("member{n:02}@acme.test")).collect();
+    let to: Vec<String> = (1..=11)
+        .map(|n| format!("member{n:02}@acme.test"))
+        .collect();
 
     let outcome = gate
         .propose(
@@ -153,7 +178,11 @@ async fn a_critical_email_needs_a_second_distinct_approver() {
 
     let after_one = gate.approve(&first, &id).await.unwrap();
     assert_eq!(
-        (after_one.status.as_str(), after_one.approvals, after_one.quorum),
+        (
+            after_one.status.as_str(),
+            after_one.approvals,
+            after_one.quorum
+        ),
         ("pending", 1, 2)
     );
     assert!(after_one.executed.is_none());
@@ -163,7 +192,10 @@ async fn a_critical_email_needs_a_second_distinct_approver() {
     let mark = gate.mark().await;
     let error = gate.approve(&first, &id).await.unwrap_err();
     assert_eq!(error.code(), "conflict");
-    assert_eq!(actions(&gate.events_after(mark).await), ["approval.decision_refused"]);
+    assert_eq!(
+        actions(&gate.events_after(mark).await),
+        ["approval.decision_refused"]
+    );
     assert_eq!(sink.messages().len(), 0);
     let listed = gate
         .instance()
@@ -204,9 +236,10 @@ async fn two_approvers_deciding_at_the_same_moment_send_the_message_once() {
             .unwrap();
         let id = pending_id(&outcome);
         let (a, b) = tokio::join!(gate.approve(&first, &id), gate.approve(&second, &id));
-        let succeeded = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
-        assert_eq!(succeeded, 1, "round {round}: {a:?} / {b:?}");
-        let refused = if a.is_ok() { b.unwrap_err() } else { a.unwrap_err() };
+        let refused = match (a, b) {
+            (Ok(_), Err(refused)) | (Err(refused), Ok(_)) => refused,
+            (a, b) => panic!("round {round}: exactly one decision must win: {a:?} / {b:?}"),
+        };
         assert_eq!(refused.code(), "conflict", "{refused}");
         assert_eq!(gate.status(&id).await, "executed");
         assert_eq!(sink.messages().len(), round + 1, "round {round}");

@@ -22,7 +22,12 @@ async fn memory_value(gate: &Gate, key: &str) -> Option<String> {
     gate.propose(&gate.admin, "memory.read", json!({ "key": key }))
         .await
         .ok()
-        .map(|outcome| crate::support::executed(&outcome)["value"].as_str().unwrap().to_string())
+        .map(|outcome| {
+            crate::support::executed(&outcome)["value"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
 }
 
 #[tokio::test]
@@ -37,7 +42,10 @@ async fn arguments_that_do_not_hash_to_the_approved_hash_are_not_run() {
         .await
         .unwrap();
     let id = pending_id(&outcome);
-    let swapped = call_hash("memory.write", &json!({ "key": "limit", "value": "swapped value" }));
+    let swapped = call_hash(
+        "memory.write",
+        &json!({ "key": "limit", "value": "swapped value" }),
+    );
     sqlx::query("UPDATE approvals SET args_hash = ? WHERE id = ?")
         .bind(&swapped)
         .bind(&id)
@@ -50,14 +58,21 @@ async fn arguments_that_do_not_hash_to_the_approved_hash_are_not_run() {
     assert_eq!(error.code(), "forbidden", "{error}");
     assert!(error.to_string().contains("differ"), "{error}");
     let events = gate.events_after(mark).await;
-    assert_eq!(actions(&events), ["approval.approved", "tool.execution_refused"]);
+    assert_eq!(
+        actions(&events),
+        ["approval.approved", "tool.execution_refused"]
+    );
     assert_eq!(events[1].outcome, "denied");
     assert_eq!(events[1].approval_id, id);
     let refused = &gate.entries_after(mark, "tool.execution_refused").await[0];
     assert_eq!(refused.payload["approved_sha256"], swapped.as_str());
     assert_eq!(
         refused.payload["presented_sha256"],
-        call_hash("memory.write", &json!({ "key": "limit", "value": "approved value" })).as_str()
+        call_hash(
+            "memory.write",
+            &json!({ "key": "limit", "value": "approved value" })
+        )
+        .as_str()
     );
     assert_ne!(gate.status(&id).await, "executed");
     assert_eq!(memory_value(&gate, "limit").await, None);
@@ -68,13 +83,21 @@ async fn another_requests_sealed_arguments_moved_into_an_approved_row_are_not_ru
     let (gate, approver) = high_memory_gate().await;
     let harmless = pending_id(
         &gate
-            .propose(&gate.admin, "memory.write", json!({ "key": "note", "value": "harmless" }))
+            .propose(
+                &gate.admin,
+                "memory.write",
+                json!({ "key": "note", "value": "harmless" }),
+            )
             .await
             .unwrap(),
     );
     let harmful = pending_id(
         &gate
-            .propose(&gate.admin, "memory.write", json!({ "key": "policy", "value": "harmful" }))
+            .propose(
+                &gate.admin,
+                "memory.write",
+                json!({ "key": "policy", "value": "harmful" }),
+            )
             .await
             .unwrap(),
     );
@@ -95,10 +118,17 @@ async fn another_requests_sealed_arguments_moved_into_an_approved_row_are_not_ru
     let error = gate.approve(&approver, &harmless).await.unwrap_err();
     assert_ne!(error.code(), "storage", "{error}");
     let events = gate.events_after(mark).await;
-    assert!(having(&events, "tool.executed", "allowed").is_empty(), "{events:?}");
+    assert!(
+        having(&events, "tool.executed", "allowed").is_empty(),
+        "{events:?}"
+    );
     assert_ne!(gate.status(&harmless).await, "executed");
     assert_eq!(gate.status(&harmful).await, "pending");
-    assert_eq!(memory_value(&gate, "policy").await, None, "the moved arguments ran");
+    assert_eq!(
+        memory_value(&gate, "policy").await,
+        None,
+        "the moved arguments ran"
+    );
     assert_eq!(memory_value(&gate, "note").await, None);
     assert!(
         events.iter().any(|e| matches!(e.outcome.as_str(), "denied" | "failed") && e.approval_id == harmless),

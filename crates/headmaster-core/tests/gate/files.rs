@@ -24,6 +24,7 @@ async fn dot_dot_absolute_symlink_and_hard_link_escapes_are_refused_and_audited(
     symlink(&secret, drafts.join("link.txt")).unwrap();
     symlink(outside.path(), drafts.join("out")).unwrap();
     std::fs::hard_link(&secret, drafts.join("hard.txt")).unwrap();
+    let absolute_escape = outside.path().join("escape.txt");
     let relative_escape = format!(
         "drafts/../../{}",
         outside.path().file_name().unwrap().to_string_lossy()
@@ -32,12 +33,21 @@ async fn dot_dot_absolute_symlink_and_hard_link_escapes_are_refused_and_audited(
     // Refused by validation: never reaches the disk, audited as `tool.rejected`.
     let rejected: Vec<(&str, Value)> = vec![
         ("file.read", json!({ "path": "../instance.db" })),
-        ("file.read", json!({ "path": format!("{relative_escape}/secret.txt") })),
+        (
+            "file.read",
+            json!({ "path": format!("{relative_escape}/secret.txt") }),
+        ),
         ("file.read", json!({ "path": secret.to_string_lossy() })),
         ("file.read", json!({ "path": "/etc/passwd" })),
         ("file.list", json!({ "path": ".." })),
-        ("file.write", json!({ "path": "drafts/../../escape.txt", "content": "x" })),
-        ("file.write", json!({ "path": "/tmp/escape.txt", "content": "x" })),
+        (
+            "file.write",
+            json!({ "path": "drafts/../../escape.txt", "content": "x" }),
+        ),
+        (
+            "file.write",
+            json!({ "path": absolute_escape.to_string_lossy(), "content": "x" }),
+        ),
     ];
     for (action, args) in rejected {
         let mark = gate.mark().await;
@@ -53,10 +63,22 @@ async fn dot_dot_absolute_symlink_and_hard_link_escapes_are_refused_and_audited(
 
     // Refused where the kernel opens the path: audited as `tool.failed`.
     let refused_at_open: Vec<(&str, Value, &str)> = vec![
-        ("file.read", json!({ "path": "drafts/link.txt" }), "file_symlink"),
-        ("file.read", json!({ "path": "drafts/out/secret.txt" }), "file_symlink"),
+        (
+            "file.read",
+            json!({ "path": "drafts/link.txt" }),
+            "file_symlink",
+        ),
+        (
+            "file.read",
+            json!({ "path": "drafts/out/secret.txt" }),
+            "file_symlink",
+        ),
         ("file.list", json!({ "path": "drafts/out" }), "file_symlink"),
-        ("file.read", json!({ "path": "drafts/hard.txt" }), "file_hard_linked"),
+        (
+            "file.read",
+            json!({ "path": "drafts/hard.txt" }),
+            "file_hard_linked",
+        ),
         (
             "file.write",
             json!({ "path": "drafts/link.txt", "content": "overwritten" }),
@@ -95,7 +117,7 @@ async fn dot_dot_absolute_symlink_and_hard_link_escapes_are_refused_and_audited(
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), SECRET);
     assert!(!outside.path().join("planted.txt").exists());
     assert!(!gate.fx.home().join("escape.txt").exists());
-    assert!(!std::path::Path::new("/tmp/escape.txt").exists());
+    assert!(!absolute_escape.exists());
     for entry in gate.entries().await {
         assert!(!entry.payload.to_string().contains(SECRET), "{entry:?}");
     }
@@ -152,11 +174,24 @@ async fn a_write_outside_drafts_waits_for_an_approver_who_sees_the_diff() {
     assert!(diff.contains("+++ b/notes/plan.txt"), "{diff}");
     assert!(diff.contains("\n-step two\n"), "{diff}");
     assert!(diff.contains("\n+step 2\n"), "{diff}");
-    assert!(!diff.contains("-step one"), "unchanged lines are context: {diff}");
-    assert!(detail.reasons.iter().any(|r| r.contains("drafts")), "{:?}", detail.reasons);
-    assert_eq!(detail.reasoning.as_deref(), Some("gate test proposes file.write"));
+    assert!(
+        !diff.contains("-step one"),
+        "unchanged lines are context: {diff}"
+    );
+    assert!(
+        detail.reasons.iter().any(|r| r.contains("drafts")),
+        "{:?}",
+        detail.reasons
+    );
+    assert_eq!(
+        detail.reasoning.as_deref(),
+        Some("gate test proposes file.write")
+    );
     let requested = &gate.entries_after(mark, "approval.requested").await[0];
-    assert_eq!(requested.payload["args_sha256"], detail.args_sha256.as_str());
+    assert_eq!(
+        requested.payload["args_sha256"],
+        detail.args_sha256.as_str()
+    );
 
     let decision = gate.approve(&approver, &id).await.unwrap();
     assert_eq!(decision.status, "executed");

@@ -64,8 +64,16 @@ async fn loopback_private_link_local_and_metadata_targets_are_refused_after_appr
         let code = refused_after_approval(&gate, &operator, &url).await;
         assert_eq!(code, "http_address_refused", "{url}");
     }
-    assert_eq!(v4.connections(), 0, "a refused loopback target was connected to");
-    assert_eq!(v6.connections(), 0, "a refused IPv6 loopback target was connected to");
+    assert_eq!(
+        v4.connections(),
+        0,
+        "a refused loopback target was connected to"
+    );
+    assert_eq!(
+        v6.connections(),
+        0,
+        "a refused IPv6 loopback target was connected to"
+    );
 }
 
 #[tokio::test]
@@ -88,15 +96,29 @@ async fn a_redirect_from_an_allowed_server_to_an_internal_address_is_refused() {
     )
     .await;
 
-    for (server, what) in [(&to_loopback, "another loopback port"), (&to_metadata, "metadata")] {
+    for (server, what) in [
+        (&to_loopback, "another loopback port"),
+        (&to_metadata, "metadata"),
+    ] {
         let code = refused_after_approval(&gate, &operator, &server.url("/start")).await;
         assert!(
-            matches!(code.as_str(), "http_redirect_refused" | "http_address_refused" | "http_host_not_allowed"),
+            matches!(
+                code.as_str(),
+                "http_redirect_refused" | "http_address_refused" | "http_host_not_allowed"
+            ),
             "redirect to {what}: {code}"
         );
-        assert_eq!(server.requests().len(), 1, "the allowed server was asked once");
+        assert_eq!(
+            server.requests().len(),
+            1,
+            "the allowed server was asked once"
+        );
     }
-    assert_eq!(other.connections(), 0, "the redirect target was connected to");
+    assert_eq!(
+        other.connections(),
+        0,
+        "the redirect target was connected to"
+    );
 }
 
 #[tokio::test]
@@ -123,7 +145,11 @@ async fn an_allowed_loopback_server_is_reached_only_once_an_admin_allowed_it() {
     // Boundary-crossing: never automatic, even for a read.
     assert_eq!(pending_tier(&outcome), ("medium".to_string(), 1));
     let id = pending_id(&outcome);
-    assert_eq!(server.connections(), 0, "nothing is sent while the request waits");
+    assert_eq!(
+        server.connections(),
+        0,
+        "nothing is sent while the request waits"
+    );
     let detail = gate
         .instance()
         .show_approval(&operator, gate.ws, &id)
@@ -143,7 +169,11 @@ async fn an_allowed_loopback_server_is_reached_only_once_an_admin_allowed_it() {
     assert_eq!(output["body"], "hello from loopback");
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
-    assert!(requests[0].head.starts_with("GET /status?check=1 HTTP/1.1"), "{}", requests[0].head);
+    assert!(
+        requests[0].head.starts_with("GET /status?check=1 HTTP/1.1"),
+        "{}",
+        requests[0].head
+    );
 
     // A mutating method is a separate action, disabled on its own and high when enabled.
     gate.instance()
@@ -176,9 +206,15 @@ async fn refusals_found_while_filing_a_request_are_audited_as_refusals() {
 
     for (action, args) in [
         // The host is on no allowlist: refused while describing the request for reviewers.
-        ("http.get", json!({ "url": "http://169.254.169.254/latest/meta-data/" })),
+        (
+            "http.get",
+            json!({ "url": "http://169.254.169.254/latest/meta-data/" }),
+        ),
         // High (outside drafts/), and the path is a link: refused while computing the diff.
-        ("file.write", json!({ "path": "notes/link.txt", "content": "x" })),
+        (
+            "file.write",
+            json!({ "path": "notes/link.txt", "content": "x" }),
+        ),
     ] {
         let mark = gate.mark().await;
         let error = gate
@@ -190,7 +226,10 @@ async fn refusals_found_while_filing_a_request_are_audited_as_refusals() {
             .fetch_one(gate.raw())
             .await
             .unwrap();
-        assert_eq!(pending, 0, "nobody is asked to approve a call that cannot run");
+        assert_eq!(
+            pending, 0,
+            "nobody is asked to approve a call that cannot run"
+        );
         let events = gate.events_after(mark).await;
         let refusals: Vec<_> = events
             .iter()

@@ -21,4 +21,5 @@ mod execution;
 mod files;
 mod grants;
 mod http;
+mod runtime;
 mod shell;

@@ -34,7 +34,11 @@ async fn run(gate: &Gate, command: &str) -> (Value, Value) {
         .unwrap_or_else(|e| panic!("{command}: {e}"));
     let output = executed(&outcome).clone();
     let events = gate.events_after(mark).await;
-    assert_eq!(having(&events, "tool.executed", "allowed").len(), 1, "{command}");
+    assert_eq!(
+        having(&events, "tool.executed", "allowed").len(),
+        1,
+        "{command}"
+    );
     let audited = gate.entries_after(mark, "tool.executed").await[0].payload["output"].clone();
     (output, audited)
 }
@@ -53,7 +57,11 @@ fn open_outside() -> tempfile::TempDir {
 #[tokio::test]
 async fn a_command_runs_in_the_workspace_folder_and_its_output_comes_back() {
     let gate = shell_gate(&[]).await;
-    let (output, audited) = run(&gate, "echo hello from the sandbox; printf 'made' > made.txt; id -u").await;
+    let (output, audited) = run(
+        &gate,
+        "echo hello from the sandbox; printf 'made' > made.txt; id -u",
+    )
+    .await;
     assert_eq!(output["exit_code"], 0, "{output}");
     let stdout = output["stdout"].as_str().unwrap();
     assert!(stdout.starts_with("hello from the sandbox\n"), "{stdout}");
@@ -137,7 +145,10 @@ async fn opening_a_socket_fails_and_nothing_connects() {
     let (output, audited) = run(&gate, "python3 net.py").await;
     assert_eq!(output["exit_code"], 3, "{output}");
     let stdout = output["stdout"].as_str().unwrap();
-    assert!(!stdout.contains("connected") && !stdout.contains("udp sent"), "{stdout}");
+    assert!(
+        !stdout.contains("connected") && !stdout.contains("udp sent"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("blocked").count(), 3, "{stdout}");
     assert_eq!(audited["exit_code"], 3);
     assert!(

@@ -139,7 +139,11 @@ fn answer(stream: &mut TcpStream, reply: &Reply, head: &str) {
                 format!("you sent authorization={auth} target={target}"),
             )
         }
-        Reply::Redirect(location) => ("302 Found", format!("Location: {location}\r\n"), String::new()),
+        Reply::Redirect(location) => (
+            "302 Found",
+            format!("Location: {location}\r\n"),
+            String::new(),
+        ),
     };
     let response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",

@@ -111,7 +111,12 @@ impl Gate {
     }
 
     /// Proposes a call as `session` (the person themselves).
-    pub async fn propose(&self, session: &Session, action: &str, args: Value) -> Result<CallOutcome> {
+    pub async fn propose(
+        &self,
+        session: &Session,
+        action: &str,
+        args: Value,
+    ) -> Result<CallOutcome> {
         self.propose_as(session, action, args, Proposer::User).await
     }
 
@@ -145,9 +150,20 @@ impl Gate {
     }
 
     /// Rejects a request as `session`.
-    pub async fn reject(&self, session: &Session, id: &str, comment: &str) -> Result<DecisionResult> {
+    pub async fn reject(
+        &self,
+        session: &Session,
+        id: &str,
+        comment: &str,
+    ) -> Result<DecisionResult> {
         self.instance()
-            .decide_approval(session, self.ws, id, ApprovalDecision::Reject, Some(comment))
+            .decide_approval(
+                session,
+                self.ws,
+                id,
+                ApprovalDecision::Reject,
+                Some(comment),
+            )
             .await
     }
 
@@ -174,15 +190,17 @@ impl Gate {
         .await
         .unwrap();
         rows.into_iter()
-            .map(|(seq, actor_kind, actor_id, action, target, outcome, approval_id)| Event {
-                seq,
-                actor_kind,
-                actor_id,
-                action,
-                target,
-                outcome,
-                approval_id,
-            })
+            .map(
+                |(seq, actor_kind, actor_id, action, target, outcome, approval_id)| Event {
+                    seq,
+                    actor_kind,
+                    actor_id,
+                    action,
+                    target,
+                    outcome,
+                    approval_id,
+                },
+            )
             .collect()
     }
 

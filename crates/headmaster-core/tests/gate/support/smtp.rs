@@ -44,10 +44,9 @@ impl SmtpSink {
         let line = receive
             .recv_timeout(WAIT)
             .expect("the SMTP sink did not report its port in time");
-        let port = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("the SMTP sink did not start (is aiosmtpd installed?): {line:?}"));
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            panic!("the SMTP sink did not start (is aiosmtpd installed?): {line:?}")
+        });
         SmtpSink { port, child, out }
     }
 
