@@ -131,7 +131,7 @@ impl Error {
             Error::AlreadyExists { .. } => "already_exists",
             Error::Conflict(_) => "conflict",
             Error::ToolFailed { .. } => "tool_failed",
-            Error::Vault(v) => match v {
+            Error::Vault(v) | Error::Audit(AuditError::Vault(v)) => match v {
                 VaultError::KeychainUnavailable(_) => "keychain_unavailable",
                 VaultError::KeychainEntryMissing => "keychain_entry_missing",
                 VaultError::WrongPassphrase => "wrong_passphrase",

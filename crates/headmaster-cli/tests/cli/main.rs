@@ -3,4 +3,5 @@
 mod access;
 mod gate;
 mod harness;
+mod runtime;
 mod session;

@@ -29,36 +29,26 @@ pub struct MemberSummary {
 
 impl Instance {
     /// Adds `username` to the workspace with `role`.
-    pub async fn add_member(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        username: &str,
-        role: &str,
-    ) -> Result<()> {
+    pub async fn add_member(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
         let auth = self
-            .authorize(
-                session,
-                Scope::Workspace(workspace),
-                Capability::MemberManage,
-                "member.add",
-            )
+            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.add")
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
             return Err(self.grant_refused(session, "member.add", &title).await?);
         }
         let user = self.user_by_name(username).await?;
+        if self.member_role(workspace, &user.id.to_string()).await?.is_some() {
+            return Err(Error::AlreadyExists {
+                kind: "member",
+                name: username.to_string(),
+            });
+        }
         self.audit_workspace(
             workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "member.added",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
+            NewEvent::new(Actor::user(session.user_id), "member.added", Outcome::Allowed, &session.source)
+                .target(user.id)
+                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
         )
         .await?;
         let inserted = sqlx::query(
@@ -74,6 +64,7 @@ impl Instance {
         match inserted {
             Ok(_) => Ok(()),
             Err(e) => {
+                // A concurrent add won the race: the event above is corrected by a failure event.
                 let error = match &e {
                     sqlx::Error::Database(db) if db.is_unique_violation() => Error::AlreadyExists {
                         kind: "member",
@@ -81,44 +72,29 @@ impl Instance {
                     },
                     _ => e.into(),
                 };
-                self.record_member_failure(session, workspace, "member.add_failed", &error)
-                    .await?;
+                self.record_member_failure(session, workspace, "member.add_failed", &error).await?;
                 Err(error)
             }
         }
     }
 
-    /// Changes a member's role.
-    pub async fn set_member_role(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        username: &str,
-        role: &str,
-    ) -> Result<()> {
+    /// Changes a member's role. Nobody changes the role of a member who holds capabilities
+    /// they lack themselves, and the last Admin cannot be demoted — checked again atomically by
+    /// the update itself, so two Admins stepping down at once cannot both succeed.
+    pub async fn set_member_role(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
         let auth = self
-            .authorize(
-                session,
-                Scope::Workspace(workspace),
-                Capability::MemberManage,
-                "member.set_role",
-            )
+            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.set_role")
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
-            return Err(self
-                .grant_refused(session, "member.set_role", &title)
-                .await?);
+            return Err(self.grant_refused(session, "member.set_role", &title).await?);
         }
         let user = self.user_by_name(username).await?;
-        let current = self
-            .member_role(workspace, &user.id.to_string())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                kind: "member",
-                name: username.to_string(),
-                hint: "; add them with `headmaster member add`".into(),
-            })?;
+        let current = self.existing_member(workspace, &user.id.to_string(), username).await?;
+        let (current_title, current_caps) = self.resolve_role(&current).await?;
+        if !current_caps.is_subset_of(&auth.capabilities) {
+            return Err(self.grant_refused(session, "member.set_role", &current_title).await?);
+        }
         if current == BuiltinRole::Admin.name() && stored != current {
             self.ensure_not_last_admin(workspace, username).await?;
         }
@@ -129,59 +105,75 @@ impl Instance {
                 .payload(serde_json::json!({ "user_id": user.id.to_string(), "from": current, "to": stored })),
         )
         .await?;
-        sqlx::query("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?")
-            .bind(&stored)
-            .bind(workspace.to_string())
-            .bind(user.id.to_string())
-            .execute(&self.pool)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE memberships SET role = ?1 WHERE workspace_id = ?2 AND user_id = ?3 AND role = ?4
+               AND (?4 <> 'admin' OR ?1 = 'admin'
+                    OR (SELECT COUNT(*) FROM memberships WHERE workspace_id = ?2 AND role = 'admin') > 1)",
+        )
+        .bind(&stored)
+        .bind(workspace.to_string())
+        .bind(user.id.to_string())
+        .bind(&current)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            let error = Error::Conflict(format!(
+                "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
+            ));
+            self.record_member_failure(session, workspace, "member.role_change_failed", &error).await?;
+            return Err(error);
+        }
         Ok(())
     }
 
-    /// Removes a member.
-    pub async fn remove_member(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        username: &str,
-    ) -> Result<()> {
-        self.authorize(
-            session,
-            Scope::Workspace(workspace),
-            Capability::MemberManage,
-            "member.remove",
-        )
-        .await?;
+    /// Removes a member (same rules as changing their role).
+    pub async fn remove_member(&self, session: &Session, workspace: WorkspaceId, username: &str) -> Result<()> {
+        let auth = self
+            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.remove")
+            .await?;
         let user = self.user_by_name(username).await?;
-        let current = self
-            .member_role(workspace, &user.id.to_string())
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                kind: "member",
-                name: username.to_string(),
-                hint: String::new(),
-            })?;
+        let current = self.existing_member(workspace, &user.id.to_string(), username).await?;
+        let (current_title, current_caps) = self.resolve_role(&current).await?;
+        if !current_caps.is_subset_of(&auth.capabilities) {
+            return Err(self.grant_refused(session, "member.remove", &current_title).await?);
+        }
         if current == BuiltinRole::Admin.name() {
             self.ensure_not_last_admin(workspace, username).await?;
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "member.removed",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
+            NewEvent::new(Actor::user(session.user_id), "member.removed", Outcome::Allowed, &session.source)
+                .target(user.id)
+                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
         )
         .await?;
-        sqlx::query("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?")
-            .bind(workspace.to_string())
-            .bind(user.id.to_string())
-            .execute(&self.pool)
-            .await?;
+        let removed = sqlx::query(
+            "DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND role = ?3
+               AND (?3 <> 'admin' OR (SELECT COUNT(*) FROM memberships WHERE workspace_id = ?1 AND role = 'admin') > 1)",
+        )
+        .bind(workspace.to_string())
+        .bind(user.id.to_string())
+        .bind(&current)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if removed != 1 {
+            let error = Error::Conflict(format!(
+                "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
+            ));
+            self.record_member_failure(session, workspace, "member.remove_failed", &error).await?;
+            return Err(error);
+        }
         Ok(())
+    }
+
+    async fn existing_member(&self, workspace: WorkspaceId, user_id: &str, username: &str) -> Result<String> {
+        self.member_role(workspace, user_id).await?.ok_or_else(|| Error::NotFound {
+            kind: "member",
+            name: username.to_string(),
+            hint: "; `headmaster member list` shows the members".into(),
+        })
     }
 
     /// Lists the members of a workspace.

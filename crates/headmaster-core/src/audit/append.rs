@@ -95,7 +95,7 @@ pub async fn write(
     };
     let payload_json =
         serde_json::to_vec(&event.payload).map_err(|e| AuditError::Invalid(e.to_string()))?;
-    let payload = keys.seal_now(
+    let payload = keys.seal_audit_now(
         &Aad::new(scope, "audit_events", "payload", &row),
         &payload_json,
     )?;

@@ -103,11 +103,21 @@ impl Instance {
         .payload(serde_json::json!({ "user_id": user.id.to_string() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(user.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        // Checked again under the write lock: two Admins disabling each other cannot both win.
+        let disabled = sqlx::query(
+            "UPDATE users SET disabled_at = ? WHERE id = ? AND (org_role <> 'admin' OR
+                (SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled_at IS NULL AND erased_at IS NULL) > 1)",
+        )
+        .bind(now)
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if disabled != 1 {
+            return Err(Error::Conflict(
+                "this is the organisation's last enabled Admin; make another user an Admin first".into(),
+            ));
+        }
         sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")
             .bind(now)
             .bind(user.id.to_string())
@@ -173,11 +183,20 @@ impl Instance {
             .payload(serde_json::json!({ "user_id": user.id.to_string(), "from": user.org_role.name(), "to": role.name() }));
         let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("UPDATE users SET org_role = ? WHERE id = ?")
-            .bind(role.name())
-            .bind(user.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE users SET org_role = ?1 WHERE id = ?2 AND (org_role <> 'admin' OR ?1 = 'admin' OR
+                (SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled_at IS NULL AND erased_at IS NULL) > 1)",
+        )
+        .bind(role.name())
+        .bind(user.id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(Error::Conflict(
+                "this is the organisation's last Admin; make another user an Admin first".into(),
+            ));
+        }
         append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(())

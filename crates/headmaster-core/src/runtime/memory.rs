@@ -77,7 +77,6 @@ impl Instance {
                 Outcome::Allowed,
                 &session.source,
             )
-            .target(key)
             .payload(serde_json::json!({ "key": key, "bytes": value.len() })),
         )
         .await?;

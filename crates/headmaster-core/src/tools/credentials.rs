@@ -87,7 +87,7 @@ impl Instance {
                 Outcome::Allowed,
                 &session.source,
             )
-            .target(&name)
+            .target(&id)
             .payload(serde_json::json!({ "name": name, "replaced": existing.is_some() })),
         )
         .await?;
@@ -181,7 +181,7 @@ impl Instance {
                 Outcome::Allowed,
                 &session.source,
             )
-            .target(name.trim())
+            .target(&id)
             .payload(serde_json::json!({ "name": name.trim() })),
         )
         .await?;
@@ -220,7 +220,6 @@ impl Instance {
                 self.audit_workspace(
                     workspace,
                     NewEvent::new(actor.clone(), "credential.used", Outcome::Failed, source)
-                        .target(name)
                         .correlation(correlation.clone())
                         .payload(serde_json::json!({ "name": name, "action": action, "error": "missing" })),
                 )
@@ -243,7 +242,7 @@ impl Instance {
             self.audit_workspace(
                 workspace,
                 NewEvent::new(actor.clone(), "credential.used", Outcome::Allowed, source)
-                    .target(name)
+                    .target(&id)
                     .correlation(correlation.clone())
                     .payload(serde_json::json!({ "name": name, "action": action })),
             )

@@ -54,14 +54,17 @@ enum Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    // Actors lean towards the workspace's creator, so that sequences grow real memberships
+    // instead of mostly bouncing off non-members.
+    let actor = prop_oneof![Just(0usize), 0..USERS.len()];
     let user = 0..USERS.len();
     let role = 0usize..12;
     prop_oneof![
-        4 => (user.clone(), user.clone(), role.clone())
+        4 => (actor.clone(), user.clone(), role.clone())
             .prop_map(|(actor, target, role)| Op::Add { actor, target, role }),
-        3 => (user.clone(), user.clone(), role).prop_map(|(actor, target, role)| Op::SetRole { actor, target, role }),
-        2 => (user.clone(), user.clone()).prop_map(|(actor, target)| Op::Remove { actor, target }),
-        1 => (user, 1u32..(1 << Capability::ALL.len()))
+        3 => (actor.clone(), user.clone(), role).prop_map(|(actor, target, role)| Op::SetRole { actor, target, role }),
+        2 => (actor.clone(), user).prop_map(|(actor, target)| Op::Remove { actor, target }),
+        1 => (actor, 1u32..(1 << Capability::ALL.len()))
             .prop_map(|(actor, capabilities)| Op::CreateRole { actor, capabilities }),
     ]
 }
@@ -186,10 +189,12 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                 actor,
                 capabilities,
             } => {
+                // The gate (org.roles), then the subset rule; both refusals go to the
+                // instance chain.
                 let org = USERS[*actor].1.capabilities();
-                if !org.contains(Capability::OrgRoles) {
-                    (Err("forbidden"), Some(true))
-                } else if !mask_to_set(*capabilities).is_subset_of(&org) {
+                if !org.contains(Capability::OrgRoles)
+                    || !mask_to_set(*capabilities).is_subset_of(&org)
+                {
                     (Err("forbidden"), Some(true))
                 } else {
                     (Ok(()), None)
@@ -217,6 +222,10 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                         } else {
                             match model.get(target) {
                                 None => (Err("not_found"), None),
+                                // Nobody changes the role of a member who holds more than they do.
+                                Some(r) if !caps_of(&world.roles, r).is_subset_of(&caps) => {
+                                    (Err("forbidden"), Some(true))
+                                }
                                 Some(r)
                                     if r == "admin" && role.stored != "admin" && admins <= 1 =>
                                 {
@@ -228,6 +237,9 @@ async fn run_case(world: &mut World, ops: &[Op]) -> Result<(), TestCaseError> {
                     }
                     Op::Remove { target, .. } => match model.get(target) {
                         None => (Err("not_found"), None),
+                        Some(r) if !caps_of(&world.roles, r).is_subset_of(&caps) => {
+                            (Err("forbidden"), Some(true))
+                        }
                         Some(r) if r == "admin" && admins <= 1 => (Err("conflict"), None),
                         Some(_) => (Ok(()), None),
                     },

@@ -1,7 +1,8 @@
 //! What is actually on disk: values carrying a marker are written through every sealed path
 //! (organisation, workspace, user and role names, passwords, the passphrase, a failed sign-in's
-//! username, the CLI's session token), then every file of the data directory — databases, WALs,
-//! shared-memory files, the session file — is scanned for the marker and for every key.
+//! username, the CLI's session token; a workspace credential and memory entry), then every
+//! file of the data directory — databases, WALs, shared-memory files, the session file — is
+//! scanned for the marker and for every key.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,42 @@ fn occurrences(home: &Path, needle: &[u8], ignore_case: bool) -> Vec<PathBuf> {
             bytes.windows(needle.len()).any(|w| w == needle)
         })
         .collect()
+}
+
+/// The printable text around each case-insensitive occurrence of `needle` in `file`.
+fn surroundings(file: &Path, needle: &[u8]) -> Vec<String> {
+    let bytes = std::fs::read(file).unwrap();
+    let lower = bytes.to_ascii_lowercase();
+    lower
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(at, _)| {
+            bytes[at.saturating_sub(60)..(at + needle.len() + 30).min(bytes.len())]
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Asserts that the marker appears nowhere under `home`, showing where it does.
+fn assert_no_marker(home: &Path) {
+    let found = occurrences(home, MARKER.as_bytes(), true);
+    let context: Vec<Vec<String>> = found
+        .iter()
+        .map(|f| surroundings(f, MARKER.as_bytes()))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "marker in clear in {found:?}: {context:#?}"
+    );
 }
 
 /// The KEK and every key it wraps, unwrapped, with a label for the failure message.
@@ -141,8 +178,7 @@ async fn scan(fx: &Fixture) {
     // The scan sees clear text where there is some: action names are stored in clear.
     assert!(!occurrences(fx.home(), b"auth.sign_in_failed", false).is_empty());
 
-    let found = occurrences(fx.home(), MARKER.as_bytes(), true);
-    assert!(found.is_empty(), "marker in clear in {found:?}");
+    assert_no_marker(fx.home());
     for (what, needle) in [
         ("session token", token.as_bytes().to_vec()),
         ("password hash", b"$argon2id$".to_vec()),
@@ -190,6 +226,47 @@ async fn keychain_mode_stores_no_marker_and_no_key_in_any_file() {
     })
     .await;
     scan(&fx).await;
+}
+
+#[tokio::test]
+async fn workspace_credentials_and_memory_leave_no_marker_in_any_file() {
+    let fx = Fixture::new().await;
+    let admin = fx.admin().await;
+    let workspace = fx.first_workspace(&admin).await;
+    fx.instance
+        .set_credential(
+            &admin,
+            workspace,
+            "zqxmarker-api",
+            "ZQXMARKER credential value",
+        )
+        .await
+        .unwrap();
+    fx.instance
+        .write_memory(
+            &admin,
+            workspace,
+            "ZQXMARKER key",
+            "ZQXMARKER remembered value",
+        )
+        .await
+        .unwrap();
+    // Re-encrypted rows are sealed again, and nothing is left in clear on the way.
+    let report = fx
+        .instance
+        .rotate_keys(&admin, KeyScope::Workspace(workspace), &no_progress)
+        .await
+        .unwrap();
+    assert!(report.rows_reencrypted >= 4, "{report:?}");
+    assert_eq!(
+        fx.instance
+            .list_memory(&admin, workspace)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_no_marker(fx.home());
 }
 
 #[tokio::test]
