@@ -53,6 +53,8 @@ pub(crate) struct ChildPlan<'a> {
     pub ruleset: RulesetCreated,
     pub filters: &'a [BpfProgram],
     pub tree: Tree<'a>,
+    /// The app's pid: a different parent after the fork means the app already died.
+    pub parent_pid: libc::pid_t,
 }
 
 /// How the process tree is held together (see [`crate::Containment`]).
@@ -184,6 +186,21 @@ fn set_up_and_exec(plan: ChildPlan<'_>) -> Result<Infallible, Failure> {
             check(Step::Gid, libc::syscall(libc::SYS_setresgid, gid, gid, gid))?;
             check(Step::Uid, libc::syscall(libc::SYS_setresuid, uid, uid, uid))?;
         }
+    }
+    // If the app dies (killed mid-step), the command must die with it rather than outlive the
+    // wall-clock limit the app enforces. The setting is cleared by credential changes, so it is
+    // made after the uid drop; `run` waits for the child on the thread that forked it, so the
+    // signal cannot fire early when an idle worker thread exits.
+    // SAFETY: `prctl(PR_SET_PDEATHSIG)` only changes a setting of this process.
+    check(Step::Signals, unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0)
+    })?;
+    // The parent may have died before the setting took effect. (As PID 1 of a new namespace
+    // the child sees parent 0 and cannot tell; the window there is a few instructions wide.)
+    // SAFETY: `getppid` takes no arguments.
+    let parent = unsafe { libc::getppid() };
+    if parent != 0 && parent != plan.parent_pid {
+        return Err(Failure(Step::Signals, libc::ESRCH));
     }
     // `restrict_self` sets `no_new_privs` first, which Landlock requires of an unprivileged
     // process and which also keeps setuid binaries from regaining privileges.

@@ -127,6 +127,7 @@ pub fn run(config: &SandboxConfig, command: &CommandSpec) -> Result<Outcome, San
             },
             None => child::Tree::ProcessGroup,
         },
+        parent_pid: std::process::id() as libc::pid_t,
     })?;
     // The parent's copies of the write ends must close, or the pipes never reach end-of-file.
     drop((stdin, stdout_write, stderr_write, status_write));

@@ -3,6 +3,7 @@
 //! Every refusal is asserted on its effect (file absent, connection never accepted, process
 //! gone) as well as on the command's status.
 
+mod app_death;
 mod environment;
 mod filesystem;
 mod fixture;

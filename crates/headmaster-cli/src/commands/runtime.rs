@@ -38,9 +38,12 @@ pub enum AgentCommand {
         /// Tools it may propose, comma-separated (model agents).
         #[arg(long, value_delimiter = ',')]
         tools: Vec<String>,
-        /// Step limit.
-        #[arg(long)]
+        /// Step limit (model agents; a playbook sets its own in [limits]).
+        #[arg(long, conflicts_with = "playbook")]
         max_steps: Option<u32>,
+        /// Per-request timeout of the model endpoint, seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout_seconds: u64,
     },
     /// List agents.
     List,
@@ -131,6 +134,7 @@ pub async fn agent(ctx: &Context, command: AgentCommand) -> anyhow::Result<()> {
             instructions,
             tools,
             max_steps,
+            timeout_seconds,
         } => {
             let agent = match (playbook, provider.as_deref()) {
                 (Some(path), _) => {
@@ -146,7 +150,7 @@ pub async fn agent(ctx: &Context, command: AgentCommand) -> anyhow::Result<()> {
                             base_url: base_url.ok_or_else(|| Error::InvalidInput("a model agent needs --base-url".into()))?,
                             model: model.ok_or_else(|| Error::InvalidInput("a model agent needs --model".into()))?,
                             api_key_credential,
-                            timeout_seconds: 60,
+                            timeout_seconds,
                         },
                         tools,
                         memory_scope: String::new(),
@@ -225,6 +229,7 @@ pub async fn run(ctx: &Context, command: RunCommand) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    let ended_badly = matches!(summary.status.as_str(), "failed" | "expired");
     ctx.done(
         &summary,
         &format!(
@@ -234,7 +239,16 @@ pub async fn run(ctx: &Context, command: RunCommand) -> anyhow::Result<()> {
             summary.waiting_on.as_ref().map(|w| format!(" (waiting on {w})")).unwrap_or_default(),
             summary.outcome.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
         ),
-    )
+    )?;
+    if ended_badly {
+        anyhow::bail!(
+            "run {} {}: {}",
+            summary.id,
+            summary.status,
+            summary.outcome.unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// Runs a `draft` subcommand.

@@ -174,7 +174,9 @@ pub(crate) async fn next(
                 Value::Object(_) => Ok(call["function"]["arguments"].clone()),
                 _ => Err(format!("the tool call {name} has no arguments object")),
             };
-            let args = if action != "delegate" && !tools.iter().any(|t| t == &action) {
+            // A name outside the catalog is a model error, fed back; a catalog action the agent
+            // may not use goes on to the engine, which denies it visibly (timeline and audit).
+            let args = if action != "delegate" && crate::tools::catalog::executor(&action).is_none() {
                 Err(format!(
                     "there is no tool named {name}; use one of the functions provided"
                 ))

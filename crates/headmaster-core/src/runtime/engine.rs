@@ -416,13 +416,6 @@ impl Instance {
                 delegate,
                 task,
             } => {
-                let tools: Vec<String> = delegate
-                    .tools
-                    .clone()
-                    .unwrap_or_else(|| run.state.tools.clone())
-                    .into_iter()
-                    .filter(|t| run.state.tools.contains(t))
-                    .collect();
                 let child_agent = match self.agent_id(workspace, &delegate.agent).await {
                     Ok(id) => id,
                     Err(e) => {
@@ -440,6 +433,15 @@ impl Instance {
                             .await
                     }
                 };
+                // A sub-run gets at most what the parent holds and what its own agent lists.
+                let child_tools = self.agent_definition(workspace, &child_agent).await?.tools;
+                let tools: Vec<String> = delegate
+                    .tools
+                    .clone()
+                    .unwrap_or_else(|| run.state.tools.clone())
+                    .into_iter()
+                    .filter(|t| run.state.tools.contains(t) && child_tools.contains(t))
+                    .collect();
                 let budget = delegate.max_steps.unwrap_or(10).min(run.state.max_steps);
                 let child = self
                     .create_run(
@@ -786,7 +788,7 @@ impl Instance {
         }
     }
 
-    /// The backoff between model retries (shortened in tests through the settings table).
+    /// The backoff between model retries (`Config::model_backoff_ms`; tests shorten it).
     fn model_backoff(&self) -> Duration {
         Duration::from_millis(self.config.model_backoff_ms)
     }

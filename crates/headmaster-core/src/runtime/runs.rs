@@ -166,6 +166,19 @@ impl Instance {
                 "run {run_id} is {current}; only unfinished runs can be resumed"
             )));
         }
+        let pool = self.workspace_pool(workspace).await?;
+        let parent: Option<String> = sqlx::query_scalar("SELECT parent_run_id FROM runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_one(&pool)
+            .await?;
+        if let Some(parent) = parent {
+            let parent_status = self.run_status(workspace, &parent).await?;
+            if status::is_final(&parent_status) {
+                return Err(Error::Conflict(format!(
+                    "run {run_id} is a sub-run of {parent}, which is {parent_status}; it cannot continue on its own"
+                )));
+            }
+        }
         self.audit_workspace(
             workspace,
             NewEvent::new(
@@ -185,56 +198,57 @@ impl Instance {
         self.run_summary(workspace, run_id).await
     }
 
-    /// Cancels an unfinished run (and withdraws its pending request).
-    pub async fn cancel_run(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        run_id: &str,
-    ) -> Result<RunSummary> {
-        self.authorize(
-            session,
-            Scope::Workspace(workspace),
-            Capability::RunControl,
-            "run.cancel",
-        )
-        .await?;
+    /// Cancels an unfinished run and its unfinished sub-runs, withdrawing their pending
+    /// requests.
+    pub async fn cancel_run(&self, session: &Session, workspace: WorkspaceId, run_id: &str) -> Result<RunSummary> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::RunControl, "run.cancel")
+            .await?;
         let pool = self.workspace_pool(workspace).await?;
         let current = self.run_status(workspace, run_id).await?;
         if status::is_final(&current) {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is already {current}"
-            )));
+            return Err(Error::Conflict(format!("run {run_id} is already {current}")));
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "run.cancelled",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(run_id)
-            .correlation(Correlation {
-                run_id: run_id.to_string(),
-                ..Correlation::default()
-            }),
+        let tree: Vec<String> = sqlx::query_scalar(
+            "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id)
+             SELECT id FROM tree",
         )
+        .bind(run_id)
+        .fetch_all(&pool)
         .await?;
         let now = self.now();
-        sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
-            .bind(now)
-            .bind(now)
-            .bind(run_id)
-            .execute(&pool)
+        for id in &tree {
+            if status::is_final(&self.run_status(workspace, id).await?) {
+                continue;
+            }
+            self.audit_workspace(
+                workspace,
+                NewEvent::new(Actor::user(session.user_id), "run.cancelled", Outcome::Allowed, &session.source)
+                    .target(id)
+                    .correlation(Correlation { run_id: id.clone(), ..Correlation::default() })
+                    .payload(json!({ "run_id": id, "requested_for": run_id })),
+            )
             .await?;
-        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
-            .bind(now)
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        self.announce_run(workspace, run_id, status::CANCELLED);
+            sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
+                .bind(now)
+                .bind(now)
+                .bind(id)
+                .execute(&pool)
+                .await?;
+            self.withdraw_requests(workspace, id).await?;
+            self.announce_run(workspace, id, status::CANCELLED);
+        }
         self.run_summary(workspace, run_id).await
+    }
+
+    /// Withdraws (expires) the pending requests of a run that will never resume.
+    async fn withdraw_requests(&self, workspace: WorkspaceId, run_id: &str) -> Result<()> {
+        let pool = self.workspace_pool(workspace).await?;
+        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
+            .bind(self.now())
+            .bind(run_id)
+            .execute(&pool)
+            .await?;
+        Ok(())
     }
 
     /// Runs, newest first; flags stalled runs on the way.
@@ -656,6 +670,7 @@ impl Instance {
             .payload(json!({ "run_id": run_id, "status": final_status, "outcome": outcome, "steps": run.steps })),
         )
         .await?;
+        self.withdraw_requests(workspace, run_id).await?;
         let now = self.now();
         sqlx::query("UPDATE runs SET status = ?, outcome = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
             .bind(final_status)
