@@ -291,7 +291,10 @@ impl Parser<'_, '_> {
             }
             return Ok(());
         };
-        if !program.word.literal || program.glob || program.brace {
+        // A lone `[` is the `test` command, not a pattern: a bracket expression needs its `]`
+        // in the same word, so the shell runs it as written.
+        let lone_bracket = program.word.literal && program.word.text == "[";
+        if !program.word.literal || (program.glob && !lone_bracket) || program.brace {
             return Err(Unparseable::ComputedProgram(program.word.text.clone()));
         }
         let base = program
