@@ -1,11 +1,19 @@
 //! Data that crosses the IPC boundary. Domain types stay in the core; these are the shapes the
-//! UI sees.
+//! UI sees, and the parsing of what it sends (`inputs` for the audit, tools, approval and
+//! runtime forms).
+
+mod inputs;
 
 use headmaster_core::access::BuiltinRole;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::vault::{KeyScope, RotationReport, INSTANCE_SCOPE};
 use headmaster_core::Error;
 use serde::Serialize;
+
+pub use inputs::{
+    chain_scope, decision, example_playbook, example_playbooks, setting_pairs, AuditFilterInput,
+    ExamplePlaybook, GrantInput, SettingInput,
+};
 
 /// Every command's error: a stable code and a message for people.
 #[derive(Debug, Serialize)]

@@ -1,10 +1,16 @@
 //! The shell through its IPC boundary, on Tauri's mock runtime with the real capabilities
 //! (`generate_context!`): every declared command is registered and granted and nothing else is,
 //! commands reach the core with the signed-in session, refusals keep their stable code, and key
-//! rotation reports its progress to the calling window.
+//! rotation reports its progress to the calling window. The submodules cover the audit, tools,
+//! approval and runtime commands and the background workers behind them.
 //!
 //! Instances here use passphrase protection so the tests need no keychain; the desktop
 //! end-to-end suite covers the keychain.
+
+mod approvals;
+mod audit;
+mod runs;
+mod tools;
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,6 +27,9 @@ use crate::state::AppState;
 
 const COMMANDS: &[&str] = include!("../commands.in");
 const PASSWORD: &str = "correct horse battery staple";
+const PASSPHRASE: &str = "a long enough passphrase";
+/// How long a test waits for background work (the workers tick every second).
+const PATIENCE: Duration = Duration::from_secs(20);
 
 /// The app on the mock runtime with its data in `home`, and its main window.
 fn window(home: &std::path::Path) -> WebviewWindow<tauri::test::MockRuntime> {
@@ -65,7 +74,7 @@ fn signed_in_admin(window: &WebviewWindow<tauri::test::MockRuntime>) {
         "username": "alice",
         "password": PASSWORD,
         "protection": "passphrase",
-        "passphrase": "a long enough passphrase",
+        "passphrase": PASSPHRASE,
     });
     call(window, "setup", json!({ "request": request })).expect("setup succeeds");
     call(
@@ -259,6 +268,93 @@ fn key_maintenance_runs_once_per_run_of_the_app_and_needs_a_session() {
     assert_eq!(first["ran"], true);
     let second = call(&window, "maintain_keys", json!({})).expect("maintenance answers");
     assert_eq!(second, json!({ "ran": false, "reports": [] }));
+}
+
+/// The main window's `workspace_id` (the one created at setup).
+fn first_workspace(window: &WebviewWindow<tauri::test::MockRuntime>) -> String {
+    call(window, "whoami", json!({})).expect("whoami")["workspaces"][0]["id"]
+        .as_str()
+        .expect("a workspace id")
+        .to_string()
+}
+
+/// Adds `username` with `role` in the first workspace, as the signed-in Admin.
+fn add_member(window: &WebviewWindow<tauri::test::MockRuntime>, username: &str, role: &str) {
+    call(
+        window,
+        "add_user",
+        json!({ "username": username, "password": PASSWORD, "orgRole": "viewer" }),
+    )
+    .expect("the Admin adds a user");
+    let workspace = first_workspace(window);
+    call(
+        window,
+        "add_member",
+        json!({ "workspaceId": workspace, "username": username, "role": role }),
+    )
+    .expect("the Admin adds a member");
+}
+
+/// Every payload of `event` the window receives from now on.
+fn events(window: &WebviewWindow<tauri::test::MockRuntime>, event: &str) -> mpsc::Receiver<Value> {
+    let (tx, rx) = mpsc::channel();
+    window.listen(event, move |event| {
+        let payload: Value = serde_json::from_str(event.payload()).expect("a JSON payload");
+        // The receiver is dropped when its test ends; later events are of no interest.
+        let _ = tx.send(payload);
+    });
+    rx
+}
+
+/// Waits for the first payload that satisfies `wanted`, returning it and every payload before.
+fn wait_for(rx: &mpsc::Receiver<Value>, what: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let payload = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {seen:?}"));
+        let done = wanted(&payload);
+        seen.push(payload);
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// The same data directory opened a second time, as another process (the CLI) would, with
+/// `username` signed in there.
+fn other_process(
+    home: &std::path::Path,
+    username: &str,
+) -> (
+    std::sync::Arc<headmaster_core::Instance>,
+    headmaster_core::Session,
+) {
+    use headmaster_core::audit::Source;
+    use headmaster_core::vault::keys::SecretBytes;
+    use headmaster_core::{Environment, Instance, Unlock};
+    tauri::async_runtime::block_on(async {
+        let instance = Instance::open(
+            Layout::new(home),
+            Unlock {
+                passphrase: Some(SecretBytes::from(PASSPHRASE.to_string())),
+            },
+            Environment::default(),
+        )
+        .await
+        .expect("the data directory opens a second time");
+        let signed = instance
+            .sign_in(
+                username,
+                &SecretBytes::from(PASSWORD.to_string()),
+                Source::local("cli", "ipc-tests"),
+            )
+            .await
+            .expect("the other process signs in");
+        (instance, signed.session)
+    })
 }
 
 /// `KeyProgress` as the UI reads it back.

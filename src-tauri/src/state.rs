@@ -1,13 +1,15 @@
 //! What the shell holds between commands: the data directory, the unlocked instance, the
-//! signed-in session and the lock that keeps key work one at a time. The session lives only in
-//! memory: closing the app signs nobody in later.
+//! signed-in session, the lock that keeps key work one at a time, and the signals that wake the
+//! background workers. The session lives only in memory: closing the app signs nobody in later.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use headmaster_core::audit::Source;
 use headmaster_core::store::{default_home, Layout};
 use headmaster_core::{Error, Instance, Session};
-use tokio::sync::{Mutex, RwLock};
+use tauri::{AppHandle, Runtime};
+use tokio::sync::{Mutex, Notify, RwLock};
 
 use crate::dto::{CommandError, CommandResult};
 
@@ -27,6 +29,20 @@ pub struct AppState {
     /// Two rotations of one scope at once would have the second abort the first's
     /// re-encryption, so the shell runs them one after the other.
     pub key_work: Mutex<KeyWork>,
+    /// Wakes the background workers before their next scheduled pass.
+    pub signals: Signals,
+    /// Whether the background workers were started (once per run of the app).
+    workers: AtomicBool,
+}
+
+/// Signals that wake the background workers (`worker`) early. A signal sent while a worker is
+/// busy is kept, so the worker runs again as soon as it is done.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// A run was started or a decision was made: drive runs now rather than at the next tick.
+    pub runs: Notify,
+    /// An approval request was filed or decided: look at the inbox now.
+    pub approvals: Notify,
 }
 
 /// What the key lock guards besides the work itself.
@@ -59,6 +75,17 @@ impl AppState {
             instance: RwLock::new(None),
             session: RwLock::new(None),
             key_work: Mutex::new(KeyWork::default()),
+            signals: Signals::default(),
+            workers: AtomicBool::new(false),
+        }
+    }
+
+    /// Keeps the instance just unlocked (or created) and starts the background workers, which
+    /// drive runs and watch the inbox from now on.
+    pub async fn unlocked<R: Runtime>(&self, app: &AppHandle<R>, instance: Arc<Instance>) {
+        *self.instance.write().await = Some(instance);
+        if !self.workers.swap(true, Ordering::SeqCst) {
+            crate::worker::start(app.clone());
         }
     }
 

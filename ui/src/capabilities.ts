@@ -4,6 +4,16 @@ import type { WhoAmI, WorkspaceSummary } from "./api";
 
 export const CAP = {
   workspaceRead: "workspace.read",
+  auditRead: "audit.read",
+  auditManage: "audit.manage",
+  runStart: "run.start",
+  runControl: "run.control",
+  memoryWrite: "memory.write",
+  grantManage: "grant.manage",
+  toolManage: "tool.manage",
+  policyManage: "policy.manage",
+  credentialManage: "credential.manage",
+  agentManage: "agent.manage",
   memberManage: "member.manage",
   keyManage: "key.manage",
   workspaceManage: "workspace.manage",

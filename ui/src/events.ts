@@ -1,7 +1,11 @@
-// Events the shell pushes while a command runs. Key rotation reports progress after every batch
-// of re-encrypted rows as `key-rotation-progress`, sent to this window only.
+// Events the shell pushes to this window:
+// - `key-rotation-progress` after every batch of re-encrypted rows during key rotation;
+// - `audit-progress` while an audit chain is verified or exported;
+// - `run-updated` when a run changes state, whoever drives it in this app;
+// - `approvals-changed` when the requests waiting for the signed-in person change;
+// - `open-approvals` when the person clicked an approval notification.
 import { listen } from "@tauri-apps/api/event";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 export interface KeyProgress {
   /** `instance`, a workspace id, or `maintenance` (start-up key maintenance). */
@@ -10,24 +14,43 @@ export interface KeyProgress {
   total: number;
 }
 
-export const KEY_PROGRESS_EVENT = "key-rotation-progress";
-/** The window label from tauri.conf.json; the shell addresses progress events to it. */
-const MAIN_WINDOW = "main";
-
-/** Calls `handler` with every progress report; resolves to the function that stops listening. */
-export function onKeyProgress(handler: (progress: KeyProgress) => void): Promise<() => void> {
-  return listen<KeyProgress>(KEY_PROGRESS_EVENT, (event) => handler(event.payload), { target: MAIN_WINDOW });
+export interface AuditProgress {
+  operation: "verify" | "export";
+  /** `instance` or a workspace id. */
+  scope: string;
+  done: number;
+  total: number;
 }
 
-/** The latest progress report for `scope` (null before the first one, or after `reset`). */
-export function useKeyProgress(scope: string): { progress: KeyProgress | null; reset: () => void } {
-  const [progress, setProgress] = useState<KeyProgress | null>(null);
+export interface RunUpdate {
+  workspace_id: string;
+  run_id: string;
+  status: string;
+}
+
+export interface ApprovalsChanged {
+  /** Requests in every workspace the signed-in person may decide now. */
+  pending: number;
+  /** Requests first seen (and notified) in this pass. */
+  new: string[];
+}
+
+export const KEY_PROGRESS_EVENT = "key-rotation-progress";
+export const AUDIT_PROGRESS_EVENT = "audit-progress";
+export const RUN_UPDATED_EVENT = "run-updated";
+export const APPROVALS_CHANGED_EVENT = "approvals-changed";
+export const OPEN_APPROVALS_EVENT = "open-approvals";
+/** The window label from tauri.conf.json; the shell addresses its events to it. */
+const MAIN_WINDOW = "main";
+
+/** Calls the latest `handler` with every payload of `name` while the component is mounted. */
+export function useShellEvent<T>(name: string, handler: (payload: T) => void): void {
+  const latest = useRef(handler);
+  latest.current = handler;
   useEffect(() => {
     let stop: (() => void) | null = null;
     let cancelled = false;
-    void onKeyProgress((p) => {
-      if (p.scope === scope) setProgress(p);
-    }).then((unlisten) => {
+    void listen<T>(name, (event) => latest.current(event.payload), { target: MAIN_WINDOW }).then((unlisten) => {
       if (cancelled) unlisten();
       else stop = unlisten;
     });
@@ -35,6 +58,26 @@ export function useKeyProgress(scope: string): { progress: KeyProgress | null; r
       cancelled = true;
       stop?.();
     };
-  }, [scope]);
+  }, [name]);
+}
+
+/** The latest progress report for `scope` (null before the first one, or after `reset`). */
+export function useKeyProgress(scope: string): { progress: KeyProgress | null; reset: () => void } {
+  const [progress, setProgress] = useState<KeyProgress | null>(null);
+  useShellEvent<KeyProgress>(KEY_PROGRESS_EVENT, (p) => {
+    if (p.scope === scope) setProgress(p);
+  });
+  return { progress, reset: () => setProgress(null) };
+}
+
+/** The latest audit progress report of `operation` on `scope`. */
+export function useAuditProgress(
+  operation: AuditProgress["operation"],
+  scope: string,
+): { progress: AuditProgress | null; reset: () => void } {
+  const [progress, setProgress] = useState<AuditProgress | null>(null);
+  useShellEvent<AuditProgress>(AUDIT_PROGRESS_EVENT, (p) => {
+    if (p.operation === operation && p.scope === scope) setProgress(p);
+  });
   return { progress, reset: () => setProgress(null) };
 }

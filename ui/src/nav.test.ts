@@ -6,30 +6,50 @@ function ids(...args: Parameters<typeof visibleScreens>) {
   return visibleScreens(...args).map((i) => i.id);
 }
 
+const ADMIN_SCREENS = [
+  "home",
+  "runs",
+  "approvals",
+  "tools",
+  "policy",
+  "credentials",
+  "audit",
+  "workspaces",
+  "members",
+  "users",
+  "keys",
+];
+const READER_SCREENS = ["home", "runs", "approvals", "policy", "audit", "members"];
+
 describe("visibleScreens", () => {
   it("offers an Admin every screen", () => {
     const ws = workspaceAs("admin");
-    expect(ids(person("alice", "admin", [ws]), ws)).toEqual(["home", "workspaces", "members", "users", "keys"]);
+    expect(ids(person("alice", "admin", [ws]), ws)).toEqual(ADMIN_SCREENS);
   });
 
-  it("offers an Operator only home and the member list, nothing administrative", () => {
+  it("offers an Operator the workspace's runs, inbox, policy, audit and members, nothing administrative", () => {
     const ws = workspaceAs("operator");
-    expect(ids(person("oscar", "operator", [ws]), ws)).toEqual(["home", "members"]);
+    expect(ids(person("oscar", "operator", [ws]), ws)).toEqual(READER_SCREENS);
   });
 
   it("offers nothing but home to someone without a workspace and without org capabilities", () => {
     expect(ids(person("vera", "viewer", []), null)).toEqual(["home"]);
   });
 
-  it("follows the current workspace: keys and workspace settings where the role is Admin only", () => {
+  it("follows the current workspace: tools, credentials, keys and settings where the role is Admin only", () => {
     const mine = workspaceAs("admin", "Mine", "ws-a");
     const theirs = workspaceAs("viewer", "Theirs", "ws-b");
     const me = person("olga", "viewer", [mine, theirs]);
-    expect(ids(me, mine)).toEqual(["home", "workspaces", "members", "keys"]);
-    expect(ids(me, theirs)).toEqual(["home", "members"]);
+    expect(ids(me, mine)).toEqual(ADMIN_SCREENS.filter((s) => s !== "users"));
+    expect(ids(me, theirs)).toEqual(READER_SCREENS);
   });
 
-  it("offers Users to org.users and Keys to org.security even without a workspace", () => {
-    expect(ids(person("root", "admin", []), null)).toEqual(["home", "workspaces", "members", "users", "keys"]);
+  it("offers Users to org.users, and Keys and the organisation's audit to org.security, even without a workspace", () => {
+    expect(ids(person("root", "admin", []), null)).toEqual(["home", "audit", "workspaces", "members", "users", "keys"]);
+  });
+
+  it("hides the audit from a custom role that reads the workspace but not its audit log", () => {
+    const ws = { id: "ws-1", name: "Acme Corp", role: "Reader", capabilities: ["workspace.read"] };
+    expect(ids(person("rita", "viewer", [ws]), ws)).toEqual(["home", "runs", "approvals", "policy", "members"]);
   });
 });

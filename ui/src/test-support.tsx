@@ -1,6 +1,6 @@
-// Shared fixtures for component tests: people with the built-in roles' capabilities, and a
-// renderer that puts a screen inside the signed-in shell's context.
-import { render } from "@testing-library/react";
+// Shared fixtures for component tests: people with the built-in roles' capabilities, a
+// renderer that puts a screen inside the signed-in shell's context, and a stand-in for events.
+import { act, render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { vi } from "vitest";
 import { errorMessage, type WhoAmI, type WorkspaceSummary } from "./api";
@@ -56,4 +56,27 @@ export function renderInShell(ui: ReactElement, me: WhoAmI, workspace: Workspace
     describeError: (e: unknown) => errorMessage(e),
   };
   return { ...render(<ShellContext.Provider value={value}>{ui}</ShellContext.Provider>), context: value };
+}
+
+type EventHandler = (event: { payload: unknown }) => void;
+
+/** A stand-in for the shell's events: what `listen` registers, `emit` delivers. */
+export function eventBus() {
+  const handlers = new Map<string, Set<EventHandler>>();
+  return {
+    listen: async (name: string, handler: EventHandler) => {
+      const set = handlers.get(name) ?? new Set<EventHandler>();
+      set.add(handler);
+      handlers.set(name, set);
+      return () => {
+        set.delete(handler);
+      };
+    },
+    emit: (name: string, payload: unknown) => {
+      act(() => {
+        for (const handler of [...(handlers.get(name) ?? [])]) handler({ payload });
+      });
+    },
+    listeners: (name: string) => handlers.get(name)?.size ?? 0,
+  };
 }

@@ -6,7 +6,7 @@ use headmaster_core::vault::keys::SecretBytes;
 use headmaster_core::vault::Protection;
 use headmaster_core::{InitConfig, Instance, Unlock};
 use serde::Deserialize;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::{AppStatus, CommandError, CommandResult};
 use crate::state::AppState;
@@ -14,7 +14,10 @@ use crate::state::AppState;
 /// Where the app stands: setup needed, locked, signed out or signed in. Keychain-protected
 /// instances are unlocked here, at start, without asking anything.
 #[tauri::command]
-pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> {
+pub async fn app_status<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CommandResult<AppStatus> {
     let home = state.layout.home().display().to_string();
     if let Some(instance) = state.instance.read().await.clone() {
         let signed_in = state.session.read().await.is_some();
@@ -52,7 +55,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CommandResult<AppStatus> 
             )
             .await?;
             let org_name = instance.org_name().await?;
-            *state.instance.write().await = Some(instance);
+            state.unlocked(&app, instance).await;
             Ok(AppStatus {
                 state: "signed_out",
                 protection: Some("keychain"),
@@ -75,7 +78,11 @@ pub struct SetupRequest {
 
 /// Creates the instance; the user signs in next.
 #[tauri::command]
-pub async fn setup(state: State<'_, AppState>, request: SetupRequest) -> CommandResult<AppStatus> {
+pub async fn setup<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    request: SetupRequest,
+) -> CommandResult<AppStatus> {
     let protection = Protection::parse(&request.protection).ok_or_else(|| {
         CommandError::new(
             "invalid_input",
@@ -96,7 +103,7 @@ pub async fn setup(state: State<'_, AppState>, request: SetupRequest) -> Command
     )
     .await?;
     let org_name = instance.org_name().await?;
-    *state.instance.write().await = Some(instance);
+    state.unlocked(&app, instance).await;
     Ok(AppStatus {
         state: "signed_out",
         protection: Some(protection.as_str()),
@@ -107,7 +114,11 @@ pub async fn setup(state: State<'_, AppState>, request: SetupRequest) -> Command
 
 /// Unlocks a passphrase-protected instance.
 #[tauri::command]
-pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> CommandResult<AppStatus> {
+pub async fn unlock<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: String,
+) -> CommandResult<AppStatus> {
     let instance = Instance::open(
         state.layout.clone(),
         Unlock {
@@ -117,7 +128,7 @@ pub async fn unlock(state: State<'_, AppState>, passphrase: String) -> CommandRe
     )
     .await?;
     let org_name = instance.org_name().await?;
-    *state.instance.write().await = Some(instance);
+    state.unlocked(&app, instance).await;
     Ok(AppStatus {
         state: "signed_out",
         protection: Some("passphrase"),

@@ -3,10 +3,14 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 const invoke = vi.fn();
 vi.mock("@tauri-apps/api/core", () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
-vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn(async () => () => undefined) }));
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: (name: string, handler: (event: { payload: unknown }) => void) => bus.listen(name, handler),
+}));
 
 import { Shell } from "./Shell";
-import { person, workspaceAs } from "../test-support";
+import { eventBus, person, workspaceAs } from "../test-support";
+
+const bus = eventBus();
 
 function routes(table: Record<string, () => Promise<unknown>>) {
   invoke.mockImplementation((command: string) => {
@@ -30,7 +34,7 @@ describe("Shell", () => {
     renderShell(person("oscar", "operator", [workspaceAs("operator")]));
     expect(screen.getByTestId("nav-home")).toBeTruthy();
     expect(screen.getByTestId("nav-members")).toBeTruthy();
-    for (const hidden of ["nav-users", "nav-keys", "nav-workspaces"]) {
+    for (const hidden of ["nav-users", "nav-keys", "nav-workspaces", "nav-tools", "nav-credentials"]) {
       expect(screen.queryByTestId(hidden)).toBeNull();
     }
     await waitFor(() => expect(screen.getByTestId("key-maintenance").dataset.state).toBe("done"));
@@ -42,7 +46,7 @@ describe("Shell", () => {
       list_users: async () => [{ id: "u1", username: "alice", org_role: "Admin", disabled: false, locked: false }],
     });
     renderShell(person("alice", "admin", [workspaceAs("admin")]));
-    for (const shown of ["nav-home", "nav-workspaces", "nav-members", "nav-users", "nav-keys"]) {
+    for (const shown of ["nav-home", "nav-runs", "nav-approvals", "nav-tools", "nav-policy", "nav-credentials", "nav-audit", "nav-workspaces", "nav-members", "nav-users", "nav-keys"]) {
       expect(screen.getByTestId(shown)).toBeTruthy();
     }
     fireEvent.click(screen.getByTestId("nav-users"));
@@ -75,6 +79,27 @@ describe("Shell", () => {
       "Keys of the organisation rotated to v2: 5 rows re-encrypted, destroyed v1.",
       "Keys of Acme Corp rotated to v3: 0 rows re-encrypted, destroyed none.",
     ]);
+  });
+
+  it("badges Approvals with the pending requests the signed-in person may decide", async () => {
+    const request = (id: string, can_decide: boolean) => ({ id, can_decide, status: "pending" });
+    routes({
+      maintain_keys: async () => ({ ran: true, reports: [] }),
+      list_approvals: async () => [request("a", true), request("b", false), request("c", true)],
+    });
+    renderShell(person("ann", "approver", [workspaceAs("approver")]));
+    expect((await screen.findByTestId("approvals-badge")).textContent).toBe("2");
+    expect(invoke).toHaveBeenCalledWith("list_approvals", { workspaceId: "ws-1", status: "pending" });
+  });
+
+  it("opens the inbox when an approval notification is clicked", async () => {
+    routes({ maintain_keys: async () => ({ ran: true, reports: [] }), list_approvals: async () => [] });
+    renderShell(person("ann", "approver", [workspaceAs("approver")]));
+    expect(screen.getByTestId("home")).toBeTruthy();
+    await waitFor(() => expect(bus.listeners("open-approvals")).toBe(1));
+    bus.emit("open-approvals", null);
+    expect(await screen.findByTestId("approvals-screen")).toBeTruthy();
+    expect(screen.getByTestId("nav-approvals").getAttribute("aria-current")).toBe("page");
   });
 
   it("goes back to sign-in when the core says the session is over", async () => {

@@ -3,11 +3,19 @@
 import { useCallback, useMemo, useState } from "react";
 import { api, errorMessage, isSessionOver, type WhoAmI } from "../api";
 import { KeyMaintenanceBanner, KeyMaintenanceStatus, useKeyMaintenance } from "../components/KeyMaintenance";
+import { PendingBadge, usePendingApprovals } from "../components/PendingBadge";
+import { OPEN_APPROVALS_EVENT, useShellEvent } from "../events";
 import { visibleScreens, type ScreenId } from "../nav";
 import { ShellContext, type ShellContextValue } from "../shell-context";
+import { ApprovalsScreen } from "./approvals/ApprovalsScreen";
+import { AuditScreen } from "./audit/AuditScreen";
+import { Credentials } from "./Credentials";
 import { Home } from "./Home";
 import { Keys } from "./Keys";
 import { MembersScreen } from "./MembersScreen";
+import { PolicyScreen } from "./policy/PolicyScreen";
+import { RunsScreen } from "./runs/RunsScreen";
+import { ToolsScreen } from "./tools/ToolsScreen";
 import { Users } from "./Users";
 import { Workspaces } from "./Workspaces";
 
@@ -47,6 +55,9 @@ export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) 
     [me, workspace, refresh, describeError],
   );
   const maintenance = useKeyMaintenance(describeError);
+  const pending = usePendingApprovals(workspace?.id ?? null);
+  // A click on an approval notification opens the inbox.
+  useShellEvent(OPEN_APPROVALS_EVENT, () => setScreen("approvals"));
 
   async function signOut() {
     try {
@@ -82,6 +93,7 @@ export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) 
                   data-testid={`nav-${item.id}`}
                 >
                   {item.label}
+                  {item.id === "approvals" && <PendingBadge count={pending} />}
                 </button>
               </li>
             ))}
@@ -102,7 +114,7 @@ export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) 
               scope === "instance" ? "the organisation" : (me.workspaces.find((w) => w.id === scope)?.name ?? `workspace ${scope}`)
             }
           />
-          <CurrentScreen id={current} />
+          <CurrentScreen key={`${current}-${workspace?.id ?? ""}`} id={current} />
         </main>
       </div>
     </ShellContext.Provider>
@@ -113,6 +125,18 @@ function CurrentScreen({ id }: { id: ScreenId }) {
   switch (id) {
     case "home":
       return <Home />;
+    case "runs":
+      return <RunsScreen />;
+    case "approvals":
+      return <ApprovalsScreen />;
+    case "tools":
+      return <ToolsScreen />;
+    case "policy":
+      return <PolicyScreen />;
+    case "credentials":
+      return <Credentials />;
+    case "audit":
+      return <AuditScreen />;
     case "workspaces":
       return <Workspaces />;
     case "members":
