@@ -385,6 +385,13 @@ impl Instance {
         Ok(())
     }
 
+    /// How long requests wait per tier in a workspace.
+    pub async fn approval_expiry(&self, session: &Session, workspace: WorkspaceId) -> Result<ExpiryConfig> {
+        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "approval.expiry")
+            .await?;
+        self.expiry_config(workspace).await
+    }
+
     /// The per-tier expiry of a workspace.
     pub(crate) async fn expiry_config(&self, workspace: WorkspaceId) -> Result<ExpiryConfig> {
         Ok(self

@@ -436,8 +436,11 @@ impl Instance {
                     _ => true,
                 };
                 if ready {
-                    self.drive_run(workspace, &run_id).await?;
-                    advanced += 1;
+                    // One failing run must not stop the others from advancing.
+                    match self.drive_run(workspace, &run_id).await {
+                        Ok(_) => advanced += 1,
+                        Err(e) => tracing::warn!(run = %run_id, error = %e, "advancing a run failed"),
+                    }
                 }
             }
         }
@@ -609,6 +612,9 @@ impl Instance {
             .bind(self.now())
             .execute(&pool)
             .await?;
+        // The timeline gained a step: listeners (the desktop's run view) refresh.
+        let current = self.run_status(workspace, run_id).await?;
+        self.announce_run(workspace, run_id, &current);
         if kind == "tool_call" || kind == "delegation" {
             run.steps += 1;
             sqlx::query("UPDATE runs SET steps = ? WHERE id = ?")
