@@ -193,7 +193,13 @@ fn set_up_and_exec(plan: ChildPlan<'_>) -> Result<Infallible, Failure> {
     // signal cannot fire early when an idle worker thread exits.
     // SAFETY: `prctl(PR_SET_PDEATHSIG)` only changes a setting of this process.
     check(Step::Signals, unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0)
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
     })?;
     // The parent may have died before the setting took effect. (As PID 1 of a new namespace
     // the child sees parent 0 and cannot tell; the window there is a few instructions wide.)

@@ -23,7 +23,10 @@ fn a_killed_app_takes_its_sandboxed_command_with_it() {
         config.run_as = headmaster_sandbox::RunAs { uid, gid: uid };
         config.limits.wall_time = Duration::from_secs(60);
         println!("starting");
-        let _ = run(&config, &CommandSpec::new("echo started; sleep 50; sleep 50"));
+        let _ = run(
+            &config,
+            &CommandSpec::new("echo started; sleep 50; sleep 50"),
+        );
         return;
     }
     let uid = unique_uid();
@@ -36,21 +39,33 @@ fn a_killed_app_takes_its_sandboxed_command_with_it() {
         .unwrap();
     let mut lines = BufReader::new(app.stdout.take().unwrap()).lines();
     // libtest prints "test NAME ... " on the same line, before the first line of output.
-    assert!(lines.any(|l| l.is_ok_and(|l| l.ends_with("starting"))), "the app did not start");
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.ends_with("starting"))),
+        "the app did not start"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while processes_of_uid(uid).is_empty() {
-        assert!(Instant::now() < deadline, "the sandboxed command never appeared");
+        assert!(
+            Instant::now() < deadline,
+            "the sandboxed command never appeared"
+        );
         std::thread::yield_now();
     }
     app.kill().unwrap();
     app.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let left: Vec<_> = processes_of_uid(uid).into_iter().filter(|(_, state)| *state != 'Z').collect();
+        let left: Vec<_> = processes_of_uid(uid)
+            .into_iter()
+            .filter(|(_, state)| *state != 'Z')
+            .collect();
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "still running after the app died: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "still running after the app died: {left:?}"
+        );
         std::thread::yield_now();
     }
 }

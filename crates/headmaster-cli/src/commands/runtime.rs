@@ -115,8 +115,16 @@ pub enum MemoryCommand {
     },
 }
 
-async fn workspace(ctx: &Context, instance: &Instance, session: &Session) -> anyhow::Result<headmaster_core::ids::WorkspaceId> {
-    Ok(instance.resolve_workspace(session, ctx.workspace.as_deref()).await?.id.parse()?)
+async fn workspace(
+    ctx: &Context,
+    instance: &Instance,
+    session: &Session,
+) -> anyhow::Result<headmaster_core::ids::WorkspaceId> {
+    Ok(instance
+        .resolve_workspace(session, ctx.workspace.as_deref())
+        .await?
+        .id
+        .parse()?)
 }
 
 /// Runs an `agent` subcommand.
@@ -138,17 +146,24 @@ pub async fn agent(ctx: &Context, command: AgentCommand) -> anyhow::Result<()> {
         } => {
             let agent = match (playbook, provider.as_deref()) {
                 (Some(path), _) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        Error::InvalidInput(format!("cannot read {}: {e}", path.display()))
+                    })?;
                     instance.create_playbook_agent(&session, ws, &text).await?
                 }
                 (None, Some("openai")) => {
                     let definition = AgentDefinition {
-                        name: name.ok_or_else(|| Error::InvalidInput("a model agent needs --name".into()))?,
+                        name: name.ok_or_else(|| {
+                            Error::InvalidInput("a model agent needs --name".into())
+                        })?,
                         instructions,
                         provider: ProviderConfig::OpenAi {
-                            base_url: base_url.ok_or_else(|| Error::InvalidInput("a model agent needs --base-url".into()))?,
-                            model: model.ok_or_else(|| Error::InvalidInput("a model agent needs --model".into()))?,
+                            base_url: base_url.ok_or_else(|| {
+                                Error::InvalidInput("a model agent needs --base-url".into())
+                            })?,
+                            model: model.ok_or_else(|| {
+                                Error::InvalidInput("a model agent needs --model".into())
+                            })?,
                             api_key_credential,
                             timeout_seconds,
                         },
@@ -162,11 +177,22 @@ pub async fn agent(ctx: &Context, command: AgentCommand) -> anyhow::Result<()> {
                     instance.create_agent(&session, ws, definition).await?
                 }
                 (None, Some(other)) => {
-                    return Err(Error::InvalidInput(format!("unknown provider {other:?}; use --playbook FILE or --provider openai")).into())
+                    return Err(Error::InvalidInput(format!(
+                        "unknown provider {other:?}; use --playbook FILE or --provider openai"
+                    ))
+                    .into())
                 }
-                (None, None) => return Err(Error::InvalidInput("give --playbook FILE or --provider openai".into()).into()),
+                (None, None) => {
+                    return Err(Error::InvalidInput(
+                        "give --playbook FILE or --provider openai".into(),
+                    )
+                    .into())
+                }
             };
-            ctx.done(&agent, &format!("Created agent {} ({}).", agent.name, agent.provider))
+            ctx.done(
+                &agent,
+                &format!("Created agent {} ({}).", agent.name, agent.provider),
+            )
         }
         AgentCommand::List => {
             let agents = instance.list_agents(&session, ws).await?;
@@ -181,7 +207,10 @@ pub async fn agent(ctx: &Context, command: AgentCommand) -> anyhow::Result<()> {
         AgentCommand::Show { name } => print_json(&instance.show_agent(&session, ws, &name).await?),
         AgentCommand::Delete { name } => {
             instance.delete_agent(&session, ws, &name).await?;
-            ctx.done(&serde_json::json!({ "deleted": name }), &format!("Deleted agent {name}."))
+            ctx.done(
+                &serde_json::json!({ "deleted": name }),
+                &format!("Deleted agent {name}."),
+            )
         }
     }
 }
@@ -191,7 +220,11 @@ pub async fn run(ctx: &Context, command: RunCommand) -> anyhow::Result<()> {
     let (instance, session) = ctx.signed_in().await?;
     let ws = workspace(ctx, &instance, &session).await?;
     let summary = match command {
-        RunCommand::Start { agent, task } => instance.start_run(&session, ws, &agent, &task, true).await?,
+        RunCommand::Start { agent, task } => {
+            instance
+                .start_run(&session, ws, &agent, &task, true)
+                .await?
+        }
         RunCommand::Resume { id } => instance.resume_run(&session, ws, &id).await?,
         RunCommand::Cancel { id } => instance.cancel_run(&session, ws, &id).await?,
         RunCommand::List => {
@@ -216,12 +249,18 @@ pub async fn run(ctx: &Context, command: RunCommand) -> anyhow::Result<()> {
             if ctx.json {
                 return print_json(&detail);
             }
-            println!("{} {} — {}", detail.summary.agent_name, detail.summary.status, detail.summary.task);
+            println!(
+                "{} {} — {}",
+                detail.summary.agent_name, detail.summary.status, detail.summary.task
+            );
             for step in &detail.timeline {
                 println!("  {:>3} {:<10} {}", step.seq, step.kind, step.body);
             }
             for child in &detail.children {
-                println!("  sub-run {} {} ({})", child.id, child.status, child.agent_name);
+                println!(
+                    "  sub-run {} {} ({})",
+                    child.id, child.status, child.agent_name
+                );
             }
             for d in &detail.drafts {
                 println!("  draft {} v{}: {}", d.key, d.version, d.title);
@@ -236,8 +275,16 @@ pub async fn run(ctx: &Context, command: RunCommand) -> anyhow::Result<()> {
             "Run {} is {}{}{}",
             summary.id,
             summary.status,
-            summary.waiting_on.as_ref().map(|w| format!(" (waiting on {w})")).unwrap_or_default(),
-            summary.outcome.as_ref().map(|o| format!(": {o}")).unwrap_or_default()
+            summary
+                .waiting_on
+                .as_ref()
+                .map(|w| format!(" (waiting on {w})"))
+                .unwrap_or_default(),
+            summary
+                .outcome
+                .as_ref()
+                .map(|o| format!(": {o}"))
+                .unwrap_or_default()
         ),
     )?;
     if ended_badly {
@@ -272,7 +319,10 @@ pub async fn draft(ctx: &Context, command: DraftCommand) -> anyhow::Result<()> {
                 return print_json(&draft);
             }
             for (summary, body) in &draft.versions {
-                println!("== {} v{} ({})\n{}\n", summary.title, summary.version, summary.created_at, body);
+                println!(
+                    "== {} v{} ({})\n{}\n",
+                    summary.title, summary.version, summary.created_at, body
+                );
             }
             Ok(())
         }
@@ -296,7 +346,10 @@ pub async fn memory(ctx: &Context, command: MemoryCommand) -> anyhow::Result<()>
         }
         MemoryCommand::Set { key, value } => {
             instance.write_memory(&session, ws, &key, &value).await?;
-            ctx.done(&serde_json::json!({ "written": key }), &format!("Remembered {key}."))
+            ctx.done(
+                &serde_json::json!({ "written": key }),
+                &format!("Remembered {key}."),
+            )
         }
     }
 }

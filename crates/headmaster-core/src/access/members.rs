@@ -29,16 +29,31 @@ pub struct MemberSummary {
 
 impl Instance {
     /// Adds `username` to the workspace with `role`.
-    pub async fn add_member(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+    pub async fn add_member(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+        role: &str,
+    ) -> Result<()> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.add")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::MemberManage,
+                "member.add",
+            )
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
             return Err(self.grant_refused(session, "member.add", &title).await?);
         }
         let user = self.user_by_name(username).await?;
-        if self.member_role(workspace, &user.id.to_string()).await?.is_some() {
+        if self
+            .member_role(workspace, &user.id.to_string())
+            .await?
+            .is_some()
+        {
             return Err(Error::AlreadyExists {
                 kind: "member",
                 name: username.to_string(),
@@ -46,9 +61,14 @@ impl Instance {
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "member.added", Outcome::Allowed, &session.source)
-                .target(user.id)
-                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "member.added",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(user.id)
+            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
         )
         .await?;
         let inserted = sqlx::query(
@@ -72,7 +92,8 @@ impl Instance {
                     },
                     _ => e.into(),
                 };
-                self.record_member_failure(session, workspace, "member.add_failed", &error).await?;
+                self.record_member_failure(session, workspace, "member.add_failed", &error)
+                    .await?;
                 Err(error)
             }
         }
@@ -81,19 +102,36 @@ impl Instance {
     /// Changes a member's role. Nobody changes the role of a member who holds capabilities
     /// they lack themselves, and the last Admin cannot be demoted — checked again atomically by
     /// the update itself, so two Admins stepping down at once cannot both succeed.
-    pub async fn set_member_role(&self, session: &Session, workspace: WorkspaceId, username: &str, role: &str) -> Result<()> {
+    pub async fn set_member_role(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+        role: &str,
+    ) -> Result<()> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.set_role")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::MemberManage,
+                "member.set_role",
+            )
             .await?;
         let (stored, title, caps) = self.role_by_name(role).await?;
         if !caps.is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "member.set_role", &title).await?);
+            return Err(self
+                .grant_refused(session, "member.set_role", &title)
+                .await?);
         }
         let user = self.user_by_name(username).await?;
-        let current = self.existing_member(workspace, &user.id.to_string(), username).await?;
+        let current = self
+            .existing_member(workspace, &user.id.to_string(), username)
+            .await?;
         let (current_title, current_caps) = self.resolve_role(&current).await?;
         if !current_caps.is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "member.set_role", &current_title).await?);
+            return Err(self
+                .grant_refused(session, "member.set_role", &current_title)
+                .await?);
         }
         if current == BuiltinRole::Admin.name() && stored != current {
             self.ensure_not_last_admin(workspace, username).await?;
@@ -121,31 +159,51 @@ impl Instance {
             let error = Error::Conflict(format!(
                 "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
             ));
-            self.record_member_failure(session, workspace, "member.role_change_failed", &error).await?;
+            self.record_member_failure(session, workspace, "member.role_change_failed", &error)
+                .await?;
             return Err(error);
         }
         Ok(())
     }
 
     /// Removes a member (same rules as changing their role).
-    pub async fn remove_member(&self, session: &Session, workspace: WorkspaceId, username: &str) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        username: &str,
+    ) -> Result<()> {
         let auth = self
-            .authorize(session, Scope::Workspace(workspace), Capability::MemberManage, "member.remove")
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                Capability::MemberManage,
+                "member.remove",
+            )
             .await?;
         let user = self.user_by_name(username).await?;
-        let current = self.existing_member(workspace, &user.id.to_string(), username).await?;
+        let current = self
+            .existing_member(workspace, &user.id.to_string(), username)
+            .await?;
         let (current_title, current_caps) = self.resolve_role(&current).await?;
         if !current_caps.is_subset_of(&auth.capabilities) {
-            return Err(self.grant_refused(session, "member.remove", &current_title).await?);
+            return Err(self
+                .grant_refused(session, "member.remove", &current_title)
+                .await?);
         }
         if current == BuiltinRole::Admin.name() {
             self.ensure_not_last_admin(workspace, username).await?;
         }
         self.audit_workspace(
             workspace,
-            NewEvent::new(Actor::user(session.user_id), "member.removed", Outcome::Allowed, &session.source)
-                .target(user.id)
-                .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "member.removed",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(user.id)
+            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
         )
         .await?;
         let removed = sqlx::query(
@@ -162,18 +220,26 @@ impl Instance {
             let error = Error::Conflict(format!(
                 "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
             ));
-            self.record_member_failure(session, workspace, "member.remove_failed", &error).await?;
+            self.record_member_failure(session, workspace, "member.remove_failed", &error)
+                .await?;
             return Err(error);
         }
         Ok(())
     }
 
-    async fn existing_member(&self, workspace: WorkspaceId, user_id: &str, username: &str) -> Result<String> {
-        self.member_role(workspace, user_id).await?.ok_or_else(|| Error::NotFound {
-            kind: "member",
-            name: username.to_string(),
-            hint: "; `headmaster member list` shows the members".into(),
-        })
+    async fn existing_member(
+        &self,
+        workspace: WorkspaceId,
+        user_id: &str,
+        username: &str,
+    ) -> Result<String> {
+        self.member_role(workspace, user_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "member",
+                name: username.to_string(),
+                hint: "; `headmaster member list` shows the members".into(),
+            })
     }
 
     /// Lists the members of a workspace.

@@ -219,7 +219,8 @@ impl Instance {
             let args = match self.approved_args(workspace, id).await {
                 Ok(args) => args,
                 Err(e) => {
-                    self.refuse_unreadable(workspace, id, &action, &correlation, &e).await?;
+                    self.refuse_unreadable(workspace, id, &action, &correlation, &e)
+                        .await?;
                     return Err(e);
                 }
             };
@@ -346,7 +347,14 @@ impl Instance {
 
     /// An approved request whose stored arguments cannot be opened is failed, not left
     /// approved forever, and the refusal is audited.
-    async fn refuse_unreadable(&self, workspace: WorkspaceId, id: &str, action: &str, correlation: &Correlation, error: &Error) -> Result<()> {
+    async fn refuse_unreadable(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+        action: &str,
+        correlation: &Correlation,
+        error: &Error,
+    ) -> Result<()> {
         self.audit_workspace(
             workspace,
             NewEvent::new(Actor::system(), "tool.execution_refused", Outcome::Denied, &crate::audit::Source::local("runtime", "headmaster"))

@@ -78,9 +78,14 @@ impl Instance {
         if principal == session.user_id.to_string() {
             self.audit_workspace(
                 workspace,
-                NewEvent::new(Actor::user(session.user_id), "grant.refused", Outcome::Denied, &session.source)
-                    .target(&request.action)
-                    .payload(serde_json::json!({ "action": request.action, "reason": "self-grant" })),
+                NewEvent::new(
+                    Actor::user(session.user_id),
+                    "grant.refused",
+                    Outcome::Denied,
+                    &session.source,
+                )
+                .target(&request.action)
+                .payload(serde_json::json!({ "action": request.action, "reason": "self-grant" })),
             )
             .await?;
             return Err(Error::NotAllowed(

@@ -386,9 +386,18 @@ impl Instance {
     }
 
     /// How long requests wait per tier in a workspace.
-    pub async fn approval_expiry(&self, session: &Session, workspace: WorkspaceId) -> Result<ExpiryConfig> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::WorkspaceRead, "approval.expiry")
-            .await?;
+    pub async fn approval_expiry(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<ExpiryConfig> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::WorkspaceRead,
+            "approval.expiry",
+        )
+        .await?;
         self.expiry_config(workspace).await
     }
 

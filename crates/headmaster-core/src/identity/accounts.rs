@@ -115,7 +115,8 @@ impl Instance {
         .rows_affected();
         if disabled != 1 {
             return Err(Error::Conflict(
-                "this is the organisation's last enabled Admin; make another user an Admin first".into(),
+                "this is the organisation's last enabled Admin; make another user an Admin first"
+                    .into(),
             ));
         }
         sqlx::query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")

@@ -176,7 +176,8 @@ pub(crate) async fn next(
             };
             // A name outside the catalog is a model error, fed back; a catalog action the agent
             // may not use goes on to the engine, which denies it visibly (timeline and audit).
-            let args = if action != "delegate" && crate::tools::catalog::executor(&action).is_none() {
+            let args = if action != "delegate" && crate::tools::catalog::executor(&action).is_none()
+            {
                 Err(format!(
                     "there is no tool named {name}; use one of the functions provided"
                 ))

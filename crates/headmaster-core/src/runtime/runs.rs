@@ -167,10 +167,11 @@ impl Instance {
             )));
         }
         let pool = self.workspace_pool(workspace).await?;
-        let parent: Option<String> = sqlx::query_scalar("SELECT parent_run_id FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_one(&pool)
-            .await?;
+        let parent: Option<String> =
+            sqlx::query_scalar("SELECT parent_run_id FROM runs WHERE id = ?")
+                .bind(run_id)
+                .fetch_one(&pool)
+                .await?;
         if let Some(parent) = parent {
             let parent_status = self.run_status(workspace, &parent).await?;
             if status::is_final(&parent_status) {
@@ -200,13 +201,25 @@ impl Instance {
 
     /// Cancels an unfinished run and its unfinished sub-runs, withdrawing their pending
     /// requests.
-    pub async fn cancel_run(&self, session: &Session, workspace: WorkspaceId, run_id: &str) -> Result<RunSummary> {
-        self.authorize(session, Scope::Workspace(workspace), Capability::RunControl, "run.cancel")
-            .await?;
+    pub async fn cancel_run(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunSummary> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::RunControl,
+            "run.cancel",
+        )
+        .await?;
         let pool = self.workspace_pool(workspace).await?;
         let current = self.run_status(workspace, run_id).await?;
         if status::is_final(&current) {
-            return Err(Error::Conflict(format!("run {run_id} is already {current}")));
+            return Err(Error::Conflict(format!(
+                "run {run_id} is already {current}"
+            )));
         }
         let tree: Vec<String> = sqlx::query_scalar(
             "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id)
@@ -222,10 +235,18 @@ impl Instance {
             }
             self.audit_workspace(
                 workspace,
-                NewEvent::new(Actor::user(session.user_id), "run.cancelled", Outcome::Allowed, &session.source)
-                    .target(id)
-                    .correlation(Correlation { run_id: id.clone(), ..Correlation::default() })
-                    .payload(json!({ "run_id": id, "requested_for": run_id })),
+                NewEvent::new(
+                    Actor::user(session.user_id),
+                    "run.cancelled",
+                    Outcome::Allowed,
+                    &session.source,
+                )
+                .target(id)
+                .correlation(Correlation {
+                    run_id: id.clone(),
+                    ..Correlation::default()
+                })
+                .payload(json!({ "run_id": id, "requested_for": run_id })),
             )
             .await?;
             sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
@@ -439,7 +460,9 @@ impl Instance {
                     // One failing run must not stop the others from advancing.
                     match self.drive_run(workspace, &run_id).await {
                         Ok(_) => advanced += 1,
-                        Err(e) => tracing::warn!(run = %run_id, error = %e, "advancing a run failed"),
+                        Err(e) => {
+                            tracing::warn!(run = %run_id, error = %e, "advancing a run failed")
+                        }
                     }
                 }
             }

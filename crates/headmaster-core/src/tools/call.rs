@@ -156,7 +156,9 @@ impl Instance {
             &auth.role,
         );
         let compiled = self.compiled_policy(workspace).await?;
-        let grants = self.active_grants(workspace, &prepared.action, auth.user_id).await?;
+        let grants = self
+            .active_grants(workspace, &prepared.action, auth.user_id)
+            .await?;
         let (tool, action) = split(&prepared.action);
         let call = ProposedCall {
             tool,

@@ -105,7 +105,13 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     let events = gate.events_after(mark).await;
     let used = having(&events, "credential.used", "allowed");
     assert_eq!(used.len(), 1, "{events:?}");
-    assert_eq!(used[0].target, "API_TOKEN");
+    // The clear target column names the credential's row, never its name (names are sealed).
+    assert!(
+        uuid::Uuid::parse_str(&used[0].target).is_ok(),
+        "{:?}",
+        used[0]
+    );
+    assert_ne!(used[0].target, "API_TOKEN");
     assert_eq!(used[0].approval_id, id);
     seen.push(
         serde_json::to_string(&i.show_approval(&gate.admin, gate.ws, &id).await.unwrap()).unwrap(),

@@ -309,5 +309,8 @@ fn a_lone_bracket_is_the_test_command_but_a_bracket_pattern_is_not() {
     let line = super::parse("[ ! -e go ] && echo ok").unwrap();
     let programs: Vec<&str> = line.commands.iter().map(|c| c.program.as_str()).collect();
     assert_eq!(programs, ["[", "echo"]);
-    assert!(super::parse("[ab]c -x").is_err(), "a pattern as the program name stays computed");
+    assert!(
+        super::parse("[ab]c -x").is_err(),
+        "a pattern as the program name stays computed"
+    );
 }
