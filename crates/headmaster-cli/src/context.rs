@@ -64,12 +64,28 @@ impl Context {
                 Protection::Keychain => None,
             },
         };
-        Ok(Instance::open(
+        let instance = Instance::open(
             self.layout.clone(),
             Unlock { passphrase },
             Environment::default(),
         )
-        .await?)
+        .await?;
+        // Checked at every start, as the desktop app does: rotations a crash interrupted are
+        // finished, keys older than the rotation period are rotated, and audit events past the
+        // retention period move into archive segments (all rare; otherwise a few queries).
+        let reports = instance
+            .maintain_keys(&self.source(), &headmaster_core::vault::no_progress)
+            .await?;
+        instance.maintain_audit(&self.source()).await?;
+        if !self.json {
+            for r in reports {
+                eprintln!(
+                    "note: rotated the keys of {} (data key v{}, {} rows re-encrypted)",
+                    r.scope, r.data_version, r.rows_reencrypted
+                );
+            }
+        }
+        Ok(instance)
     }
 
     /// Opens the instance and obtains a session.

@@ -73,8 +73,8 @@ pub async fn rotate_kek(
         .await
 }
 
-/// Finishes rotations a crash interrupted and rotates keys older than the rotation period,
-/// once per run of the app, emitting progress under the scope `maintenance`. Later calls do
+/// Finishes rotations a crash interrupted, rotates keys older than the rotation period and
+/// archives audit events past the retention period, once per run of the app, emitting progress under the scope `maintenance`. Later calls do
 /// nothing and say so; a failed run is retried by the next call.
 #[tauri::command]
 pub async fn maintain_keys<R: Runtime>(
@@ -94,6 +94,10 @@ pub async fn maintain_keys<R: Runtime>(
     let progress = events::key_progress(&window, events::MAINTENANCE_SCOPE);
     let reports = state
         .settle(instance.maintain_keys(&state.source(), &progress).await)
+        .await?;
+    // The audit log's retention is maintained at the same moment.
+    state
+        .settle(instance.maintain_audit(&state.source()).await)
         .await?;
     work.maintained = true;
     Ok(MaintenanceOutcome { ran: true, reports })

@@ -65,6 +65,11 @@ pub enum AuditCommand {
     },
     /// Move events older than the retention period into sealed archive segments.
     Archive,
+    /// Set how many days events stay in the hot table before archiving (default 90).
+    Retention {
+        /// Days.
+        days: i64,
+    },
 }
 
 /// `subject` subcommands.
@@ -213,6 +218,13 @@ pub async fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<()> {
                     "Archived {} events in {} segments (before {}).",
                     report.events, report.segments, report.cutoff
                 ),
+            )
+        }
+        AuditCommand::Retention { days } => {
+            instance.set_audit_retention(&session, days).await?;
+            ctx.done(
+                &serde_json::json!({ "retention_days": days }),
+                &format!("Audit events are archived after {days} days."),
             )
         }
         AuditCommand::VerifyBundle { .. } => unreachable!("handled above"),

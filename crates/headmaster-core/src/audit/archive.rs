@@ -17,14 +17,16 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::rows::{self, Segment};
-use super::{append, Actor, NewEvent, Outcome};
+use super::{append, Actor, NewEvent, Outcome, Source};
 use crate::access::Scope;
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::Session;
+use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::store::StoreError;
 use crate::vault::seal::Aad;
+use crate::vault::INSTANCE_SCOPE;
 
 /// Default hot retention.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
@@ -48,6 +50,89 @@ impl Instance {
         let (pool, scope_name) = self
             .audit_chain(session, scope, "audit.archive", true)
             .await?;
+        self.archive_chain(
+            &pool,
+            &scope_name,
+            Actor::user(session.user_id),
+            &session.source,
+        )
+        .await
+    }
+
+    /// Archives every chain (the instance's and each workspace's) past the retention period.
+    /// Run by the system at start, like key maintenance; a chain with nothing old enough is left
+    /// as it is and no event is written.
+    pub async fn maintain_audit(&self, source: &Source) -> Result<Vec<ArchiveReport>> {
+        let mut chains = vec![(self.pool.clone(), INSTANCE_SCOPE.to_string())];
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
+            .fetch_all(&self.pool)
+            .await?;
+        for id in ids {
+            if let Ok(workspace) = id.parse::<WorkspaceId>() {
+                chains.push((self.workspace_pool(workspace).await?, id));
+            }
+        }
+        let cutoff = rfc3339_ms(self.now() - self.retention_days().await? * 86_400_000);
+        let mut reports = Vec::new();
+        for (pool, scope) in chains {
+            let due: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(seq) FROM audit_events WHERE time < ?")
+                    .bind(&cutoff)
+                    .fetch_one(&pool)
+                    .await?;
+            if due.is_some() {
+                reports.push(
+                    self.archive_chain(&pool, &scope, Actor::system(), source)
+                        .await?,
+                );
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Sets the hot retention period of the audit log (days).
+    pub async fn set_audit_retention(&self, session: &Session, days: i64) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Org,
+            crate::access::Capability::OrgSecurity,
+            "audit.set_retention",
+        )
+        .await?;
+        if !(1..=36_500).contains(&days) {
+            return Err(Error::InvalidInput(
+                "the retention period must be between 1 and 36500 days".into(),
+            ));
+        }
+        self.audit_instance(
+            NewEvent::new(
+                Actor::user(session.user_id),
+                "audit.retention_set",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .payload(serde_json::json!({ "days": days })),
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('audit_retention_days', ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(days.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn archive_chain(
+        &self,
+        pool: &sqlx::SqlitePool,
+        scope_name: &str,
+        actor: Actor,
+        source: &Source,
+    ) -> Result<ArchiveReport> {
+        let scope_name = scope_name.to_string();
+        let pool = pool.clone();
         let days = self.retention_days().await?;
         let cutoff = rfc3339_ms(self.now() - days * 86_400_000);
         let dir = self.layout.archive_dir(&scope_name);
@@ -120,7 +205,7 @@ impl Instance {
             report.segments += 1;
             report.events += chain.len() as u64;
         }
-        let event = NewEvent::new(Actor::user(session.user_id), "audit.archived", Outcome::Allowed, &session.source)
+        let event = NewEvent::new(actor, "audit.archived", Outcome::Allowed, source)
             .payload(serde_json::json!({ "segments": report.segments, "events": report.events, "cutoff": cutoff }));
         append::append(
             &pool,

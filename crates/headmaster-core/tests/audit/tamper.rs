@@ -186,3 +186,50 @@ async fn an_altered_archive_segment_is_reported_and_the_chain_spans_archive_and_
     assert_eq!(outcome.breaks[0].kind, "missing_seq");
     assert_eq!(outcome.breaks[0].seq, 1);
 }
+
+#[tokio::test]
+async fn maintenance_archives_every_chain_past_the_configured_retention() {
+    let fx = Fixture::new().await;
+    let session = fx.admin().await;
+    fx.instance.set_audit_retention(&session, 30).await.unwrap();
+    fill(&fx, &session, 5, 60_000).await;
+    // Nothing is old enough yet: maintenance leaves the chains alone.
+    let source = crate::common::source();
+    assert!(fx
+        .instance
+        .maintain_audit(&source)
+        .await
+        .unwrap()
+        .is_empty());
+    fx.clock.advance_ms(31 * 86_400_000);
+    let reports = fx.instance.maintain_audit(&source).await.unwrap();
+    assert_eq!(
+        reports.len(),
+        2,
+        "the instance chain and the workspace chain: {reports:?}"
+    );
+    assert!(
+        reports.iter().all(|r| r.segments == 1 && r.events >= 2),
+        "{reports:?}"
+    );
+    let session = fx.admin().await;
+    let outcome = verify(&fx, &session).await;
+    assert!(outcome.valid, "{outcome:?}");
+    let ws = fx.instance.resolve_workspace(&session, None).await.unwrap();
+    let ws_outcome = fx
+        .instance
+        .verify_audit(
+            &session,
+            Scope::Workspace(ws.id.parse().unwrap()),
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+    assert!(ws_outcome.valid, "{ws_outcome:?}");
+    let bad = fx
+        .instance
+        .set_audit_retention(&session, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_input");
+}
