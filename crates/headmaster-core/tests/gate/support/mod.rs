@@ -3,6 +3,7 @@
 //! workspace's audit chain both raw (what is stored) and decrypted (what the payloads say).
 
 pub mod http;
+#[path = "../../shared/smtp.rs"]
 pub mod smtp;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@
 
 pub mod chat_server;
 pub mod child;
+#[path = "../../shared/smtp.rs"]
 pub mod smtp;
 
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-"""An SMTP server on loopback for the core's gate tests (needs PyPI's `aiosmtpd`).
+"""An SMTP server on loopback for the core's test binaries (needs PyPI's `aiosmtpd`).
 
 Usage: python3 smtp_sink.py OUT_DIR
 

@@ -22,12 +22,10 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// Starts the sink and returns once it reports its port, that is once it accepts
-    /// connections.
+    /// Starts the sink and returns once it reports its port (that is, once it listens).
     pub fn start() -> Self {
         let out = tempfile::tempdir().unwrap();
-        let script =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runtime/support/smtp_sink.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shared/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(out.path())
@@ -66,7 +64,7 @@ impl SmtpSink {
             .collect()
     }
 
-    /// The workspace email settings that send through this sink (plain SMTP, no login).
+    /// The workspace settings that send through this sink (plain SMTP on loopback, no login).
     pub fn settings(&self) -> Vec<(String, String)> {
         vec![
             ("host".into(), "127.0.0.1".into()),
