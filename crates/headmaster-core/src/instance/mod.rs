@@ -175,16 +175,19 @@ impl Instance {
         let _ = self.events.send(event);
     }
 
+    #[cfg(feature = "internals")]
     /// The vault, for tools built on the core (benchmarks, the sync module of the server).
     pub fn vault(&self) -> &Vault {
         &self.vault
     }
 
+    #[cfg(feature = "internals")]
     /// The device key (checkpoint and bundle signing).
     pub fn device(&self) -> &DeviceKey {
         &self.device
     }
 
+    #[cfg(feature = "internals")]
     /// A workspace's database pool, for tools built on the core. Nothing passes the gate here:
     /// callers are trusted code in the same process, never a person's request.
     pub async fn workspace_database(&self, workspace: WorkspaceId) -> Result<SqlitePool> {

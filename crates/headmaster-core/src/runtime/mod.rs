@@ -12,19 +12,24 @@
 
 mod agents;
 mod chat;
+mod drafts;
 mod engine;
+mod lease;
 mod memory;
 pub mod playbook;
+mod record;
+mod resume;
 mod runs;
 mod template;
 
 use serde::{Deserialize, Serialize};
 
 pub use agents::AgentSummary;
+pub use drafts::{DraftDetail, DraftSummary};
 pub use engine::HEARTBEAT;
 pub use memory::MemoryEntry;
 pub use playbook::{Playbook, PlaybookError};
-pub use runs::{DraftDetail, DraftSummary, RunDetail, RunStep, RunSummary};
+pub use runs::{RunDetail, RunStep, RunSummary};
 
 /// How an agent decides its next step.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

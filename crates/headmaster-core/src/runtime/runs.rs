@@ -8,14 +8,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use super::engine::{runtime_source, Loaded, RunState};
+use super::drafts::DraftSummary;
+use super::engine::runtime_source;
 use super::status;
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::Session;
-use crate::ids::{UserId, WorkspaceId};
+use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::vault::seal::Aad;
 
@@ -75,34 +76,6 @@ pub struct RunDetail {
     pub children: Vec<RunSummary>,
     /// Drafts it saved.
     pub drafts: Vec<DraftSummary>,
-}
-
-/// A draft as listed (latest version of each key).
-#[derive(Debug, Clone, Serialize)]
-pub struct DraftSummary {
-    /// Row id of this version.
-    pub id: String,
-    /// Draft key (shared by versions).
-    pub key: String,
-    /// Version.
-    pub version: i64,
-    /// Title.
-    pub title: String,
-    /// Run that saved it.
-    pub run_id: Option<String>,
-    /// Author (`user:<id>` / `agent:<id>`).
-    pub author: String,
-    /// Saved (RFC 3339).
-    pub created_at: String,
-}
-
-/// A draft with every version's body.
-#[derive(Debug, Clone, Serialize)]
-pub struct DraftDetail {
-    /// Key.
-    pub key: String,
-    /// Versions, newest first: summary and body.
-    pub versions: Vec<(DraftSummary, String)>,
 }
 
 impl Instance {
@@ -261,17 +234,6 @@ impl Instance {
         self.run_summary(workspace, run_id).await
     }
 
-    /// Withdraws (expires) the pending requests of a run that will never resume.
-    async fn withdraw_requests(&self, workspace: WorkspaceId, run_id: &str) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        Ok(())
-    }
-
     /// Runs, newest first; flags stalled runs on the way.
     pub async fn list_runs(
         &self,
@@ -362,66 +324,6 @@ impl Instance {
         })
     }
 
-    /// Drafts: the latest version of each.
-    pub async fn list_drafts(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-    ) -> Result<Vec<DraftSummary>> {
-        self.authorize(
-            session,
-            Scope::Workspace(workspace),
-            Capability::WorkspaceRead,
-            "draft.list",
-        )
-        .await?;
-        let all = self.draft_summaries(workspace).await?;
-        let mut latest: Vec<DraftSummary> = Vec::new();
-        for d in all {
-            if !latest.iter().any(|l| l.key == d.key) {
-                latest.push(d);
-            }
-        }
-        Ok(latest)
-    }
-
-    /// A draft (by key or version id) with all its versions.
-    pub async fn show_draft(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        id: &str,
-    ) -> Result<DraftDetail> {
-        self.authorize(
-            session,
-            Scope::Workspace(workspace),
-            Capability::WorkspaceRead,
-            "draft.show",
-        )
-        .await?;
-        let all = self.draft_summaries(workspace).await?;
-        let key = all
-            .iter()
-            .find(|d| d.id == id || d.key == id)
-            .map(|d| d.key.clone())
-            .ok_or_else(|| Error::not_found("draft", id))?;
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let mut versions = Vec::new();
-        for d in all.into_iter().filter(|d| d.key == key) {
-            let sealed: Vec<u8> = sqlx::query_scalar("SELECT body FROM drafts WHERE id = ?")
-                .bind(&d.id)
-                .fetch_one(&pool)
-                .await?;
-            let body = self
-                .vault
-                .open_string(&Aad::new(&scope, "drafts", "body", &d.id), &sealed)
-                .await?;
-            versions.push((d, body));
-        }
-        Ok(DraftDetail { key, versions })
-    }
-
     /// One pass of the background worker: resumes runs no process drives (after a restart, or
     /// once a decision arrived) and flags stalled ones. Returns how many runs it advanced.
     pub async fn tick_runs(self: &Arc<Self>) -> Result<usize> {
@@ -470,317 +372,6 @@ impl Instance {
         Ok(advanced)
     }
 
-    /// Creates a run record (queued) and audits it.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn create_run(
-        &self,
-        workspace: WorkspaceId,
-        agent_id: &str,
-        started_by: UserId,
-        task: &str,
-        parent: Option<&str>,
-        tools: Option<Vec<String>>,
-        max_steps: Option<u32>,
-    ) -> Result<String> {
-        let definition = self.agent_definition(workspace, agent_id).await?;
-        let id = uuid::Uuid::now_v7().to_string();
-        let now = self.now();
-        let state = RunState {
-            tools: tools.unwrap_or_else(|| definition.tools.clone()),
-            max_steps: max_steps.unwrap_or(definition.limits.max_steps),
-            deadline_ms: now + definition.limits.wall_seconds as i64 * 1000,
-            ..RunState::default()
-        };
-        let scope = workspace.to_string();
-        let sealed_task = self
-            .vault
-            .seal(&Aad::new(&scope, "runs", "task", &id), task.as_bytes())
-            .await?;
-        let sealed_state = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "runs", "state", &id),
-                &serde_json::to_vec(&state).unwrap_or_default(),
-            )
-            .await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::user(started_by), "run.started", Outcome::Allowed, &runtime_source())
-                .target(agent_id)
-                .correlation(Correlation { run_id: id.clone(), ..Correlation::default() })
-                .payload(json!({ "run_id": id, "agent_id": agent_id, "parent_run_id": parent, "tools": state.tools, "max_steps": state.max_steps })),
-        )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query(
-            "INSERT INTO runs (id, agent_id, parent_run_id, status, started_by, task, state, created_at, updated_at)
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(agent_id)
-        .bind(parent)
-        .bind(started_by.to_string())
-        .bind(&sealed_task)
-        .bind(&sealed_state)
-        .bind(now)
-        .bind(now)
-        .execute(&pool)
-        .await?;
-        self.announce_run(workspace, &id, status::QUEUED);
-        Ok(id)
-    }
-
-    pub(crate) async fn load_run(&self, workspace: WorkspaceId, run_id: &str) -> Result<Loaded> {
-        let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query(
-            "SELECT agent_id, status, started_by, task, state, steps FROM runs WHERE id = ?",
-        )
-        .bind(run_id)
-        .fetch_optional(&pool)
-        .await?
-        .ok_or_else(|| Error::not_found("run", run_id))?;
-        let scope = workspace.to_string();
-        let task = self
-            .vault
-            .open_string(
-                &Aad::new(&scope, "runs", "task", run_id),
-                &row.get::<Vec<u8>, _>(3),
-            )
-            .await?;
-        let state: RunState = serde_json::from_slice(
-            &self
-                .vault
-                .open(
-                    &Aad::new(&scope, "runs", "state", run_id),
-                    &row.get::<Vec<u8>, _>(4),
-                )
-                .await?,
-        )
-        .map_err(|e| {
-            Error::Conflict(format!("the checkpoint of run {run_id} is unreadable: {e}"))
-        })?;
-        let started_by: String = row.get(2);
-        Ok(Loaded {
-            agent_id: row.get(0),
-            status: row.get(1),
-            started_by: started_by
-                .parse()
-                .map_err(|_| Error::Conflict("bad starter id".into()))?,
-            task,
-            state,
-            steps: row.get(5),
-        })
-    }
-
-    /// Writes the checkpoint and status in one statement.
-    pub(crate) async fn checkpoint(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        run: &Loaded,
-        new_status: &str,
-        waiting_on: Option<&str>,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "runs", "state", run_id),
-                &serde_json::to_vec(&run.state).unwrap_or_default(),
-            )
-            .await?;
-        sqlx::query("UPDATE runs SET state = ?, status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
-            .bind(&sealed)
-            .bind(new_status)
-            .bind(waiting_on)
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        self.announce_run(workspace, run_id, new_status);
-        Ok(())
-    }
-
-    /// Appends a timeline step.
-    pub(crate) async fn add_step(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        run: &mut Loaded,
-        kind: &str,
-        body: Value,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let id = uuid::Uuid::now_v7().to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "run_steps", "body", &id),
-                &serde_json::to_vec(&body).unwrap_or_default(),
-            )
-            .await?;
-        let seq: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_steps WHERE run_id = ?")
-                .bind(run_id)
-                .fetch_one(&pool)
-                .await?;
-        sqlx::query("INSERT INTO run_steps (id, run_id, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&id)
-            .bind(run_id)
-            .bind(seq)
-            .bind(kind)
-            .bind(&sealed)
-            .bind(self.now())
-            .execute(&pool)
-            .await?;
-        // The timeline gained a step: listeners (the desktop's run view) refresh.
-        let current = self.run_status(workspace, run_id).await?;
-        self.announce_run(workspace, run_id, &current);
-        if kind == "tool_call" || kind == "delegation" {
-            run.steps += 1;
-            sqlx::query("UPDATE runs SET steps = ? WHERE id = ?")
-                .bind(run.steps)
-                .bind(run_id)
-                .execute(&pool)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn set_status(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        new_status: &str,
-        waiting_on: Option<&str>,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("UPDATE runs SET status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
-            .bind(new_status)
-            .bind(waiting_on)
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        self.announce_run(workspace, run_id, new_status);
-        Ok(())
-    }
-
-    /// Ends a run with a final status and its summary or error.
-    pub(crate) async fn finish_run(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        run: &Loaded,
-        final_status: &str,
-        outcome: &str,
-    ) -> Result<String> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "runs", "outcome", run_id),
-                outcome.as_bytes(),
-            )
-            .await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::agent(&run.agent_id),
-                &format!("run.{final_status}"),
-                if final_status == status::COMPLETED { Outcome::Allowed } else { Outcome::Failed },
-                &runtime_source(),
-            )
-            .target(run_id)
-            .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() })
-            .payload(json!({ "run_id": run_id, "status": final_status, "outcome": outcome, "steps": run.steps })),
-        )
-        .await?;
-        self.withdraw_requests(workspace, run_id).await?;
-        let now = self.now();
-        sqlx::query("UPDATE runs SET status = ?, outcome = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
-            .bind(final_status)
-            .bind(&sealed)
-            .bind(now)
-            .bind(now)
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        self.announce_run(workspace, run_id, final_status);
-        self.run_status(workspace, run_id).await
-    }
-
-    pub(crate) async fn run_status(&self, workspace: WorkspaceId, run_id: &str) -> Result<String> {
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_optional(&pool)
-            .await?
-            .ok_or_else(|| Error::not_found("run", run_id))
-    }
-
-    pub(crate) async fn run_outcome(&self, workspace: WorkspaceId, run_id: &str) -> Result<String> {
-        let pool = self.workspace_pool(workspace).await?;
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT outcome FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_optional(&pool)
-            .await?
-            .flatten();
-        match sealed {
-            Some(s) => Ok(self
-                .vault
-                .open_string(
-                    &Aad::new(&workspace.to_string(), "runs", "outcome", run_id),
-                    &s,
-                )
-                .await?),
-            None => Ok(String::new()),
-        }
-    }
-
-    /// A run's summary.
-    pub(crate) async fn run_summary(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-    ) -> Result<RunSummary> {
-        let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query(
-            "SELECT agent_id, parent_run_id, status, started_by, task, steps, stalled, waiting_on, created_at, updated_at FROM runs WHERE id = ?",
-        )
-        .bind(run_id)
-        .fetch_optional(&pool)
-        .await?
-        .ok_or_else(|| Error::not_found("run", run_id))?;
-        let scope = workspace.to_string();
-        let agent_id: String = row.get(0);
-        let outcome = self.run_outcome(workspace, run_id).await?;
-        Ok(RunSummary {
-            id: run_id.to_string(),
-            agent_name: self.agent_display_name(&scope, &agent_id).await,
-            agent_id,
-            parent_run_id: row.get(1),
-            status: row.get(2),
-            started_by: self.username_of(&row.get::<String, _>(3)).await,
-            task: self
-                .vault
-                .open_string(
-                    &Aad::new(&scope, "runs", "task", run_id),
-                    &row.get::<Vec<u8>, _>(4),
-                )
-                .await?,
-            steps: row.get(5),
-            stalled: row.get::<i64, _>(6) != 0,
-            waiting_on: row.get(7),
-            outcome: (!outcome.is_empty()).then_some(outcome),
-            created_at: rfc3339_ms(row.get(8)),
-            updated_at: rfc3339_ms(row.get(9)),
-        })
-    }
-
     /// Marks running runs without a recent heartbeat as stalled, auditing each once.
     async fn flag_stalled(&self, workspace: WorkspaceId) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
@@ -814,33 +405,5 @@ impl Instance {
             self.announce_run(workspace, &run_id, "stalled");
         }
         Ok(())
-    }
-
-    async fn draft_summaries(&self, workspace: WorkspaceId) -> Result<Vec<DraftSummary>> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, draft_key, version, title, run_id, author, created_at FROM drafts ORDER BY created_at DESC, version DESC")
-            .fetch_all(&pool)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: String = row.get(0);
-            out.push(DraftSummary {
-                title: self
-                    .vault
-                    .open_string(
-                        &Aad::new(&scope, "drafts", "title", &id),
-                        &row.get::<Vec<u8>, _>(3),
-                    )
-                    .await?,
-                id,
-                key: row.get(1),
-                version: row.get(2),
-                run_id: row.get(4),
-                author: row.get(5),
-                created_at: rfc3339_ms(row.get(6)),
-            });
-        }
-        Ok(out)
     }
 }

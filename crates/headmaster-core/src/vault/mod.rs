@@ -10,6 +10,7 @@
 //! - Values are sealed with [`seal`]'s format, bound to scope, table, column and row.
 
 mod admin;
+mod kek;
 pub mod keys;
 mod keyset;
 pub mod protect;

@@ -53,6 +53,22 @@ const NO_SESSION: &[(&str, &str)] = &[
         "run by the system at start: finish, age-rotate and retire keys",
     ),
     (
+        "maintain_audit",
+        "run by the system at start: archive events past the retention period",
+    ),
+    (
+        "vault",
+        "compiled only with the `internals` feature, for this repository's benchmarks",
+    ),
+    (
+        "device",
+        "compiled only with the `internals` feature, for this repository's benchmarks",
+    ),
+    (
+        "workspace_database",
+        "compiled only with the `internals` feature, for this repository's benchmarks",
+    ),
+    (
         "subscribe",
         "in-process notifications for the shell: ids and states only, nothing sealed",
     ),
