@@ -82,10 +82,10 @@ enum Command {
     },
     /// Approval requests: list, show, approve, reject.
     #[command(subcommand)]
-    Approval(commands::tools::ApprovalCommand),
+    Approval(commands::approvals::ApprovalCommand),
     /// Standing grants: create, list, revoke.
     #[command(subcommand)]
-    Grant(commands::tools::GrantCommand),
+    Grant(commands::approvals::GrantCommand),
     /// Agents: create, list, show, delete.
     #[command(subcommand)]
     Agent(commands::runtime::AgentCommand),
@@ -134,9 +134,9 @@ fn main() -> ExitCode {
                 action,
                 args,
                 reason,
-            } => commands::tools::call(&ctx, action, args, reason).await,
-            Command::Approval(c) => commands::tools::approval(&ctx, c).await,
-            Command::Grant(c) => commands::tools::grant(&ctx, c).await,
+            } => commands::approvals::call(&ctx, action, args, reason).await,
+            Command::Approval(c) => commands::approvals::approval(&ctx, c).await,
+            Command::Grant(c) => commands::approvals::grant(&ctx, c).await,
             Command::Agent(c) => commands::runtime::agent(&ctx, c).await,
             Command::Run(c) => commands::runtime::run(&ctx, c).await,
             Command::Draft(c) => commands::runtime::draft(&ctx, c).await,

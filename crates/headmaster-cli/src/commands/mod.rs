@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod access;
+pub mod approvals;
 pub mod audit;
 pub mod init;
 pub mod keys;
