@@ -119,8 +119,9 @@ async fn append_chained(
             }
             let now = instance.clock().now_ms();
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+            let mut tip = append::ChainTip::load(&mut tx, &scope).await.expect("tip");
             for p in prepared {
-                append::write(&mut tx, &scope, instance.device(), p, now)
+                tip.write(&mut tx, &scope, instance.device(), p, now)
                     .await
                     .expect("write");
             }

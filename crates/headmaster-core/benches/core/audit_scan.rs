@@ -1,6 +1,6 @@
 //! Issue 5: verify, query and export over a chain of 1M events.
 //!
-//! The chain is filled through the core's own append path (`append::prepare` + `append::write`,
+//! The chain is filled through the core's own append path (`append::prepare` + `ChainTip::write`,
 //! sealing, hashing and checkpoint signing included) in large transactions, with four people
 //! and the system as actors and one event per second of a manual clock, so the chain spans
 //! about 11.6 days and a filter by actor and time window selects a real fraction of it.
@@ -105,9 +105,10 @@ async fn fill(bench: &Bench, actors: &Actors, count: u64) -> u64 {
             );
         }
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+        let mut tip = append::ChainTip::load(&mut tx, &scope).await.expect("tip");
         for (j, p) in (i..end).zip(prepared) {
             let time = START_MS + (j + 1) as i64 * 1000;
-            append::write(&mut tx, &scope, instance.device(), p, time)
+            tip.write(&mut tx, &scope, instance.device(), p, time)
                 .await
                 .expect("write");
         }

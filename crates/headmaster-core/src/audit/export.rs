@@ -8,7 +8,6 @@ use headmaster_protocol::chain::Anchor;
 use serde::Serialize;
 
 use super::decode::Decoder;
-use super::query::rows_after;
 use super::{rows, Actor, NewEvent, Outcome};
 use crate::access::Scope;
 use crate::clock::rfc3339_ms;
@@ -83,11 +82,9 @@ impl Instance {
             done += chain.len() as u64;
             progress(done, total);
         }
-        let mut after = 0u64;
-        loop {
-            let page = rows_after(&pool, after, 5_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.event.seq;
+        let mut batches = super::scan::hot_rows(self.chain_database(scope));
+        while let Some(page) = batches.recv().await {
+            let page = page?;
             for row in &page {
                 let entry = decoder.entry(&row.event).await?;
                 writer

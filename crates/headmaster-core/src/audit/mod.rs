@@ -12,6 +12,7 @@ pub mod event;
 mod export;
 mod query;
 mod rows;
+mod scan;
 mod verify;
 
 pub use archive::{ArchiveReport, DEFAULT_RETENTION_DAYS};

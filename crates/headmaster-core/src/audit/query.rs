@@ -1,4 +1,4 @@
-//! `audit query`: filter by time, actor, action, outcome and run; newest first; paged by seq.
+//! `audit query`: filter by time, actor, action, outcome and run; newest first; paged.
 //!
 //! Filters run on the clear columns (time, actor id, action, outcome, run id), which are
 //! indexed; only the page that is returned gets decrypted. Filtering by actor name resolves the
@@ -100,11 +100,14 @@ impl Instance {
             binds.push(run.clone());
         }
         if let Some(before) = filter.before_seq {
-            sql.push_str(" AND seq < ?");
+            // Pages follow (time, seq), the order the indexes keep, so that a page is read
+            // straight off an index instead of sorting every matching row.
+            sql.push_str(" AND (time, seq) < ((SELECT time FROM audit_events WHERE seq = ?), ?)");
+            binds.push(before.to_string());
             binds.push(before.to_string());
         }
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-        sql.push_str(" ORDER BY seq DESC LIMIT ?");
+        sql.push_str(" ORDER BY time DESC, seq DESC LIMIT ?");
         let mut query = sqlx::query(&sql);
         for bind in &binds {
             query = query.bind(bind);
@@ -155,6 +158,14 @@ impl Instance {
         }
     }
 
+    /// The database file holding a chain.
+    pub(crate) fn chain_database(&self, scope: Scope) -> std::path::PathBuf {
+        match scope {
+            Scope::Org => self.layout.instance_db(),
+            Scope::Workspace(w) => self.layout.workspace_db(w),
+        }
+    }
+
     /// The actor id for a username (or an id given as is).
     async fn actor_id_for(&self, actor: &str) -> Result<String> {
         if uuid::Uuid::parse_str(actor.trim()).is_ok() {
@@ -172,22 +183,6 @@ fn normalize_time(text: &str) -> Result<String> {
                 "invalid time {text:?}: use RFC 3339, e.g. 2026-11-27T13:00:00Z"
             ))
         })
-}
-
-/// Reads one page of stored rows in seq order starting after `after`.
-pub(crate) async fn rows_after(
-    pool: &sqlx::SqlitePool,
-    after: u64,
-    limit: i64,
-) -> Result<Vec<headmaster_protocol::chain::ChainRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ROW_COLUMNS} FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?"
-    ))
-    .bind(after as i64)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.iter().map(chain_row).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Number of events in a chain's hot table.

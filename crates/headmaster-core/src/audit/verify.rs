@@ -6,15 +6,11 @@ use headmaster_protocol::chain::Anchor;
 use headmaster_protocol::verify::{ChainVerifier, VerifyReport};
 use serde::Serialize;
 
-use super::query::rows_after;
 use super::rows;
 use crate::access::Scope;
 use crate::error::Result;
 use crate::identity::Session;
 use crate::instance::Instance;
-
-/// Rows read per page while verifying.
-const PAGE: i64 = 20_000;
 
 /// A verification result for people and scripts.
 #[derive(Debug, Clone, Serialize)]
@@ -108,15 +104,13 @@ impl Instance {
                 Err(problem) => problems.push(problem),
             }
         }
-        let mut after = 0u64;
-        loop {
-            let page = rows_after(&pool, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.event.seq;
-            for row in &page {
+        let mut batches = super::scan::hot_rows(self.chain_database(scope));
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            for row in &batch {
                 verifier.push(row);
             }
-            done += page.len() as u64;
+            done += batch.len() as u64;
             progress(done, total);
         }
         let outcome = VerifyOutcome::from_report(verifier.finish(), problems);

@@ -88,12 +88,10 @@ impl Versions {
     }
 
     fn seal(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
-        let n = self.used.fetch_add(1, Ordering::SeqCst) + 1;
-        if n > self.reserved.load(Ordering::SeqCst) {
-            return Err(VaultError::Corrupt(
-                "encryption budget of the current key exhausted; reload the keys".into(),
-            ));
-        }
+        // Counting never fails a seal: a long transaction may run past its reservation, and the
+        // next `Vault::keys` reserves enough to cover what was used. The 2^31 rotation point
+        // leaves a margin of 2^31 below the 2^32 limit, far more than any overshoot.
+        self.used.fetch_add(1, Ordering::SeqCst);
         let key = self
             .keys
             .get(&self.current)
@@ -225,19 +223,21 @@ impl ScopeKeys {
             if versions.headroom() >= LOW_WATER {
                 continue;
             }
+            // Whole blocks covering any overshoot plus one more block of headroom.
+            let used = versions.used.load(Ordering::SeqCst);
+            let reserved = versions.reserved.load(Ordering::SeqCst);
+            let block = (used.saturating_sub(reserved) / RESERVATION_BLOCK + 1) * RESERVATION_BLOCK;
             let total: i64 = sqlx::query_scalar(
                 "UPDATE wrapped_keys SET encryptions = encryptions + ?
                  WHERE scope = ? AND purpose = ? AND version = ? RETURNING encryptions",
             )
-            .bind(RESERVATION_BLOCK as i64)
+            .bind(block as i64)
             .bind(&self.scope)
             .bind(versions.series.purpose())
             .bind(versions.current as i64)
             .fetch_one(pool)
             .await?;
-            versions
-                .reserved
-                .fetch_add(RESERVATION_BLOCK, Ordering::SeqCst);
+            versions.reserved.fetch_add(block, Ordering::SeqCst);
             if total as u64 >= ENCRYPTIONS_BEFORE_ROTATION {
                 exhausted.push(versions.series);
             }

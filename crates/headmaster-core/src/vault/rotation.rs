@@ -76,7 +76,8 @@ pub async fn reencrypt(
     for c in columns {
         let select = format!(
             "SELECT {id}, {col} FROM {table}
-             WHERE {col} IS NOT NULL AND substr({col}, 1, 1) = x'01' AND substr({col}, 2, 4) < ? LIMIT ?",
+             WHERE {id} > ? AND {col} IS NOT NULL AND substr({col}, 1, 1) = x'01' AND substr({col}, 2, 4) < ?
+             ORDER BY {id} LIMIT ?",
             id = c.row_id,
             col = c.column,
             table = c.table
@@ -87,15 +88,32 @@ pub async fn reencrypt(
             col = c.column,
             table = c.table
         );
+        // Batches walk the table in id order from a cursor, so each row is read once per pass
+        // (rescanning from the start for every batch would make the work quadratic). A row a
+        // concurrent writer put back under an old version behind the cursor is picked up by the
+        // next pass; the work ends with a pass that finds nothing.
+        let mut cursor = String::new();
+        let mut pass_found = 0u64;
         loop {
             let rows = sqlx::query(&select)
+                .bind(&cursor)
                 .bind(&target_bytes)
                 .bind(BATCH)
                 .fetch_all(pool)
                 .await?;
             if rows.is_empty() {
-                break;
+                if pass_found == 0 {
+                    break;
+                }
+                cursor.clear();
+                pass_found = 0;
+                continue;
             }
+            pass_found += rows.len() as u64;
+            cursor = rows
+                .last()
+                .map(|r| r.get::<String, _>(0))
+                .unwrap_or_default();
             // Decrypt and re-seal before the write transaction: `keys` may touch the key store.
             let keys = vault.keys(scope).await?;
             if keys.current_version() != target {

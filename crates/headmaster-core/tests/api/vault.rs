@@ -169,3 +169,28 @@ async fn a_wrong_or_missing_passphrase_unlocks_nothing_and_writes_nothing() {
     );
     assert!(open(Some(crate::common::PASSPHRASE)).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_long_transaction_may_outrun_its_reservation_and_the_count_catches_up() {
+    let fx = crate::common::Fixture::new().await;
+    let vault = fx.test_vault().await;
+    let keys = vault.keys("instance").await.unwrap();
+    let aad = headmaster_core::vault::seal::Aad::new("instance", "t", "c", "r");
+    // Far more seals than one reservation block, with no `keys()` call in between (as inside a
+    // single write transaction): none may fail.
+    for _ in 0..70_000 {
+        keys.seal_now(&aad, b"x").unwrap();
+    }
+    drop(keys);
+    vault.keys("instance").await.unwrap();
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT encryptions FROM wrapped_keys WHERE scope = 'instance' AND purpose = 'data' ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_one(&fx.raw().await)
+    .await
+    .unwrap();
+    assert!(
+        counted >= 70_000,
+        "the stored count is an upper bound of what was sealed: {counted}"
+    );
+}
