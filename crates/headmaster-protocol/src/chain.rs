@@ -59,9 +59,16 @@ impl StoredEvent {
         let mut out = Vec::with_capacity(
             EVENT_TAG.len() + 12 * 4 + 8 + self.source.len() + self.payload.len() + 160,
         );
-        put_field(&mut out, EVENT_TAG);
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        for field in [
+        self.encode(|bytes| out.extend_from_slice(bytes));
+        out
+    }
+
+    /// Feeds the canonical encoding, piece by piece, to `sink` (hashing needs no buffer).
+    fn encode(&self, mut sink: impl FnMut(&[u8])) {
+        put_into(&mut sink, EVENT_TAG);
+        // The sequence number is fixed-width and carries no length prefix.
+        sink(&self.seq.to_be_bytes());
+        for bytes in [
             self.time.as_bytes(),
             self.actor_kind.as_bytes(),
             self.actor_id.as_bytes(),
@@ -74,16 +81,15 @@ impl StoredEvent {
             &self.source,
             &self.payload,
         ] {
-            put_field(&mut out, field);
+            put_into(&mut sink, bytes);
         }
-        out
     }
 
     /// The chain hash of this event given the hash of its predecessor.
     pub fn chain_hash(&self, prev: &Hash) -> Hash {
         let mut hasher = Sha256::new();
         hasher.update(prev);
-        hasher.update(self.canonical_bytes());
+        self.encode(|bytes| hasher.update(bytes));
         hasher.finalize().into()
     }
 }
@@ -128,12 +134,17 @@ pub fn genesis(scope: &str) -> Hash {
     hasher.finalize().into()
 }
 
-/// Appends `bytes` as a big-endian `u32` length followed by the bytes themselves. Shared with the
-/// checkpoint encoding so both formats follow one rule.
-pub(crate) fn put_field(out: &mut Vec<u8>, bytes: &[u8]) {
+/// Writes one field to a sink as a big-endian `u32` length followed by the bytes themselves.
+fn put_into(sink: &mut impl FnMut(&[u8]), bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).expect("audit field larger than 4 GiB");
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(bytes);
+    sink(&len.to_be_bytes());
+    sink(bytes);
+}
+
+/// Appends one field to a buffer the same way. Shared with the checkpoint encoding so both
+/// formats follow one rule.
+pub(crate) fn put_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_into(&mut |b: &[u8]| out.extend_from_slice(b), bytes);
 }
 
 #[cfg(test)]
