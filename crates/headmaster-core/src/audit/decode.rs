@@ -1,7 +1,13 @@
 //! Turning stored rows into readable entries: opening the sealed source and payload, resolving
 //! actor names. Personal data of an erased subject reads as `[erased]`.
+//!
+//! [`Decoder::open`] does the work once per row; the result becomes an [`AuditEntry`] for
+//! queries, or lends its fields (and the stored row's) to an OCSF record for export without
+//! copying them, which matters when an export walks a million rows.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use headmaster_protocol::chain::StoredEvent;
 use headmaster_protocol::ocsf;
@@ -52,8 +58,17 @@ pub struct AuditEntry {
 pub(crate) struct Decoder<'a> {
     instance: &'a Instance,
     scope: String,
-    names: HashMap<String, String>,
+    names: HashMap<String, Arc<str>>,
     models: HashMap<String, Option<(String, String)>>,
+}
+
+/// What opening one stored event yields beyond the stored row itself.
+pub(crate) struct Opened {
+    source: Source,
+    payload: serde_json::Value,
+    /// Shared with the decoder's name cache, so resolving a known actor copies nothing.
+    actor_name: Arc<str>,
+    agent_model: Option<(String, String)>,
 }
 
 impl<'a> Decoder<'a> {
@@ -68,6 +83,27 @@ impl<'a> Decoder<'a> {
 
     /// Decodes one stored event.
     pub(crate) async fn entry(&mut self, event: &StoredEvent) -> Result<AuditEntry, AuditError> {
+        let opened = self.open(event).await?;
+        Ok(AuditEntry {
+            seq: event.seq,
+            time: event.time.clone(),
+            actor_kind: event.actor_kind.clone(),
+            actor_id: event.actor_id.clone(),
+            actor_name: opened.actor_name.to_string(),
+            action: event.action.clone(),
+            target: event.target.clone(),
+            outcome: event.outcome.clone(),
+            source: opened.source,
+            run_id: event.run_id.clone(),
+            step_id: event.step_id.clone(),
+            approval_id: event.approval_id.clone(),
+            payload: opened.payload,
+            agent_model: opened.agent_model,
+        })
+    }
+
+    /// Opens the sealed source and payload of one stored event and resolves its actor.
+    pub(crate) async fn open(&mut self, event: &StoredEvent) -> Result<Opened, AuditError> {
         let row = event.seq.to_string();
         let vault = &self.instance.vault;
         let source = match vault
@@ -102,21 +138,11 @@ impl<'a> Decoder<'a> {
         } else {
             None
         };
-        Ok(AuditEntry {
-            agent_model,
-            seq: event.seq,
-            time: event.time.clone(),
-            actor_name: self.actor_name(&event.actor_kind, &event.actor_id).await?,
-            actor_kind: event.actor_kind.clone(),
-            actor_id: event.actor_id.clone(),
-            action: event.action.clone(),
-            target: event.target.clone(),
-            outcome: event.outcome.clone(),
+        Ok(Opened {
             source,
-            run_id: event.run_id.clone(),
-            step_id: event.step_id.clone(),
-            approval_id: event.approval_id.clone(),
             payload,
+            actor_name: self.actor_name(&event.actor_kind, &event.actor_id).await?,
+            agent_model,
         })
     }
 
@@ -140,14 +166,13 @@ impl<'a> Decoder<'a> {
         model
     }
 
-    async fn actor_name(&mut self, kind: &str, id: &str) -> Result<String, AuditError> {
+    async fn actor_name(&mut self, kind: &str, id: &str) -> Result<Arc<str>, AuditError> {
         match kind {
-            "system" => return Ok("system".into()),
-            "anonymous" => return Ok("anonymous".into()),
+            "system" | "anonymous" => return Ok(self.cached(kind, || kind.into())),
             _ => {}
         }
         if let Some(name) = self.names.get(id) {
-            return Ok(name.clone());
+            return Ok(Arc::clone(name));
         }
         let name = match kind {
             "user" => match id.parse() {
@@ -167,49 +192,64 @@ impl<'a> Decoder<'a> {
             },
             _ => self.instance.agent_display_name(&self.scope, id).await,
         };
-        self.names.insert(id.to_string(), name.clone());
-        Ok(name)
+        Ok(self.cached(id, || name.into()))
+    }
+
+    /// The cached name under `key`, made by `name` the first time.
+    fn cached(&mut self, key: &str, name: impl FnOnce() -> Arc<str>) -> Arc<str> {
+        if let Some(cached) = self.names.get(key) {
+            return Arc::clone(cached);
+        }
+        let name = name();
+        self.names.insert(key.to_string(), Arc::clone(&name));
+        name
     }
 }
 
-impl AuditEntry {
-    /// The OCSF mapping input for this entry.
-    pub(crate) fn to_record(&self, scope: &str) -> ocsf::AuditRecord {
-        let personal = |v: &Option<String>| v.clone();
+impl Opened {
+    /// The OCSF mapping input for `event` (the row this was opened from), borrowing from both.
+    pub(crate) fn record<'a>(
+        &'a self,
+        scope: &'a str,
+        event: &'a StoredEvent,
+    ) -> ocsf::AuditRecord<'a> {
+        let text = |v: &'a str| Cow::Borrowed(v);
+        let personal = |v: &'a Option<String>| v.as_deref().map(Cow::Borrowed);
+        let agent = event.actor_kind == "agent";
         ocsf::AuditRecord {
-            scope: scope.to_string(),
-            seq: self.seq,
-            time: self.time.clone(),
+            scope: text(scope),
+            seq: event.seq,
+            time: text(&event.time),
             actor: ocsf::Actor {
-                kind: self.actor_kind.clone(),
-                id: self.actor_id.clone(),
-                name: self.actor_name.clone(),
+                kind: text(&event.actor_kind),
+                id: text(&event.actor_id),
+                name: text(&self.actor_name),
             },
-            action: self.action.clone(),
-            target: self.target.clone(),
+            action: text(&event.action),
+            target: text(&event.target),
             target_name: None,
-            outcome: self.outcome.clone(),
+            outcome: text(&event.outcome),
             source: ocsf::Source {
-                client: Some(self.source.client.clone()).filter(|c| !c.is_empty()),
+                client: Some(text(&self.source.client)).filter(|c| !c.is_empty()),
                 host: personal(&self.source.host),
                 os_user: personal(&self.source.os_user),
                 ip: personal(&self.source.ip),
                 user_agent: personal(&self.source.user_agent),
             },
-            run_id: self.run_id.clone(),
-            step_id: self.step_id.clone(),
-            approval_id: self.approval_id.clone(),
-            payload: self.payload.clone(),
-            ai_agent: (self.actor_kind == "agent").then(|| ocsf::AiAgent {
-                uid: self.actor_id.clone(),
-                instance_uid: self.run_id.clone(),
-                name: self.actor_name.clone(),
+            run_id: text(&event.run_id),
+            step_id: text(&event.step_id),
+            approval_id: text(&event.approval_id),
+            payload: Cow::Borrowed(&self.payload),
+            ai_agent: agent.then(|| ocsf::AiAgent {
+                uid: text(&event.actor_id),
+                instance_uid: text(&event.run_id),
+                name: text(&self.actor_name),
                 model: self
                     .agent_model
                     .as_ref()
                     .map(|(provider, name)| ocsf::AiModel {
-                        name: name.clone(),
-                        provider: provider.clone(),
+                        name: text(name),
+                        provider: text(provider),
                     }),
             }),
         }

@@ -74,9 +74,9 @@ impl Instance {
                     Error::Conflict(format!("{problem}; run `headmaster audit verify`"))
                 })?;
             for row in &chain {
-                let entry = decoder.entry(&row.event).await?;
+                let opened = decoder.open(&row.event).await?;
                 writer
-                    .append(row, &entry.to_record(&scope_name))
+                    .append(row, &opened.record(&scope_name, &row.event))
                     .map_err(bundle_error)?;
             }
             done += chain.len() as u64;
@@ -86,9 +86,9 @@ impl Instance {
         while let Some(page) = batches.recv().await {
             let page = page?;
             for row in &page {
-                let entry = decoder.entry(&row.event).await?;
+                let opened = decoder.open(&row.event).await?;
                 writer
-                    .append(row, &entry.to_record(&scope_name))
+                    .append(row, &opened.record(&scope_name, &row.event))
                     .map_err(bundle_error)?;
             }
             done += page.len() as u64;

@@ -68,6 +68,10 @@ pub(crate) struct Loaded {
     pub task: String,
     pub state: RunState,
     pub steps: i64,
+    /// Timeline steps not yet written (the next checkpoint writes them).
+    pub queued_steps: Vec<(String, Value)>,
+    /// The lease owner driving this run, when it is being driven.
+    pub owner: Option<String>,
 }
 
 impl Instance {
@@ -113,18 +117,25 @@ impl Instance {
         run_id: &str,
         owner: &str,
     ) -> Result<String> {
+        // Every checkpoint proves the lease (see `checkpoint`); the heartbeat task renews it.
+        // An explicit beat between steps is only needed when steps are rare.
+        let mut last_beat = self.now();
         loop {
             let mut run = self.load_run(workspace, run_id).await?;
+            run.owner = Some(owner.to_string());
             if status::is_final(&run.status) {
                 return Ok(run.status);
             }
-            self.beat(workspace, run_id, owner).await?;
+            if self.now() - last_beat >= 1_000 {
+                self.beat(workspace, run_id, owner).await?;
+                last_beat = self.now();
+            }
             if self.now() > run.state.deadline_ms {
                 return self
                     .finish_run(
                         workspace,
                         run_id,
-                        &run,
+                        &mut run,
                         status::EXPIRED,
                         "the run exceeded its wall-time limit",
                     )
@@ -137,7 +148,7 @@ impl Instance {
                         .finish_run(
                             workspace,
                             run_id,
-                            &run,
+                            &mut run,
                             status::FAILED,
                             &format!("agent unavailable: {e}"),
                         )
@@ -170,7 +181,7 @@ impl Instance {
                         let reason =
                             format!("the run reached its step limit ({})", run.state.max_steps);
                         return self
-                            .finish_run(workspace, run_id, &run, status::FAILED, &reason)
+                            .finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
                             .await;
                     }
                     let next = self.next_step(workspace, &mut run, &definition).await;
@@ -266,27 +277,13 @@ impl Instance {
     ) -> Result<()> {
         match next {
             Next::Finish(summary) => {
-                self.add_step(
-                    workspace,
-                    run_id,
-                    &mut run,
-                    "finish",
-                    json!({ "summary": summary }),
-                )
-                .await?;
-                self.finish_run(workspace, run_id, &run, status::COMPLETED, &summary)
+                self.add_step(&mut run, "finish", json!({ "summary": summary }));
+                self.finish_run(workspace, run_id, &mut run, status::COMPLETED, &summary)
                     .await?;
             }
             Next::Fail(reason) => {
-                self.add_step(
-                    workspace,
-                    run_id,
-                    &mut run,
-                    "error",
-                    json!({ "error": reason }),
-                )
-                .await?;
-                self.finish_run(workspace, run_id, &run, status::FAILED, &reason)
+                self.add_step(&mut run, "error", json!({ "error": reason }));
+                self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
                     .await?;
             }
             Next::Tool {
@@ -296,13 +293,10 @@ impl Instance {
                 reasoning,
             } => {
                 self.add_step(
-                    workspace,
-                    run_id,
                     &mut run,
                     "tool_call",
                     json!({ "step": step, "action": action, "args": args, "reasoning": reasoning }),
-                )
-                .await?;
+                );
                 if !run.state.tools.contains(&action) {
                     let reason = format!(
                         "agent may not use {action}; its tools are {}",
@@ -378,8 +372,7 @@ impl Instance {
                         quorum,
                         ..
                     }) => {
-                        self.add_step(workspace, run_id, &mut run, "decision", json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": "pending" }))
-                            .await?;
+                        self.add_step(&mut run, "decision", json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": "pending" }));
                         run.state.pending = Some(PendingCall {
                             step,
                             action,
@@ -391,7 +384,7 @@ impl Instance {
                         } else {
                             status::WAITING_APPROVAL
                         };
-                        self.checkpoint(workspace, run_id, &run, waiting, Some(&approval_id))
+                        self.checkpoint(workspace, run_id, &mut run, waiting, Some(&approval_id))
                             .await?;
                     }
                     Err(e) => {
@@ -452,14 +445,19 @@ impl Instance {
                         Some(budget),
                     )
                     .await?;
-                self.add_step(workspace, run_id, &mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }))
-                    .await?;
+                self.add_step(&mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }));
                 run.state.child = Some(ChildWait {
                     step,
                     run_id: child.clone(),
                 });
-                self.checkpoint(workspace, run_id, &run, status::WAITING_CHILD, Some(&child))
-                    .await?;
+                self.checkpoint(
+                    workspace,
+                    run_id,
+                    &mut run,
+                    status::WAITING_CHILD,
+                    Some(&child),
+                )
+                .await?;
                 Box::pin(self.drive_run(workspace, &child)).await?;
             }
         }
@@ -480,8 +478,7 @@ impl Instance {
         output: Value,
         reason: Option<String>,
     ) -> Result<()> {
-        self.add_step(workspace, run_id, &mut run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }))
-            .await?;
+        self.add_step(&mut run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }));
         let stop = match &definition.provider {
             ProviderConfig::Playbook { playbook } => {
                 let state = run
@@ -501,19 +498,12 @@ impl Instance {
         };
         match stop {
             Some(reason) => {
-                self.add_step(
-                    workspace,
-                    run_id,
-                    &mut run,
-                    "error",
-                    json!({ "error": reason }),
-                )
-                .await?;
-                self.finish_run(workspace, run_id, &run, status::FAILED, &reason)
+                self.add_step(&mut run, "error", json!({ "error": reason }));
+                self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
                     .await?;
             }
             None => {
-                self.checkpoint(workspace, run_id, &run, status::RUNNING, None)
+                self.checkpoint(workspace, run_id, &mut run, status::RUNNING, None)
                     .await?
             }
         }

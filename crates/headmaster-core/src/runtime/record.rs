@@ -2,12 +2,12 @@
 //! steps, finishing it, and reading its summary.
 
 use serde_json::{json, Value};
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::engine::{runtime_source, Loaded, RunState};
 use super::runs::RunSummary;
 use super::status;
-use crate::audit::{Actor, Correlation, NewEvent, Outcome};
+use crate::audit::{append, Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
@@ -114,15 +114,18 @@ impl Instance {
             task,
             state,
             steps: row.get(5),
+            queued_steps: Vec::new(),
+            owner: None,
         })
     }
 
-    /// Writes the checkpoint and status in one statement.
+    /// Writes the queued timeline steps, the checkpoint and the status in one transaction. When
+    /// the run is being driven, the update also proves the driver still holds the lease.
     pub(crate) async fn checkpoint(
         &self,
         workspace: WorkspaceId,
         run_id: &str,
-        run: &Loaded,
+        run: &mut Loaded,
         new_status: &str,
         waiting_on: Option<&str>,
     ) -> Result<()> {
@@ -135,63 +138,66 @@ impl Instance {
                 &serde_json::to_vec(&run.state).unwrap_or_default(),
             )
             .await?;
-        sqlx::query("UPDATE runs SET state = ?, status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
-            .bind(&sealed)
-            .bind(new_status)
-            .bind(waiting_on)
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
+        let steps = self.seal_queued_steps(workspace, run).await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        insert_steps(&mut tx, run_id, steps, self.now()).await?;
+        let updated = sqlx::query(
+            "UPDATE runs SET state = ?, status = ?, waiting_on = ?, steps = ?, updated_at = ?
+             WHERE id = ? AND status NOT IN ('cancelled') AND (? IS NULL OR lease_owner = ?)",
+        )
+        .bind(&sealed)
+        .bind(new_status)
+        .bind(waiting_on)
+        .bind(run.steps)
+        .bind(self.now())
+        .bind(run_id)
+        .bind(run.owner.as_deref())
+        .bind(run.owner.as_deref())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0
+            && run.owner.is_some()
+            && self.run_status(workspace, run_id).await? != status::CANCELLED
+        {
+            return Err(Error::Conflict(format!(
+                "run {run_id} is being driven by another process now; this one stops"
+            )));
+        }
+        tx.commit().await?;
         self.announce_run(workspace, run_id, new_status);
         Ok(())
     }
 
-    /// Appends a timeline step.
-    pub(crate) async fn add_step(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        run: &mut Loaded,
-        kind: &str,
-        body: Value,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let id = uuid::Uuid::now_v7().to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "run_steps", "body", &id),
-                &serde_json::to_vec(&body).unwrap_or_default(),
-            )
-            .await?;
-        let seq: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM run_steps WHERE run_id = ?")
-                .bind(run_id)
-                .fetch_one(&pool)
-                .await?;
-        sqlx::query("INSERT INTO run_steps (id, run_id, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&id)
-            .bind(run_id)
-            .bind(seq)
-            .bind(kind)
-            .bind(&sealed)
-            .bind(self.now())
-            .execute(&pool)
-            .await?;
-        // The timeline gained a step: listeners (the desktop's run view) refresh.
-        let current = self.run_status(workspace, run_id).await?;
-        self.announce_run(workspace, run_id, &current);
+    /// Queues a timeline step; the next checkpoint (or the end of the run) writes it, in the
+    /// same transaction as the state it led to.
+    pub(crate) fn add_step(&self, run: &mut Loaded, kind: &str, body: Value) {
         if kind == "tool_call" || kind == "delegation" {
             run.steps += 1;
-            sqlx::query("UPDATE runs SET steps = ? WHERE id = ?")
-                .bind(run.steps)
-                .bind(run_id)
-                .execute(&pool)
-                .await?;
         }
-        Ok(())
+        run.queued_steps.push((kind.to_string(), body));
+    }
+
+    /// Seals the queued steps' bodies (outside any transaction).
+    async fn seal_queued_steps(
+        &self,
+        workspace: WorkspaceId,
+        run: &mut Loaded,
+    ) -> Result<Vec<SealedStep>> {
+        let scope = workspace.to_string();
+        let mut out = Vec::with_capacity(run.queued_steps.len());
+        for (kind, body) in std::mem::take(&mut run.queued_steps) {
+            let id = uuid::Uuid::now_v7().to_string();
+            let sealed = self
+                .vault
+                .seal(
+                    &Aad::new(&scope, "run_steps", "body", &id),
+                    &serde_json::to_vec(&body).unwrap_or_default(),
+                )
+                .await?;
+            out.push(SealedStep { id, kind, sealed });
+        }
+        Ok(out)
     }
 
     pub(crate) async fn set_status(
@@ -213,12 +219,13 @@ impl Instance {
         Ok(())
     }
 
-    /// Ends a run with a final status and its summary or error.
+    /// Ends a run with a final status and its summary or error: queued steps, the audit event,
+    /// the withdrawal of its pending requests and the final state in one transaction.
     pub(crate) async fn finish_run(
         &self,
         workspace: WorkspaceId,
         run_id: &str,
-        run: &Loaded,
+        run: &mut Loaded,
         final_status: &str,
         outcome: &str,
     ) -> Result<String> {
@@ -231,29 +238,36 @@ impl Instance {
                 outcome.as_bytes(),
             )
             .await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::agent(&run.agent_id),
-                &format!("run.{final_status}"),
-                if final_status == status::COMPLETED { Outcome::Allowed } else { Outcome::Failed },
-                &runtime_source(),
-            )
-            .target(run_id)
-            .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() })
-            .payload(json!({ "run_id": run_id, "status": final_status, "outcome": outcome, "steps": run.steps })),
+        let steps = self.seal_queued_steps(workspace, run).await?;
+        let event = NewEvent::new(
+            Actor::agent(&run.agent_id),
+            &format!("run.{final_status}"),
+            if final_status == status::COMPLETED { Outcome::Allowed } else { Outcome::Failed },
+            &runtime_source(),
         )
-        .await?;
-        self.withdraw_requests(workspace, run_id).await?;
+        .target(run_id)
+        .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() })
+        .payload(json!({ "run_id": run_id, "status": final_status, "outcome": outcome, "steps": run.steps }));
+        let event = append::prepare(&self.vault, &scope, event).await?;
         let now = self.now();
-        sqlx::query("UPDATE runs SET status = ?, outcome = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        insert_steps(&mut tx, run_id, steps, now).await?;
+        append::write(&mut tx, &scope, &self.device, event, now).await?;
+        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
+            .bind(now)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE runs SET status = ?, outcome = ?, steps = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
             .bind(final_status)
             .bind(&sealed)
+            .bind(run.steps)
             .bind(now)
             .bind(now)
             .bind(run_id)
-            .execute(&pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         self.announce_run(workspace, run_id, final_status);
         self.run_status(workspace, run_id).await
     }
@@ -340,4 +354,41 @@ impl Instance {
             updated_at: rfc3339_ms(row.get(9)),
         })
     }
+}
+
+/// A timeline step sealed and ready to insert.
+struct SealedStep {
+    id: String,
+    kind: String,
+    sealed: Vec<u8>,
+}
+
+/// Inserts sealed steps after the run's last one, inside the caller's transaction.
+async fn insert_steps(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    steps: Vec<SealedStep>,
+    now: i64,
+) -> Result<()> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let mut seq: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM run_steps WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    for step in steps {
+        seq += 1;
+        sqlx::query("INSERT INTO run_steps (id, run_id, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&step.id)
+            .bind(run_id)
+            .bind(seq)
+            .bind(&step.kind)
+            .bind(&step.sealed)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -54,8 +54,7 @@ impl Instance {
         };
         let mut owned = std::mem::replace(run, placeholder());
         owned.state.pending = None;
-        self.add_step(workspace, run_id, &mut owned, "decision", json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }))
-            .await?;
+        self.add_step(&mut owned, "decision", json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }));
         self.observe(
             workspace,
             run_id,
@@ -197,5 +196,7 @@ fn placeholder() -> Loaded {
         task: String::new(),
         state: RunState::default(),
         steps: 0,
+        queued_steps: Vec::new(),
+        owner: None,
     }
 }

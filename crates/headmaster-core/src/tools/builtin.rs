@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::catalog::Executor;
 use super::config::ToolConfig;
@@ -55,6 +55,39 @@ pub(crate) enum BuiltinCall {
     MemoryWrite(MemoryWriteArgs),
     DraftSave(DraftSaveArgs),
     Shell(ShellArgs),
+}
+
+impl BuiltinCall {
+    /// Whether the action only reads or writes this workspace's database, so that it can run in
+    /// the same transaction as its audit events.
+    pub(crate) fn is_database_only(&self) -> bool {
+        !matches!(self, BuiltinCall::Shell(_))
+    }
+}
+
+/// A database-only action with everything sealed, ready to apply inside a transaction.
+#[derive(Debug)]
+pub(crate) enum Effect {
+    /// `memory.read`: the value was read (and opened) beforehand.
+    Read { key: String, value: Option<String> },
+    /// `memory.write`.
+    MemoryWrite {
+        id: String,
+        key: String,
+        key_idx: Vec<u8>,
+        sealed_key: Vec<u8>,
+        sealed_value: Vec<u8>,
+        author: String,
+    },
+    /// `draft.save`.
+    DraftSave {
+        id: String,
+        key: String,
+        sealed_title: Vec<u8>,
+        sealed_body: Vec<u8>,
+        author: String,
+        run_id: Option<String>,
+    },
 }
 
 /// The result of `shell.exec`.
@@ -166,7 +199,8 @@ impl Instance {
         }
     }
 
-    /// Runs a core action.
+    /// Runs a core action in its own transaction (the call pipeline uses
+    /// `run_builtin_atomically` instead, to include the audit events).
     pub(crate) async fn run_builtin(
         &self,
         workspace: WorkspaceId,
@@ -175,37 +209,19 @@ impl Instance {
         author: &str,
         run_id: Option<&str>,
     ) -> Result<Value> {
-        match call {
-            BuiltinCall::MemoryRead(a) => {
-                let value =
-                    self.memory_get(workspace, &a.key)
-                        .await?
-                        .ok_or_else(|| Error::ToolFailed {
-                            action: "memory.read".into(),
-                            code: "not_found".into(),
-                            message: format!("no memory entry named {:?}", a.key),
-                        })?;
-                Ok(json!({ "key": a.key, "value": value }))
-            }
-            BuiltinCall::MemoryWrite(a) => {
-                self.memory_put(workspace, &a.key, &a.value, author).await?;
-                Ok(json!({ "key": a.key, "written": true }))
-            }
-            BuiltinCall::DraftSave(a) => {
-                let (id, key, version) = self
-                    .draft_put(
-                        workspace,
-                        a.key.as_deref(),
-                        &a.title,
-                        &a.body,
-                        author,
-                        run_id,
-                    )
-                    .await?;
-                Ok(json!({ "draft_id": id, "key": key, "version": version }))
-            }
-            BuiltinCall::Shell(a) => self.run_shell(workspace, a, config).await,
+        if let BuiltinCall::Shell(a) = call {
+            return self.run_shell(workspace, a, config).await;
         }
+        let effect = self
+            .prepare_builtin(workspace, call, author, run_id)
+            .await?;
+        let pool = self.workspace_pool(workspace).await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let output = self.apply_builtin(&mut tx, effect).await;
+        if output.is_ok() {
+            tx.commit().await?;
+        }
+        output
     }
 
     async fn run_shell(
@@ -248,6 +264,151 @@ impl Instance {
         Ok(serde_json::to_value(result).unwrap_or_default())
     }
 
+    /// Seals what a database-only action will write (touching the key store as needed), so
+    /// that applying it needs nothing but the transaction.
+    pub(crate) async fn prepare_builtin(
+        &self,
+        workspace: WorkspaceId,
+        call: &BuiltinCall,
+        author: &str,
+        run_id: Option<&str>,
+    ) -> Result<Effect> {
+        let scope = workspace.to_string();
+        match call {
+            BuiltinCall::MemoryRead(a) => Ok(Effect::Read {
+                key: a.key.clone(),
+                value: self.memory_get(workspace, &a.key).await?,
+            }),
+            BuiltinCall::MemoryWrite(a) => {
+                let pool = self.workspace_pool(workspace).await?;
+                let key_idx = self
+                    .vault
+                    .blind_index(&scope, MEMORY_KEY_FIELD, &a.key)
+                    .await?;
+                let existing: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM memory WHERE key_idx = ?")
+                        .bind(&key_idx)
+                        .fetch_optional(&pool)
+                        .await?;
+                let id = existing.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+                Ok(Effect::MemoryWrite {
+                    sealed_key: self
+                        .vault
+                        .seal(&Aad::new(&scope, "memory", "key", &id), a.key.as_bytes())
+                        .await?,
+                    sealed_value: self
+                        .vault
+                        .seal(
+                            &Aad::new(&scope, "memory", "value", &id),
+                            a.value.as_bytes(),
+                        )
+                        .await?,
+                    id,
+                    key: a.key.clone(),
+                    key_idx,
+                    author: author.to_string(),
+                })
+            }
+            BuiltinCall::DraftSave(a) => {
+                let id = uuid::Uuid::now_v7().to_string();
+                Ok(Effect::DraftSave {
+                    sealed_title: self
+                        .vault
+                        .seal(
+                            &Aad::new(&scope, "drafts", "title", &id),
+                            a.title.as_bytes(),
+                        )
+                        .await?,
+                    sealed_body: self
+                        .vault
+                        .seal(&Aad::new(&scope, "drafts", "body", &id), a.body.as_bytes())
+                        .await?,
+                    id,
+                    key: a
+                        .key
+                        .clone()
+                        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                    author: author.to_string(),
+                    run_id: run_id.map(str::to_string),
+                })
+            }
+            BuiltinCall::Shell(_) => Err(Error::InvalidInput(
+                "shell.exec is not a database action".into(),
+            )),
+        }
+    }
+
+    /// Applies a prepared action inside the caller's transaction; returns the tool's output.
+    pub(crate) async fn apply_builtin(
+        &self,
+        conn: &mut SqliteConnection,
+        effect: Effect,
+    ) -> Result<Value> {
+        let now = self.now();
+        match effect {
+            Effect::Read { key, value } => match value {
+                Some(value) => Ok(json!({ "key": key, "value": value })),
+                None => Err(Error::ToolFailed {
+                    action: "memory.read".into(),
+                    code: "not_found".into(),
+                    message: format!("no memory entry named {key:?}"),
+                }),
+            },
+            Effect::MemoryWrite {
+                id,
+                key,
+                key_idx,
+                sealed_key,
+                sealed_value,
+                author,
+            } => {
+                sqlx::query(
+                    "INSERT INTO memory (id, key_idx, key, value, author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                     ON CONFLICT (id) DO UPDATE SET value = excluded.value, author = excluded.author, updated_at = excluded.updated_at",
+                )
+                .bind(&id)
+                .bind(&key_idx)
+                .bind(&sealed_key)
+                .bind(&sealed_value)
+                .bind(&author)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(json!({ "key": key, "written": true }))
+            }
+            Effect::DraftSave {
+                id,
+                key,
+                sealed_title,
+                sealed_body,
+                author,
+                run_id,
+            } => {
+                let version: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM drafts WHERE draft_key = ?",
+                )
+                .bind(&key)
+                .fetch_one(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO drafts (id, draft_key, version, run_id, title, body, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&key)
+                .bind(version)
+                .bind(&run_id)
+                .bind(&sealed_title)
+                .bind(&sealed_body)
+                .bind(&author)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                Ok(json!({ "draft_id": id, "key": key, "version": version }))
+            }
+        }
+    }
+
     /// A memory entry's value.
     pub(crate) async fn memory_get(
         &self,
@@ -278,7 +439,7 @@ impl Instance {
         }
     }
 
-    /// Creates or replaces a memory entry.
+    /// Creates or replaces a memory entry (a person writing memory).
     pub(crate) async fn memory_put(
         &self,
         workspace: WorkspaceId,
@@ -286,88 +447,15 @@ impl Instance {
         value: &str,
         author: &str,
     ) -> Result<()> {
+        let call = BuiltinCall::MemoryWrite(MemoryWriteArgs {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
+        let effect = self.prepare_builtin(workspace, &call, author, None).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let idx = self
-            .vault
-            .blind_index(&scope, MEMORY_KEY_FIELD, key)
-            .await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM memory WHERE key_idx = ?")
-                .bind(&idx)
-                .fetch_optional(&pool)
-                .await?;
-        let id = existing.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let sealed_key = self
-            .vault
-            .seal(&Aad::new(&scope, "memory", "key", &id), key.as_bytes())
-            .await?;
-        let sealed_value = self
-            .vault
-            .seal(&Aad::new(&scope, "memory", "value", &id), value.as_bytes())
-            .await?;
-        let now = self.now();
-        sqlx::query(
-            "INSERT INTO memory (id, key_idx, key, value, author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET value = excluded.value, author = excluded.author, updated_at = excluded.updated_at",
-        )
-        .bind(&id)
-        .bind(&idx)
-        .bind(&sealed_key)
-        .bind(&sealed_value)
-        .bind(author)
-        .bind(now)
-        .bind(now)
-        .execute(&pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Saves a draft version; returns (draft row id, draft key, version).
-    pub(crate) async fn draft_put(
-        &self,
-        workspace: WorkspaceId,
-        key: Option<&str>,
-        title: &str,
-        body: &str,
-        author: &str,
-        run_id: Option<&str>,
-    ) -> Result<(String, String, i64)> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        let key = key
-            .map(str::to_string)
-            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-        let id = uuid::Uuid::now_v7().to_string();
-        let sealed_title = self
-            .vault
-            .seal(&Aad::new(&scope, "drafts", "title", &id), title.as_bytes())
-            .await?;
-        let sealed_body = self
-            .vault
-            .seal(&Aad::new(&scope, "drafts", "body", &id), body.as_bytes())
-            .await?;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM drafts WHERE draft_key = ?",
-        )
-        .bind(&key)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO drafts (id, draft_key, version, run_id, title, body, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&key)
-        .bind(version)
-        .bind(run_id)
-        .bind(&sealed_title)
-        .bind(&sealed_body)
-        .bind(author)
-        .bind(self.now())
-        .execute(&mut *tx)
-        .await?;
+        self.apply_builtin(&mut tx, effect).await?;
         tx.commit().await?;
-        Ok((id, key, version))
+        Ok(())
     }
 }

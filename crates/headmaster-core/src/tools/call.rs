@@ -15,6 +15,7 @@ use super::canonical::call_hash;
 use super::catalog::{crosses_boundary, executor, Executor};
 use super::config::ToolConfig;
 use crate::access::{Capability, CapabilitySet, Scope};
+use crate::audit::append;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -168,25 +169,48 @@ impl Instance {
             crosses_boundary: prepared.crosses_boundary,
         };
         let verdict = compiled.decide_with_grants(&call, &grants, self.now());
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                actor.clone(),
-                "tool.proposed",
-                Outcome::Pending,
-                session_source,
-            )
-            .target(&prepared.action)
-            .correlation(correlation.clone())
-            .payload(serde_json::json!({
-                "action": prepared.action,
-                "args": prepared.args,
-                "args_sha256": prepared.hash,
-                "reasoning": request.reasoning,
-                "verdict": verdict,
-            })),
+        let proposed = NewEvent::new(
+            actor.clone(),
+            "tool.proposed",
+            Outcome::Pending,
+            session_source,
         )
-        .await?;
+        .target(&prepared.action)
+        .correlation(correlation.clone())
+        .payload(serde_json::json!({
+            "action": prepared.action,
+            "args": prepared.args,
+            "args_sha256": prepared.hash,
+            "reasoning": request.reasoning,
+            "verdict": verdict,
+        }));
+        // An allowed call of a workspace-internal action (memory, drafts) is recorded, run and
+        // recorded again in one transaction: all of it happens, or none of it.
+        if verdict.decision == Decision::Allow && verdict.grant.is_none() {
+            if let ParsedCall::Builtin(builtin) = &prepared.parsed {
+                if builtin.is_database_only() {
+                    let output = self
+                        .run_builtin_atomically(
+                            workspace,
+                            &prepared,
+                            builtin,
+                            &actor,
+                            session_source,
+                            &correlation,
+                            proposed,
+                        )
+                        .await?;
+                    return Ok(CallOutcome::Executed {
+                        action: prepared.action,
+                        tier: verdict.tier.map(|t| t.as_str().to_string()),
+                        reasons: verdict.reasons,
+                        grant: None,
+                        output,
+                    });
+                }
+            }
+        }
+        self.audit_workspace(workspace, proposed).await?;
         match verdict.decision {
             Decision::Deny => {
                 self.audit_workspace(
@@ -376,6 +400,59 @@ impl Instance {
                     .await
             }
         }
+    }
+
+    /// Runs a database-only core action with its `tool.proposed` and `tool.executed` (or
+    /// `tool.failed`) events in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_builtin_atomically(
+        &self,
+        workspace: WorkspaceId,
+        prepared: &Prepared,
+        call: &BuiltinCall,
+        actor: &Actor,
+        source: &Source,
+        correlation: &Correlation,
+        proposed: NewEvent,
+    ) -> Result<Value> {
+        let scope = workspace.to_string();
+        let author = format!("{}:{}", actor.kind.as_str(), actor.id);
+        let run_id = (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
+        // Everything that may touch the key store happens before the write transaction.
+        let effect = self
+            .prepare_builtin(workspace, call, &author, run_id)
+            .await?;
+        let proposed = append::prepare(&self.vault, &scope, proposed).await?;
+        let pool = self.workspace_pool(workspace).await?;
+        let now = self.now();
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tip = append::ChainTip::load(&mut tx, &scope).await?;
+        tip.write(&mut tx, &scope, &self.device, proposed, now)
+            .await?;
+        let result = self.apply_builtin(&mut tx, effect).await;
+        let event = match &result {
+            Ok(output) => NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
+                .target(&prepared.action)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({
+                    "action": prepared.action,
+                    "args_sha256": prepared.hash,
+                    "output": summarize(output),
+                })),
+            Err(e) => NewEvent::new(actor.clone(), "tool.failed", Outcome::Failed, source)
+                .target(&prepared.action)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({
+                    "action": prepared.action,
+                    "args_sha256": prepared.hash,
+                    "error": e.to_string(),
+                })),
+        };
+        // Preparing touches only the instance database, never this workspace's: no deadlock.
+        let event = append::prepare(&self.vault, &scope, event).await?;
+        tip.write(&mut tx, &scope, &self.device, event, now).await?;
+        tx.commit().await?;
+        result
     }
 
     fn tool_context(
