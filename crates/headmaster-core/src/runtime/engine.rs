@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use sqlx::SqliteConnection;
 
 use super::chat::{self, ChatEndpoint, ChatState};
 use super::playbook::{Next, PlaybookState, StepStatus};
@@ -25,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
-use crate::tools::call::{CallOutcome, CallRequest, Proposer};
+use crate::tools::call::{CallOutcome, CallRequest, Proposer, SameTransaction};
 
 /// How long a lease lasts without renewal (ms).
 pub(crate) const LEASE_MS: i64 = 15_000;
@@ -328,17 +329,41 @@ impl Instance {
                         )
                         .await;
                 }
+                let (started_by, agent_id) = (run.started_by, run.agent_id.clone());
+                let mut record = RecordStep {
+                    instance: self,
+                    workspace,
+                    run_id,
+                    run: &mut run,
+                    definition,
+                    step: &step,
+                    recorded: false,
+                    stop: None,
+                };
                 let outcome = self
                     .propose_for_run(
                         workspace,
                         run_id,
-                        &run,
+                        started_by,
+                        &agent_id,
                         &step,
                         &action,
                         args.clone(),
                         reasoning,
+                        &mut record,
                     )
                     .await;
+                if record.recorded {
+                    // The action, its audit events, the step's result and the checkpoint
+                    // committed together; only a playbook's "stop" is left to finish.
+                    if let Some(reason) = record.stop.take() {
+                        self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
+                            .await?;
+                    } else {
+                        self.announce_run(workspace, run_id, status::RUNNING);
+                    }
+                    return Ok(());
+                }
                 match outcome {
                     Ok(CallOutcome::Executed { output, .. }) => {
                         self.observe(
@@ -464,21 +489,18 @@ impl Instance {
         Ok(())
     }
 
-    /// Records a step's result with the provider and checkpoints the run as running (or ends it
-    /// when the playbook says stop).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn observe(
+    /// Records a step's result in the timeline and with the provider; returns the reason when
+    /// the playbook says the run must stop (the error step is queued too).
+    pub(crate) fn record_result(
         &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-        mut run: Loaded,
+        run: &mut Loaded,
         definition: &AgentDefinition,
         step: &str,
         step_status: StepStatus,
         output: Value,
         reason: Option<String>,
-    ) -> Result<()> {
-        self.add_step(&mut run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }));
+    ) -> Option<String> {
+        self.add_step(run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }));
         let stop = match &definition.provider {
             ProviderConfig::Playbook { playbook } => {
                 let state = run
@@ -496,9 +518,29 @@ impl Instance {
                 None
             }
         };
+        if let Some(reason) = &stop {
+            self.add_step(run, "error", json!({ "error": reason }));
+        }
+        stop
+    }
+
+    /// Records a step's result with the provider and checkpoints the run as running (or ends it
+    /// when the playbook says stop).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn observe(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+        mut run: Loaded,
+        definition: &AgentDefinition,
+        step: &str,
+        step_status: StepStatus,
+        output: Value,
+        reason: Option<String>,
+    ) -> Result<()> {
+        let stop = self.record_result(&mut run, definition, step, step_status, output, reason);
         match stop {
             Some(reason) => {
-                self.add_step(&mut run, "error", json!({ "error": reason }));
                 self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
                     .await?;
             }
@@ -510,22 +552,25 @@ impl Instance {
         Ok(())
     }
 
-    /// Passes the gate as the person who started the run, then proposes as the agent.
+    /// Passes the gate as the person who started the run, then proposes as the agent. When the
+    /// call runs a database-only action, `follow_up` records the step in the same transaction.
     #[allow(clippy::too_many_arguments)]
-    async fn propose_for_run(
+    async fn propose_for_run<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
         run_id: &str,
-        run: &Loaded,
+        started_by: UserId,
+        agent_id: &str,
         step: &str,
         action: &str,
         args: Value,
         reasoning: Option<String>,
+        follow_up: &mut F,
     ) -> Result<CallOutcome> {
-        let org_role = self.org_role_of(run.started_by).await?;
+        let org_role = self.org_role_of(started_by).await?;
         let auth = self
             .authorize_user(
-                run.started_by,
+                started_by,
                 org_role,
                 &runtime_source(),
                 Scope::Workspace(workspace),
@@ -533,7 +578,7 @@ impl Instance {
                 "tool.call",
             )
             .await?;
-        self.propose_authorized(
+        self.propose_with(
             workspace,
             &auth,
             &runtime_source(),
@@ -542,11 +587,12 @@ impl Instance {
                 args,
                 reasoning,
                 proposer: Proposer::Agent {
-                    agent_id: run.agent_id.clone(),
+                    agent_id: agent_id.to_string(),
                     run_id: run_id.to_string(),
                     step_id: step.to_string(),
                 },
             },
+            follow_up,
         )
         .await
     }
@@ -594,5 +640,51 @@ impl Instance {
             run_id: run_id.to_string(),
             status: status.to_string(),
         });
+    }
+}
+
+/// Records a step's result and checkpoints the run inside the transaction of a database-only
+/// action (see `SameTransaction`).
+struct RecordStep<'a> {
+    instance: &'a Instance,
+    workspace: WorkspaceId,
+    run_id: &'a str,
+    run: &'a mut Loaded,
+    definition: &'a AgentDefinition,
+    step: &'a str,
+    recorded: bool,
+    stop: Option<String>,
+}
+
+impl SameTransaction for RecordStep<'_> {
+    async fn within<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+        result: &'c Result<Value>,
+    ) -> Result<()> {
+        let (step_status, output, reason) = match result {
+            Ok(output) => (StepStatus::Executed, output.clone(), None),
+            Err(e) => (StepStatus::Failed, Value::Null, Some(e.to_string())),
+        };
+        self.stop = self.instance.record_result(
+            self.run,
+            self.definition,
+            self.step,
+            step_status,
+            output,
+            reason,
+        );
+        self.instance
+            .checkpoint_in(
+                conn,
+                self.workspace,
+                self.run_id,
+                self.run,
+                status::RUNNING,
+                None,
+            )
+            .await?;
+        self.recorded = true;
+        Ok(())
     }
 }

@@ -119,8 +119,7 @@ impl Instance {
         })
     }
 
-    /// Writes the queued timeline steps, the checkpoint and the status in one transaction. When
-    /// the run is being driven, the update also proves the driver still holds the lease.
+    /// Writes the queued timeline steps, the checkpoint and the status in one transaction.
     pub(crate) async fn checkpoint(
         &self,
         workspace: WorkspaceId,
@@ -130,6 +129,26 @@ impl Instance {
         waiting_on: Option<&str>,
     ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        self.checkpoint_in(&mut tx, workspace, run_id, run, new_status, waiting_on)
+            .await?;
+        tx.commit().await?;
+        self.announce_run(workspace, run_id, new_status);
+        Ok(())
+    }
+
+    /// The checkpoint inside the caller's write transaction. When the run is being driven, the
+    /// update also proves the driver still holds the lease. Sealing touches only the instance
+    /// database, never this workspace's, so it is safe inside the transaction.
+    pub(crate) async fn checkpoint_in(
+        &self,
+        conn: &mut SqliteConnection,
+        workspace: WorkspaceId,
+        run_id: &str,
+        run: &mut Loaded,
+        new_status: &str,
+        waiting_on: Option<&str>,
+    ) -> Result<()> {
         let scope = workspace.to_string();
         let sealed = self
             .vault
@@ -139,8 +158,7 @@ impl Instance {
             )
             .await?;
         let steps = self.seal_queued_steps(workspace, run).await?;
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_steps(&mut tx, run_id, steps, self.now()).await?;
+        insert_steps(&mut *conn, run_id, steps, self.now()).await?;
         let updated = sqlx::query(
             "UPDATE runs SET state = ?, status = ?, waiting_on = ?, steps = ?, updated_at = ?
              WHERE id = ? AND status NOT IN ('cancelled') AND (? IS NULL OR lease_owner = ?)",
@@ -153,19 +171,21 @@ impl Instance {
         .bind(run_id)
         .bind(run.owner.as_deref())
         .bind(run.owner.as_deref())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-        if updated == 0
-            && run.owner.is_some()
-            && self.run_status(workspace, run_id).await? != status::CANCELLED
-        {
-            return Err(Error::Conflict(format!(
-                "run {run_id} is being driven by another process now; this one stops"
-            )));
+        if updated == 0 && run.owner.is_some() {
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
+                    .bind(run_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if current.as_deref() != Some(status::CANCELLED) {
+                return Err(Error::Conflict(format!(
+                    "run {run_id} is being driven by another process now; this one stops"
+                )));
+            }
         }
-        tx.commit().await?;
-        self.announce_run(workspace, run_id, new_status);
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 use headmaster_policy::{Decision, Principal, ProposedCall, Role, Verdict};
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::SqliteConnection;
 
 use super::builtin::{self, BuiltinCall};
 use super::canonical::call_hash;
@@ -105,6 +106,31 @@ pub(crate) struct Prepared {
     pub hash: String,
 }
 
+/// Work that must commit in the same transaction as a database-only tool action: the agent
+/// runtime records the step's result and checkpoint there, so the action and the run's record
+/// of it happen together or not at all.
+pub(crate) trait SameTransaction: Send {
+    /// Called inside the transaction after the action ran (or failed), before the commit.
+    fn within<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+        result: &'c Result<Value>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'c;
+}
+
+/// No follow-up work.
+pub(crate) struct NoFollowUp;
+
+impl SameTransaction for NoFollowUp {
+    async fn within<'c>(
+        &'c mut self,
+        _conn: &'c mut SqliteConnection,
+        _result: &'c Result<Value>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
 impl Instance {
     /// Proposes a tool call as the signed-in person (or their agent).
     pub async fn propose_call(
@@ -132,6 +158,20 @@ impl Instance {
         auth: &crate::access::Authorized,
         session_source: &Source,
         request: CallRequest,
+    ) -> Result<CallOutcome> {
+        self.propose_with(workspace, auth, session_source, request, &mut NoFollowUp)
+            .await
+    }
+
+    /// The pipeline, with `follow_up` committed in the same transaction as a database-only
+    /// action when one runs (the agent runtime's checkpoint of the step).
+    pub(crate) async fn propose_with<F: SameTransaction>(
+        &self,
+        workspace: WorkspaceId,
+        auth: &crate::access::Authorized,
+        session_source: &Source,
+        request: CallRequest,
+        follow_up: &mut F,
     ) -> Result<CallOutcome> {
         let (actor, correlation) = actor_of(auth.user_id, &request.proposer);
         let prepared = match self.prepare_call(&request.action, &request.args) {
@@ -198,6 +238,7 @@ impl Instance {
                             session_source,
                             &correlation,
                             proposed,
+                            follow_up,
                         )
                         .await?;
                     return Ok(CallOutcome::Executed {
@@ -405,7 +446,7 @@ impl Instance {
     /// Runs a database-only core action with its `tool.proposed` and `tool.executed` (or
     /// `tool.failed`) events in one transaction.
     #[allow(clippy::too_many_arguments)]
-    async fn run_builtin_atomically(
+    async fn run_builtin_atomically<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
         prepared: &Prepared,
@@ -414,6 +455,7 @@ impl Instance {
         source: &Source,
         correlation: &Correlation,
         proposed: NewEvent,
+        follow_up: &mut F,
     ) -> Result<Value> {
         let scope = workspace.to_string();
         let author = format!("{}:{}", actor.kind.as_str(), actor.id);
@@ -451,6 +493,7 @@ impl Instance {
         // Preparing touches only the instance database, never this workspace's: no deadlock.
         let event = append::prepare(&self.vault, &scope, event).await?;
         tip.write(&mut tx, &scope, &self.device, event, now).await?;
+        follow_up.within(&mut tx, &result).await?;
         tx.commit().await?;
         result
     }
