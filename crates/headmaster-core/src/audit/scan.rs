@@ -69,13 +69,12 @@ fn scan(
             },
             hash: super::append::to_hash(&hash)?,
         });
-        if batch.len() == BATCH {
-            if tx
+        if batch.len() == BATCH
+            && tx
                 .blocking_send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                 .is_err()
-            {
-                return Ok(());
-            }
+        {
+            return Ok(());
         }
     }
     if !batch.is_empty() {
