@@ -82,24 +82,25 @@ pub struct ChainTip {
 impl ChainTip {
     /// Reads the end of the chain. Call inside the write transaction that appends.
     pub async fn load(conn: &mut SqliteConnection, scope: &str) -> Result<Self, AuditError> {
-        let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-        let (seq, hash) = match last {
-            Some(row) => {
-                let seq: i64 = row.get(0);
-                let hash: Vec<u8> = row.get(1);
-                (seq as u64, to_hash(&hash)?)
-            }
-            None => match last_archived(&mut *conn).await? {
+        // One statement for the common case: the last event and the last checkpoint's time.
+        let last = sqlx::query(
+            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),
+                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),
+                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let last_checkpoint: Option<String> = last.get(2);
+        let (seq, hash) = match (
+            last.get::<Option<i64>, _>(0),
+            last.get::<Option<Vec<u8>>, _>(1),
+        ) {
+            (Some(seq), Some(hash)) => (seq as u64, to_hash(&hash)?),
+            _ => match last_archived(&mut *conn).await? {
                 Some(anchor) => anchor,
                 None => (0, genesis(scope)),
             },
         };
-        let last_checkpoint: Option<String> =
-            sqlx::query_scalar("SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *conn)
-                .await?;
         Ok(Self {
             seq,
             hash,

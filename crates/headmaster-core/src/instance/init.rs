@@ -215,6 +215,7 @@ async fn create(
         config: tunables,
         workspace_pools: Mutex::new(Default::default()),
         events: tokio::sync::broadcast::channel(256).0,
+        policies: std::sync::Mutex::new(Default::default()),
     });
     let system = Actor::system();
     instance

@@ -87,7 +87,12 @@ pub struct Instance {
     pub(crate) config: Config,
     pub(crate) workspace_pools: Mutex<HashMap<WorkspaceId, SqlitePool>>,
     pub(crate) events: tokio::sync::broadcast::Sender<crate::events::CoreEvent>,
+    /// Compiled policies by workspace, with the stored policy's change time they came from.
+    pub(crate) policies: std::sync::Mutex<PolicyCache>,
 }
+
+/// Compiled workspace policies and the `updated_at` of the stored policy each was built from.
+pub(crate) type PolicyCache = HashMap<WorkspaceId, (i64, Arc<headmaster_policy::CompiledPolicy>)>;
 
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -165,6 +165,7 @@ impl Instance {
             config,
             workspace_pools: Mutex::new(Default::default()),
             events: tokio::sync::broadcast::channel(256).0,
+            policies: std::sync::Mutex::new(Default::default()),
         }))
     }
 

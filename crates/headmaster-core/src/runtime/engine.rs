@@ -121,6 +121,7 @@ impl Instance {
         // Every checkpoint proves the lease (see `checkpoint`); the heartbeat task renews it.
         // An explicit beat between steps is only needed when steps are rare.
         let mut last_beat = self.now();
+        let mut definition: Option<Result<AgentDefinition>> = None;
         loop {
             let mut run = self.load_run(workspace, run_id).await?;
             run.owner = Some(owner.to_string());
@@ -142,8 +143,12 @@ impl Instance {
                     )
                     .await;
             }
-            let definition = match self.agent_definition(workspace, &run.agent_id).await {
-                Ok(d) => d,
+            // The definition a run started with stays its definition while it is driven.
+            if definition.is_none() {
+                definition = Some(self.agent_definition(workspace, &run.agent_id).await);
+            }
+            let definition = match definition.as_ref().expect("loaded above") {
+                Ok(d) => d.clone(),
                 Err(e) => {
                     return self
                         .finish_run(

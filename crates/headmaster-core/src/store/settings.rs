@@ -34,7 +34,8 @@ impl Instance {
             .map_err(|e| Error::Conflict(format!("stored setting {key} is unreadable: {e}")))
     }
 
-    /// Writes a workspace setting.
+    /// Writes a workspace setting. Its `updated_at` strictly increases with every write (even
+    /// two within one millisecond), so caches keyed on it never miss a change.
     pub(crate) async fn set_workspace_setting<T: Serialize>(
         &self,
         workspace: WorkspaceId,
@@ -50,7 +51,8 @@ impl Instance {
             .await?;
         sqlx::query(
             "INSERT INTO settings (id, value, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+             ON CONFLICT (id) DO UPDATE SET value = excluded.value,
+                 updated_at = MAX(excluded.updated_at, settings.updated_at + 1)",
         )
         .bind(key)
         .bind(sealed)

@@ -71,15 +71,38 @@ impl Instance {
             .unwrap_or_else(|| default_policy(Vec::<String>::new())))
     }
 
-    /// The compiled policy of a workspace.
+    /// The compiled policy of a workspace, rebuilt only when the stored policy changed (its
+    /// change time is one indexed read; decrypting and compiling is the work saved).
     pub(crate) async fn compiled_policy(
         &self,
         workspace: WorkspaceId,
     ) -> Result<Arc<CompiledPolicy>> {
+        let pool = self.workspace_pool(workspace).await?;
+        let updated_at: i64 = sqlx::query_scalar("SELECT updated_at FROM settings WHERE id = ?")
+            .bind(POLICY)
+            .fetch_optional(&pool)
+            .await?
+            .unwrap_or(0);
+        if let Some((at, compiled)) = self
+            .policies
+            .lock()
+            .expect("policy cache lock")
+            .get(&workspace)
+        {
+            if *at == updated_at {
+                return Ok(compiled.clone());
+            }
+        }
         let policy = self.policy(workspace).await?;
-        let compiled = CompiledPolicy::new(&policy)
-            .map_err(|e| Error::Conflict(format!("the stored policy does not compile: {e}")))?;
-        Ok(Arc::new(compiled))
+        let compiled =
+            Arc::new(CompiledPolicy::new(&policy).map_err(|e| {
+                Error::Conflict(format!("the stored policy does not compile: {e}"))
+            })?);
+        self.policies
+            .lock()
+            .expect("policy cache lock")
+            .insert(workspace, (updated_at, compiled.clone()));
+        Ok(compiled)
     }
 
     /// The tool configuration of a workspace.

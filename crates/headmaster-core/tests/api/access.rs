@@ -406,3 +406,50 @@ async fn two_admins_stepping_down_at_once_leave_the_workspace_an_admin() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_policy_change_takes_effect_at_once_even_within_one_millisecond() {
+    // The compiled policy is cached; the clock here never moves, so only a strictly increasing
+    // change marker can tell the cache that the policy changed.
+    use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
+    let fx = crate::common::Fixture::new().await;
+    let admin = fx.admin().await;
+    let ws: headmaster_core::ids::WorkspaceId = fx
+        .instance
+        .resolve_workspace(&admin, None)
+        .await
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    let call = || CallRequest {
+        action: "memory.write".into(),
+        args: serde_json::json!({ "key": "k", "value": "v" }),
+        reasoning: None,
+        proposer: Proposer::User,
+    };
+    fx.instance
+        .enable_tool(&admin, ws, "memory", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        fx.instance.propose_call(&admin, ws, call()).await.unwrap(),
+        CallOutcome::Executed { .. }
+    ));
+    fx.instance
+        .set_tool_tier(&admin, ws, "memory.write", "high")
+        .await
+        .unwrap();
+    assert!(matches!(
+        fx.instance.propose_call(&admin, ws, call()).await.unwrap(),
+        CallOutcome::Pending { .. }
+    ));
+    fx.instance
+        .disable_tool(&admin, ws, "memory")
+        .await
+        .unwrap();
+    assert!(matches!(
+        fx.instance.propose_call(&admin, ws, call()).await.unwrap(),
+        CallOutcome::Denied { .. }
+    ));
+}
