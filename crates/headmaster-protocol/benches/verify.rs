@@ -6,10 +6,11 @@
 //!
 //! Run with `cargo bench -p headmaster-protocol --bench verify`; it prints its numbers.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
-use headmaster_protocol::bundle::{export_bundle, verify_bundle, BundleHeader, Trust};
+use headmaster_protocol::bundle::{verify_bundle, BundleHeader, BundleWriter, Trust};
 use headmaster_protocol::chain::{Anchor, ChainRow, StoredEvent};
 use headmaster_protocol::checkpoint::Checkpoint;
 use headmaster_protocol::ocsf::{Actor, AuditRecord, Source};
@@ -30,7 +31,7 @@ fn event(seq: u64) -> StoredEvent {
         ),
         actor_kind: "user".into(),
         actor_id: "0193a1b2-0000-7000-8000-00000000beef".into(),
-        action: if seq % 2 == 0 {
+        action: if seq.is_multiple_of(2) {
             "tool.executed"
         } else {
             "auth.sign_in"
@@ -46,20 +47,21 @@ fn event(seq: u64) -> StoredEvent {
     }
 }
 
-fn record(e: &StoredEvent) -> AuditRecord {
+/// The decoded record of `e`, borrowing the row's fields as the core's export does.
+fn record(e: &StoredEvent) -> AuditRecord<'_> {
     AuditRecord {
         scope: SCOPE.into(),
         seq: e.seq,
-        time: e.time.clone(),
+        time: e.time.as_str().into(),
         actor: Actor {
-            kind: e.actor_kind.clone(),
-            id: e.actor_id.clone(),
+            kind: e.actor_kind.as_str().into(),
+            id: e.actor_id.as_str().into(),
             name: "alice".into(),
         },
-        action: e.action.clone(),
-        target: e.target.clone(),
+        action: e.action.as_str().into(),
+        target: e.target.as_str().into(),
         target_name: None,
-        outcome: e.outcome.clone(),
+        outcome: e.outcome.as_str().into(),
         source: Source {
             client: Some("desktop".into()),
             host: Some("finance-laptop".into()),
@@ -67,10 +69,12 @@ fn record(e: &StoredEvent) -> AuditRecord {
             ip: Some("192.0.2.10".into()),
             user_agent: None,
         },
-        run_id: e.run_id.clone(),
-        step_id: e.step_id.clone(),
-        approval_id: e.approval_id.clone(),
-        payload: serde_json::json!({ "to": "bob@example.com", "subject": "Q4 invoice" }),
+        run_id: e.run_id.as_str().into(),
+        step_id: e.step_id.as_str().into(),
+        approval_id: e.approval_id.as_str().into(),
+        payload: Cow::Owned(
+            serde_json::json!({ "to": "bob@example.com", "subject": "Q4 invoice" }),
+        ),
         ai_agent: None,
     }
 }
@@ -99,7 +103,7 @@ fn main() {
     );
     let checkpoints: Vec<_> = rows
         .iter()
-        .filter(|r| r.event.seq % 1000 == 0)
+        .filter(|r| r.event.seq.is_multiple_of(1000))
         .map(|r| {
             Checkpoint {
                 scope: SCOPE.into(),
@@ -150,8 +154,7 @@ fn main() {
     let mut line = Vec::new();
     for row in &rows {
         line.clear();
-        let event = headmaster_protocol::ocsf::to_ocsf(&record(&row.event)).expect("maps");
-        serde_json::to_writer(&mut line, &event).expect("serialises");
+        headmaster_protocol::ocsf::write_ocsf(&record(&row.event), &mut line).expect("maps");
         bytes += line.len();
     }
     let mapping = started.elapsed().as_secs_f64();
@@ -170,8 +173,11 @@ fn main() {
         created: "2026-11-27T15:00:00Z".into(),
     };
     let started = Instant::now();
-    let pairs = rows.iter().map(|r| (r.clone(), record(&r.event)));
-    export_bundle(&dir, header, pairs, &checkpoints, &key, &mut |_| {}).expect("export");
+    let mut writer = BundleWriter::create(&dir, header).expect("bundle");
+    for row in &rows {
+        writer.append(row, &record(&row.event)).expect("append");
+    }
+    writer.finish(&checkpoints, &key).expect("export");
     let export = started.elapsed().as_secs_f64();
     let size = |name: &str| {
         std::fs::metadata(dir.join(name))

@@ -34,6 +34,54 @@ pub struct ChainRowJson {
     pub hash: String,
 }
 
+/// Appends `row` to `out` as one `chain.jsonl` line of compact JSON (without the newline),
+/// without building a [`ChainRowJson`]: the text fields go through serde_json's string
+/// escaping, and the blobs and the hash, whose alphabets need no escaping, are encoded straight
+/// into `out`. The line has the fields of [`ChainRowJson`] in its order and parses back into it.
+pub fn write_chain_row(row: &ChainRow, out: &mut Vec<u8>) {
+    let e = &row.event;
+    out.extend_from_slice(b"{\"seq\":");
+    serde_json::to_writer(&mut *out, &e.seq).expect("writing JSON to a Vec cannot fail");
+    for (name, value) in [
+        ("time", &e.time),
+        ("actor_kind", &e.actor_kind),
+        ("actor_id", &e.actor_id),
+        ("action", &e.action),
+        ("target", &e.target),
+        ("outcome", &e.outcome),
+        ("run_id", &e.run_id),
+        ("step_id", &e.step_id),
+        ("approval_id", &e.approval_id),
+    ] {
+        put_key(out, name);
+        serde_json::to_writer(&mut *out, value).expect("writing JSON to a Vec cannot fail");
+    }
+    for (name, blob) in [("source", &e.source), ("payload", &e.payload)] {
+        put_key(out, name);
+        out.push(b'"');
+        let start = out.len();
+        let len = base64::encoded_len(blob.len(), true).expect("a stored blob fits in memory");
+        out.resize(start + len, 0);
+        STANDARD
+            .encode_slice(blob, &mut out[start..])
+            .expect("the buffer was sized by encoded_len");
+        out.push(b'"');
+    }
+    put_key(out, "hash");
+    out.push(b'"');
+    let start = out.len();
+    out.resize(start + 64, 0);
+    hex::encode_to_slice(row.hash, &mut out[start..]).expect("64 hex digits for 32 bytes");
+    out.extend_from_slice(b"\"}");
+}
+
+/// Appends `,"name":` (every key follows `seq`, so every key needs the comma).
+fn put_key(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 /// One entry of `checkpoints.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,6 +268,51 @@ mod tests {
         let json = serde_json::to_string(&ChainRowJson::from(&row())).unwrap();
         let back: ChainRowJson = serde_json::from_str(&json).unwrap();
         assert_eq!(ChainRow::try_from(back).unwrap(), row());
+    }
+
+    #[test]
+    fn written_rows_parse_as_chain_row_json() {
+        let mut first = row();
+        first.event.target = "quote \" backslash \\ newline \n \u{1} é".into();
+        let mut second = row();
+        second.event.source = vec![1; 40];
+        second.event.seq = u64::MAX;
+        for row in [first, second] {
+            let mut line = Vec::new();
+            write_chain_row(&row, &mut line);
+            assert_eq!(
+                line,
+                serde_json::to_vec(&ChainRowJson::from(&row)).unwrap(),
+                "the same bytes as serialising a ChainRowJson"
+            );
+            let parsed: ChainRowJson = serde_json::from_slice(&line).unwrap();
+            assert_eq!(ChainRow::try_from(parsed).unwrap(), row);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_row_writes_as_its_chain_row_json(
+            seq in proptest::prelude::any::<u64>(),
+            text in "\\PC{0,12}|[\\x00-\\x1f\"\\\\]{0,4}",
+            source in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+            hash in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            let mut row = row();
+            row.event.seq = seq;
+            row.event.actor_id = text.clone();
+            row.event.approval_id = text;
+            row.event.source = source;
+            row.event.payload = payload;
+            row.hash = hash;
+            let mut line = Vec::new();
+            write_chain_row(&row, &mut line);
+            proptest::prop_assert_eq!(
+                line,
+                serde_json::to_vec(&ChainRowJson::from(&row)).unwrap()
+            );
+        }
     }
 
     #[test]

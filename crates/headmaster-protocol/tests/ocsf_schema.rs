@@ -1,8 +1,10 @@
 //! Every action kind, from every kind of actor, with full, partial and erased sources, mapped to
 //! OCSF and validated against the schema files in `ocsf/`.
 
+use std::borrow::Cow;
+
 use headmaster_protocol::ocsf::{
-    classify, to_ocsf, Actor, AuditRecord, OcsfError, Source, ERASED, OCSF_VERSION,
+    classify, to_ocsf, write_ocsf, Actor, AuditRecord, OcsfError, Source, ERASED, OCSF_VERSION,
 };
 use serde_json::Value;
 
@@ -22,22 +24,24 @@ fn class_file(event: &Value) -> &'static str {
 }
 
 /// Variations of one record: each actor kind and each shape of source.
-fn variations(base: &AuditRecord) -> Vec<AuditRecord> {
+fn variations(base: &AuditRecord<'static>) -> Vec<AuditRecord<'static>> {
     let mut out = Vec::new();
     for kind in ["user", "agent", "system", "anonymous"] {
         let mut r = base.clone();
         r.actor = Actor {
             kind: kind.into(),
             id: if kind == "anonymous" {
-                String::new()
+                ""
             } else {
-                "0193-actor".into()
-            },
+                "0193-actor"
+            }
+            .into(),
             name: if kind == "anonymous" {
                 String::new()
             } else {
                 format!("{kind} name")
-            },
+            }
+            .into(),
         };
         out.push(r);
     }
@@ -50,11 +54,11 @@ fn variations(base: &AuditRecord) -> Vec<AuditRecord> {
         ip: Some(ERASED.into()),
         user_agent: Some(ERASED.into()),
     };
-    erased.payload = Value::Null;
+    erased.payload = Cow::Owned(Value::Null);
     out.push(erased);
     let mut bare = base.clone();
     bare.source = Source::default();
-    bare.target = String::new();
+    bare.target = "".into();
     bare.ai_agent = None;
     out.push(bare);
     let mut http = base.clone();
@@ -97,6 +101,37 @@ fn every_action_kind_validates_against_the_schema() {
 }
 
 #[test]
+fn written_lines_are_the_validated_events() {
+    let mut line = b"earlier line\n".to_vec();
+    for seq in 1..=ACTIONS.len() as u64 {
+        for r in variations(&record(&event(seq))) {
+            line.truncate(b"earlier line\n".len());
+            let class = write_ocsf(&r, &mut line).unwrap();
+            let (earlier, written) = line.split_at(b"earlier line\n".len());
+            assert_eq!(earlier, b"earlier line\n", "write_ocsf appends");
+            assert!(!written.contains(&b'\n'), "one line per event");
+            let parsed: Value = serde_json::from_slice(written).unwrap();
+            assert_eq!(
+                parsed,
+                to_ocsf(&r).unwrap(),
+                "{} as {}",
+                r.action,
+                r.actor.kind
+            );
+            assert_eq!(class, classify(&r.action).class);
+        }
+    }
+    let mut bad = record(&event(1));
+    bad.time = "yesterday".into();
+    let mut untouched = Vec::new();
+    assert!(write_ocsf(&bad, &mut untouched).is_err());
+    assert!(
+        untouched.is_empty(),
+        "nothing is written for a record that cannot be mapped"
+    );
+}
+
+#[test]
 fn agent_tool_calls_carry_the_ai_agent_profile() {
     let r = record(&event(14));
     assert_eq!(r.action, "tool.executed");
@@ -106,7 +141,7 @@ fn agent_tool_calls_carry_the_ai_agent_profile() {
         serde_json::json!(["ai_operation"])
     );
     let agent = &ocsf["ai_agent"];
-    assert_eq!(agent["uid"], r.actor.id);
+    assert_eq!(agent["uid"], *r.actor.id);
     assert_eq!(agent["instance_uid"], "run-1");
     assert_eq!(agent["name"], "Invoice drafter");
     assert_eq!(
@@ -131,8 +166,8 @@ fn fields_map_to_their_ocsf_places() {
         (ocsf["status_id"].as_u64(), &ocsf["status"]),
         (Some(1), &Value::from("Success"))
     );
-    assert_eq!(ocsf["user"]["uid"], r.actor.id);
-    assert_eq!(ocsf["actor"]["user"]["name"], r.actor.name);
+    assert_eq!(ocsf["user"]["uid"], *r.actor.id);
+    assert_eq!(ocsf["actor"]["user"]["name"], *r.actor.name);
     assert_eq!(ocsf["src_endpoint"]["hostname"], "finance-laptop");
     assert_eq!(ocsf["src_endpoint"]["ip"], "192.0.2.10");
     assert_eq!(ocsf["src_endpoint"]["owner"]["name"], "alice");

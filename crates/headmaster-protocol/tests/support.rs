@@ -1,6 +1,8 @@
 //! Builders shared by the integration tests: chains of plausible events, keys, checkpoints and
 //! decoded records.
 
+use std::borrow::Cow;
+
 use ed25519_dalek::SigningKey;
 use headmaster_protocol::chain::{Anchor, ChainRow, StoredEvent};
 use headmaster_protocol::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -146,26 +148,27 @@ pub fn verify(rows: &[ChainRow], checkpoints: &[SignedCheckpoint]) -> VerifyRepo
     verify_chain(input, rows.iter().cloned(), &mut |_| {})
 }
 
-/// The decoded record of a stored event, as the core would produce it.
-pub fn record(event: &StoredEvent) -> AuditRecord {
+/// The decoded record of a stored event, as the core would produce it (owned, so that it can
+/// outlive the event it was made from).
+pub fn record(event: &StoredEvent) -> AuditRecord<'static> {
     let agent = event.actor_kind == "agent";
     AuditRecord {
         scope: SCOPE.into(),
         seq: event.seq,
-        time: event.time.clone(),
+        time: event.time.clone().into(),
         actor: Actor {
-            kind: event.actor_kind.clone(),
-            id: event.actor_id.clone(),
+            kind: event.actor_kind.clone().into(),
+            id: event.actor_id.clone().into(),
             name: if agent {
                 "Invoice drafter".into()
             } else {
-                format!("user {}", event.actor_id)
+                format!("user {}", event.actor_id).into()
             },
         },
-        action: event.action.clone(),
-        target: event.target.clone(),
+        action: event.action.clone().into(),
+        target: event.target.clone().into(),
         target_name: None,
-        outcome: event.outcome.clone(),
+        outcome: event.outcome.clone().into(),
         source: Source {
             client: Some("desktop".into()),
             host: Some("finance-laptop".into()),
@@ -173,13 +176,15 @@ pub fn record(event: &StoredEvent) -> AuditRecord {
             ip: Some("192.0.2.10".into()),
             user_agent: None,
         },
-        run_id: event.run_id.clone(),
-        step_id: event.step_id.clone(),
-        approval_id: event.approval_id.clone(),
-        payload: serde_json::json!({ "role": "approver", "bytes": event.payload.len() }),
+        run_id: event.run_id.clone().into(),
+        step_id: event.step_id.clone().into(),
+        approval_id: event.approval_id.clone().into(),
+        payload: Cow::Owned(
+            serde_json::json!({ "role": "approver", "bytes": event.payload.len() }),
+        ),
         ai_agent: agent.then(|| AiAgent {
-            uid: event.actor_id.clone(),
-            instance_uid: event.run_id.clone(),
+            uid: event.actor_id.clone().into(),
+            instance_uid: event.run_id.clone().into(),
             name: "Invoice drafter".into(),
             model: Some(AiModel {
                 name: "llama3.1:8b".into(),

@@ -59,6 +59,9 @@ pub(crate) struct Decoder<'a> {
     instance: &'a Instance,
     scope: String,
     names: HashMap<String, Arc<str>>,
+    /// The names of the actors without an id, made once.
+    system: Arc<str>,
+    anonymous: Arc<str>,
     models: HashMap<String, Option<(String, String)>>,
 }
 
@@ -77,6 +80,8 @@ impl<'a> Decoder<'a> {
             instance,
             scope: scope.to_string(),
             names: HashMap::new(),
+            system: Arc::from("system"),
+            anonymous: Arc::from("anonymous"),
             models: HashMap::new(),
         }
     }
@@ -168,7 +173,8 @@ impl<'a> Decoder<'a> {
 
     async fn actor_name(&mut self, kind: &str, id: &str) -> Result<Arc<str>, AuditError> {
         match kind {
-            "system" | "anonymous" => return Ok(self.cached(kind, || kind.into())),
+            "system" => return Ok(Arc::clone(&self.system)),
+            "anonymous" => return Ok(Arc::clone(&self.anonymous)),
             _ => {}
         }
         if let Some(name) = self.names.get(id) {
@@ -192,17 +198,9 @@ impl<'a> Decoder<'a> {
             },
             _ => self.instance.agent_display_name(&self.scope, id).await,
         };
-        Ok(self.cached(id, || name.into()))
-    }
-
-    /// The cached name under `key`, made by `name` the first time.
-    fn cached(&mut self, key: &str, name: impl FnOnce() -> Arc<str>) -> Arc<str> {
-        if let Some(cached) = self.names.get(key) {
-            return Arc::clone(cached);
-        }
-        let name = name();
-        self.names.insert(key.to_string(), Arc::clone(&name));
-        name
+        let name: Arc<str> = name.into();
+        self.names.insert(id.to_string(), Arc::clone(&name));
+        Ok(name)
     }
 }
 

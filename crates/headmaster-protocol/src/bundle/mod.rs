@@ -21,6 +21,7 @@ mod lines;
 mod manifest;
 mod problems;
 mod sign;
+mod sink;
 mod sums;
 mod verify;
 mod writer;

@@ -1,22 +1,22 @@
 //! Writing a bundle, one event at a time.
 //!
-//! Rows stream straight to `events.jsonl` and `chain.jsonl` through writers that hash as they
-//! write, so an export of a million events holds one event in memory, and the digests are ready
-//! the moment the last row is written.
+//! Rows stream straight to `events.jsonl` and `chain.jsonl`: each line is serialised into a
+//! chunk buffer, and full chunks are hashed and written on a thread of their own (see `sink.rs`).
+//! An export of a million events holds one event and a few chunks in memory, and the digests
+//! are ready the moment the last row is written.
 //!
 //! Everything is written into a staging directory beside the target and moved into place (or
 //! packed into the `.tar.gz`) only when complete, so a failed export never leaves a bundle that
 //! looks finished.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
 
 use super::manifest::{CheckpointSummary, Manifest, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION};
+use super::sink::{Sink, Stream};
 use super::{archive, io_error, sign, BundleError};
 use super::{
     CHAIN_FILE, CHECKPOINTS_FILE, DEVICE_KEY_FILE, EVENTS_FILE, MANIFEST_FILE, SIGNATURE_FILE,
@@ -24,8 +24,8 @@ use super::{
 };
 use crate::chain::{Anchor, ChainRow};
 use crate::checkpoint::{key_fingerprint, SignedCheckpoint};
-use crate::json::{AnchorJson, ChainRowJson, CheckpointJson};
-use crate::ocsf::{classify, to_ocsf, AuditRecord, OCSF_VERSION};
+use crate::json::{write_chain_row, AnchorJson, CheckpointJson};
+use crate::ocsf::{write_ocsf, AuditRecord, OCSF_VERSION};
 use crate::verify::PROGRESS_EVERY;
 
 /// What the manifest says about the exported chain beyond what the rows tell.
@@ -60,18 +60,16 @@ pub struct BundleWriter {
     target: PathBuf,
     staging: tempfile::TempDir,
     header: BundleHeader,
-    events: HashingFile,
-    chain: HashingFile,
+    sink: Sink,
     count: u64,
     first: Option<ChainRow>,
     last: Option<(u64, crate::chain::Hash)>,
     class_counts: BTreeMap<u32, u64>,
-    line: Vec<u8>,
 }
 
 /// Exports `rows` (each a chain row with its decoded record) to `path` in one call, reporting the
 /// number of rows written to `progress` every few thousand rows and at the end.
-pub fn export_bundle<I>(
+pub fn export_bundle<'a, I>(
     path: &Path,
     header: BundleHeader,
     rows: I,
@@ -80,7 +78,7 @@ pub fn export_bundle<I>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<BundleSummary, BundleError>
 where
-    I: IntoIterator<Item = (ChainRow, AuditRecord)>,
+    I: IntoIterator<Item = (ChainRow, AuditRecord<'a>)>,
 {
     let mut writer = BundleWriter::create(path, header)?;
     for (row, record) in rows {
@@ -109,8 +107,10 @@ impl BundleWriter {
             .tempdir_in(parent)
             .map_err(io_error("creating a staging directory in", parent))?;
         Ok(Self {
-            events: HashingFile::create(&staging.path().join(EVENTS_FILE))?,
-            chain: HashingFile::create(&staging.path().join(CHAIN_FILE))?,
+            sink: Sink::create(
+                &staging.path().join(EVENTS_FILE),
+                &staging.path().join(CHAIN_FILE),
+            )?,
             target: path.to_path_buf(),
             staging,
             header,
@@ -118,7 +118,6 @@ impl BundleWriter {
             first: None,
             last: None,
             class_counts: BTreeMap::new(),
-            line: Vec::with_capacity(2048),
         })
     }
 
@@ -128,29 +127,24 @@ impl BundleWriter {
     }
 
     /// Appends one row and its decoded record (the same event, opened).
-    pub fn append(&mut self, row: &ChainRow, record: &AuditRecord) -> Result<(), BundleError> {
+    pub fn append(&mut self, row: &ChainRow, record: &AuditRecord<'_>) -> Result<(), BundleError> {
         if record.seq != row.event.seq {
             return Err(BundleError::RecordMismatch {
                 row_seq: row.event.seq,
                 record_seq: record.seq,
             });
         }
-        let event = to_ocsf(record)?;
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, &event).expect("a JSON value always serialises");
-        self.line.push(b'\n');
-        self.events.write(&self.line)?;
+        let events = self.sink.buffer(Stream::Events);
+        let class = write_ocsf(record, events)?;
+        events.push(b'\n');
+        self.sink.push(Stream::Events)?;
 
-        self.line.clear();
-        serde_json::to_writer(&mut self.line, &ChainRowJson::from(row))
-            .expect("a chain row always serialises");
-        self.line.push(b'\n');
-        self.chain.write(&self.line)?;
+        let chain = self.sink.buffer(Stream::Chain);
+        write_chain_row(row, chain);
+        chain.push(b'\n');
+        self.sink.push(Stream::Chain)?;
 
-        *self
-            .class_counts
-            .entry(classify(&record.action).class.uid())
-            .or_default() += 1;
+        *self.class_counts.entry(class.uid()).or_default() += 1;
         if self.first.is_none() {
             self.first = Some(row.clone());
         }
@@ -168,8 +162,9 @@ impl BundleWriter {
     ) -> Result<BundleSummary, BundleError> {
         let dir = self.staging.path().to_path_buf();
         let mut files = BTreeMap::new();
-        files.insert(EVENTS_FILE.to_owned(), self.events.finish()?);
-        files.insert(CHAIN_FILE.to_owned(), self.chain.finish()?);
+        let digests = self.sink.finish()?;
+        files.insert(EVENTS_FILE.to_owned(), digests.events);
+        files.insert(CHAIN_FILE.to_owned(), digests.chain);
 
         let entries: Vec<CheckpointJson> = checkpoints.iter().map(CheckpointJson::from).collect();
         let mut checkpoints_json =
@@ -231,43 +226,6 @@ impl BundleWriter {
                 .zip(self.last.map(|(seq, _)| seq)),
             device_key_fingerprint: fingerprint,
         })
-    }
-}
-
-/// A buffered file that hashes every byte written to it.
-#[derive(Debug)]
-struct HashingFile {
-    path: PathBuf,
-    out: BufWriter<File>,
-    digest: Sha256,
-}
-
-impl HashingFile {
-    fn create(path: &Path) -> Result<Self, BundleError> {
-        let file = File::create(path).map_err(io_error("creating", path))?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            out: BufWriter::with_capacity(1 << 16, file),
-            digest: Sha256::new(),
-        })
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<(), BundleError> {
-        self.digest.update(bytes);
-        self.out
-            .write_all(bytes)
-            .map_err(io_error("writing", &self.path))
-    }
-
-    /// Flushes and syncs the file and returns its SHA-256 in hex.
-    fn finish(self) -> Result<String, BundleError> {
-        let file = self.out.into_inner().map_err(|e| BundleError::Io {
-            action: "flushing",
-            path: self.path.clone(),
-            source: e.into_error(),
-        })?;
-        file.sync_all().map_err(io_error("syncing", &self.path))?;
-        Ok(hex::encode(self.digest.finalize()))
     }
 }
 

@@ -99,6 +99,17 @@ impl OcsfClass {
 
 /// Maps a dotted action name (`auth.sign_in`, `tool.executed`, …) to its class and activity.
 pub fn classify(action: &str) -> Classification {
+    let (class, activity_id, activity_name) = classify_borrowed(action);
+    Classification {
+        class,
+        activity_id,
+        activity_name: activity_name.to_owned(),
+    }
+}
+
+/// [`classify`] without allocating: the activity caption is a schema constant or, for Other,
+/// the action itself. The export calls this once per event.
+pub(super) fn classify_borrowed(action: &str) -> (OcsfClass, u32, &str) {
     let (prefix, verb) = action.split_once('.').unwrap_or((action, ""));
     let (class, found) = match prefix {
         "auth" if verb == "locked_out" => (OcsfClass::AccountChange, Some((9, "Lock"))),
@@ -108,14 +119,9 @@ pub fn classify(action: &str) -> Classification {
         "role" => (OcsfClass::RoleManagement, role_activity(verb)),
         _ => (OcsfClass::ApiActivity, api_activity(verb)),
     };
-    let (activity_id, activity_name) = match found {
-        Some((id, caption)) => (id, caption.to_owned()),
-        None => (OTHER, action.to_owned()),
-    };
-    Classification {
-        class,
-        activity_id,
-        activity_name,
+    match found {
+        Some((id, caption)) => (class, id, caption),
+        None => (class, OTHER, action),
     }
 }
 

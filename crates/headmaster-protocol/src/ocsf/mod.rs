@@ -4,13 +4,17 @@
 //! The input is an [`AuditRecord`]: a stored event after the core has opened its sealed fields
 //! and resolved names. Erased subjects arrive with `[erased]` in place of what their key used to
 //! open. The output is a JSON object that carries every attribute the schema requires for its
-//! class (the crate's schema test checks that against the schema files).
+//! class (the crate's schema test checks that against the schema files), either as a
+//! `serde_json::Value` ([`to_ocsf`]) or written straight into a byte buffer ([`write_ocsf`]).
 
 mod classify;
 mod event;
+mod shape;
+
+use std::borrow::Cow;
 
 pub use classify::{classify, Classification, OcsfClass, ALL_CLASSES};
-pub use event::to_ocsf;
+pub use event::{to_ocsf, write_ocsf};
 
 /// The OCSF schema version the events are validated against (`metadata.version`).
 pub const OCSF_VERSION: &str = "1.9.0-dev";
@@ -19,84 +23,87 @@ pub const OCSF_VERSION: &str = "1.9.0-dev";
 pub const ERASED: &str = "[erased]";
 
 /// A decoded audit event, ready to be expressed in OCSF.
+///
+/// Text is `Cow` so that an export can lend the stored row's fields and the opened values
+/// instead of copying them for each of a million events; owned values work as well.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AuditRecord {
+pub struct AuditRecord<'a> {
     /// The chain's scope: a workspace id, or `instance`.
-    pub scope: String,
+    pub scope: Cow<'a, str>,
     /// Position in the chain.
     pub seq: u64,
     /// UTC time in RFC 3339, as stored.
-    pub time: String,
+    pub time: Cow<'a, str>,
     /// Who acted.
-    pub actor: Actor,
+    pub actor: Actor<'a>,
     /// Dotted action name, e.g. `auth.sign_in` or `tool.executed`.
-    pub action: String,
+    pub action: Cow<'a, str>,
     /// What the action was applied to (an id or a tool name), possibly empty.
-    pub target: String,
+    pub target: Cow<'a, str>,
     /// A person-readable name for the target when the core could resolve one.
-    pub target_name: Option<String>,
+    pub target_name: Option<Cow<'a, str>>,
     /// `allowed`, `denied`, `failed` or `pending`.
-    pub outcome: String,
+    pub outcome: Cow<'a, str>,
     /// Where the action came from.
-    pub source: Source,
+    pub source: Source<'a>,
     /// Correlation: the agent run, or empty.
-    pub run_id: String,
+    pub run_id: Cow<'a, str>,
     /// Correlation: the step within the run, or empty.
-    pub step_id: String,
+    pub step_id: Cow<'a, str>,
     /// Correlation: the approval request, or empty.
-    pub approval_id: String,
+    pub approval_id: Cow<'a, str>,
     /// The opened payload (`null` when there is none or it was erased).
-    pub payload: serde_json::Value,
+    pub payload: Cow<'a, serde_json::Value>,
     /// The agent that acted, for agent tool calls.
-    pub ai_agent: Option<AiAgent>,
+    pub ai_agent: Option<AiAgent<'a>>,
 }
 
 /// The actor of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
+pub struct Actor<'a> {
     /// `user`, `agent`, `system` or `anonymous`.
-    pub kind: String,
+    pub kind: Cow<'a, str>,
     /// Stable pseudonymous id, empty for anonymous actors.
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// Resolved display name, or `[erased]`.
-    pub name: String,
+    pub name: Cow<'a, str>,
 }
 
 /// Where an event came from. Every field is optional, and any may be `[erased]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Source {
+pub struct Source<'a> {
     /// The client application: `desktop`, `cli`, `server`, …
-    pub client: Option<String>,
+    pub client: Option<Cow<'a, str>>,
     /// Host name of the machine.
-    pub host: Option<String>,
+    pub host: Option<Cow<'a, str>>,
     /// Operating-system account that ran the client.
-    pub os_user: Option<String>,
+    pub os_user: Option<Cow<'a, str>>,
     /// IP address, when the action arrived over a network.
-    pub ip: Option<String>,
+    pub ip: Option<Cow<'a, str>>,
     /// HTTP user agent, when the action arrived over HTTP.
-    pub user_agent: Option<String>,
+    pub user_agent: Option<Cow<'a, str>>,
 }
 
 /// The agent behind an agent action (`ai_agent` of the `ai_operation` profile).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AiAgent {
+pub struct AiAgent<'a> {
     /// The agent's id.
-    pub uid: String,
+    pub uid: Cow<'a, str>,
     /// The run id (one instance of the agent at work).
-    pub instance_uid: String,
+    pub instance_uid: Cow<'a, str>,
     /// The agent's name.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The model backing the agent, if it has one (playbook agents run without).
-    pub model: Option<AiModel>,
+    pub model: Option<AiModel<'a>>,
 }
 
 /// A model backing an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AiModel {
+pub struct AiModel<'a> {
     /// Model name, e.g. `llama3.1:8b`.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Provider, e.g. `ollama`, `openai`.
-    pub provider: String,
+    pub provider: Cow<'a, str>,
 }
 
 /// Why a record could not be expressed in OCSF.
