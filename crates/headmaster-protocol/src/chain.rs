@@ -54,6 +54,67 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
+    /// The same event, borrowed.
+    pub fn borrowed(&self) -> EventRef<'_> {
+        EventRef {
+            seq: self.seq,
+            time: &self.time,
+            actor_kind: &self.actor_kind,
+            actor_id: &self.actor_id,
+            action: &self.action,
+            target: &self.target,
+            outcome: &self.outcome,
+            run_id: &self.run_id,
+            step_id: &self.step_id,
+            approval_id: &self.approval_id,
+            source: &self.source,
+            payload: &self.payload,
+        }
+    }
+
+    /// The canonical byte encoding that the chain hashes.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        self.borrowed().canonical_bytes()
+    }
+
+    /// The chain hash of this event given the hash of its predecessor.
+    pub fn chain_hash(&self, prev: &Hash) -> Hash {
+        self.borrowed().chain_hash(prev)
+    }
+}
+
+/// A stored event borrowed from wherever it is being read (a database row, a bundle line), so
+/// that checking a million rows does not copy every field of every row. Hashes exactly like the
+/// [`StoredEvent`] it mirrors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// See [`StoredEvent::seq`].
+    pub seq: u64,
+    /// See [`StoredEvent::time`].
+    pub time: &'a str,
+    /// See [`StoredEvent::actor_kind`].
+    pub actor_kind: &'a str,
+    /// See [`StoredEvent::actor_id`].
+    pub actor_id: &'a str,
+    /// See [`StoredEvent::action`].
+    pub action: &'a str,
+    /// See [`StoredEvent::target`].
+    pub target: &'a str,
+    /// See [`StoredEvent::outcome`].
+    pub outcome: &'a str,
+    /// See [`StoredEvent::run_id`].
+    pub run_id: &'a str,
+    /// See [`StoredEvent::step_id`].
+    pub step_id: &'a str,
+    /// See [`StoredEvent::approval_id`].
+    pub approval_id: &'a str,
+    /// See [`StoredEvent::source`].
+    pub source: &'a [u8],
+    /// See [`StoredEvent::payload`].
+    pub payload: &'a [u8],
+}
+
+impl EventRef<'_> {
     /// The canonical byte encoding that the chain hashes.
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
@@ -78,8 +139,8 @@ impl StoredEvent {
             self.run_id.as_bytes(),
             self.step_id.as_bytes(),
             self.approval_id.as_bytes(),
-            &self.source,
-            &self.payload,
+            self.source,
+            self.payload,
         ] {
             put_into(&mut sink, bytes);
         }
@@ -102,6 +163,25 @@ pub struct ChainRow {
     pub event: StoredEvent,
     /// The chain hash stored beside the event.
     pub hash: Hash,
+}
+
+impl ChainRow {
+    /// The same row, borrowed.
+    pub fn borrowed(&self) -> RowRef<'_> {
+        RowRef {
+            event: self.event.borrowed(),
+            hash: &self.hash,
+        }
+    }
+}
+
+/// A chain row borrowed from where it is being read; see [`EventRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRef<'a> {
+    /// The event exactly as stored.
+    pub event: EventRef<'a>,
+    /// The chain hash stored beside the event.
+    pub hash: &'a Hash,
 }
 
 /// Where a verification starts: the sequence number and hash of the row just before the first

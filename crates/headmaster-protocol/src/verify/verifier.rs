@@ -17,7 +17,7 @@ use ed25519_dalek::VerifyingKey;
 
 use super::checkpoints::{CheckpointSet, Comparison};
 use super::report::{Break, BreakKind, VerifyReport, MAX_LISTED};
-use crate::chain::{Anchor, ChainRow, Hash};
+use crate::chain::{Anchor, ChainRow, Hash, RowRef};
 use crate::checkpoint::SignedCheckpoint;
 
 /// How many gaps are remembered for reclassification as reordered rows. Older gaps are
@@ -91,6 +91,11 @@ impl ChainVerifier {
 
     /// Checks the next row in storage order.
     pub fn push(&mut self, row: &ChainRow) {
+        self.push_borrowed(row.borrowed());
+    }
+
+    /// Checks the next row in storage order, borrowed from wherever it is being read.
+    pub fn push_borrowed(&mut self, row: RowRef<'_>) {
         self.report.events_checked += 1;
         let seq = row.event.seq;
         let expected = self.last_seq.saturating_add(1);
@@ -106,7 +111,7 @@ impl ChainVerifier {
                      edited: with {expected} it hashes to its stored hash"
                 ),
             });
-            self.advance(expected, &row.hash);
+            self.advance(expected, row.hash);
         } else if seq > expected {
             self.after_gap(expected, row);
         } else {
@@ -149,15 +154,15 @@ impl ChainVerifier {
 
     /// True when `row` is really the expected row with only its sequence number changed. Checked
     /// only when the sequence number is off, so it costs one extra hash per anomaly.
-    fn is_renumbered(&self, row: &ChainRow, expected: u64) -> bool {
-        let mut original = row.event.clone();
+    fn is_renumbered(&self, row: RowRef<'_>, expected: u64) -> bool {
+        let mut original = row.event;
         original.seq = expected;
-        original.chain_hash(&self.prev_hash) == row.hash
+        original.chain_hash(&self.prev_hash) == *row.hash
     }
 
-    fn in_order(&mut self, row: &ChainRow) {
+    fn in_order(&mut self, row: RowRef<'_>) {
         let seq = row.event.seq;
-        if row.event.chain_hash(&self.prev_hash) == row.hash {
+        if row.event.chain_hash(&self.prev_hash) == *row.hash {
             self.extend_range(seq);
         } else {
             self.close_range();
@@ -181,10 +186,10 @@ impl ChainVerifier {
             };
             self.push_break(Break { seq, kind, detail });
         }
-        self.advance(seq, &row.hash);
+        self.advance(seq, row.hash);
     }
 
-    fn after_gap(&mut self, expected: u64, row: &ChainRow) {
+    fn after_gap(&mut self, expected: u64, row: RowRef<'_>) {
         self.close_range();
         self.gaps.push_back(Gap {
             from: expected,
@@ -196,7 +201,7 @@ impl ChainVerifier {
                 self.report_gap(oldest);
             }
         }
-        self.advance(row.event.seq, &row.hash);
+        self.advance(row.event.seq, row.hash);
     }
 
     /// Moves the chain forward to the row at `seq` with stored hash `hash`: compares checkpoints
@@ -244,7 +249,7 @@ impl ChainVerifier {
         });
     }
 
-    fn out_of_order(&mut self, row: &ChainRow) {
+    fn out_of_order(&mut self, row: RowRef<'_>) {
         let seq = row.event.seq;
         let stored_after = self.last_seq;
         if let Some(index) = self.gaps.iter().position(|g| g.from <= seq && seq <= g.to) {
@@ -262,7 +267,7 @@ impl ChainVerifier {
                     "seq {seq} is at or before the anchor seq {} where this verification starts",
                     self.anchor.seq
                 )
-            } else if seq == stored_after && row.hash == self.prev_hash {
+            } else if seq == stored_after && *row.hash == self.prev_hash {
                 format!("seq {seq} is stored twice (an exact copy)")
             } else {
                 format!("seq {seq} is stored again after seq {stored_after}, with other content")
@@ -273,7 +278,7 @@ impl ChainVerifier {
                 detail,
             });
         }
-        if let Comparison::Mismatched(_) = self.checkpoints.compare_out_of_order(seq, &row.hash) {
+        if let Comparison::Mismatched(_) = self.checkpoints.compare_out_of_order(seq, row.hash) {
             self.push_break(Break {
                 seq,
                 kind: BreakKind::CheckpointMismatch,
