@@ -166,8 +166,10 @@ async fn plain_database(path: &std::path::Path) -> SqlitePool {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(15))
         .pragma("secure_delete", "on");
+    // The same pool settings as `store::open`, so only the chain differs.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .expect("plain database");

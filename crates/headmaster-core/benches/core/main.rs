@@ -111,6 +111,14 @@ const SUITES: [&str; 7] = [
 const PARTS: [&str; 2] = ["audit-append", "audit-scan"];
 
 fn main() {
+    // `TRACE_SQL=1` prints every SQL statement with its time to stderr (counting statements
+    // per step is how the runtime's overhead was cut).
+    if std::env::var_os("TRACE_SQL").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter("sqlx::query=debug")
+            .with_writer(std::io::stderr)
+            .init();
+    }
     // `cargo bench` passes `--bench`; everything else is ours.
     let args: Vec<String> = std::env::args()
         .skip(1)

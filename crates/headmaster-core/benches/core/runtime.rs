@@ -23,7 +23,7 @@ use crate::Scale;
 /// Tool steps of the per-step playbook.
 const STEPS: usize = 50;
 /// Runs of the per-step playbook timed.
-const STEP_RUNS: usize = 5;
+const STEP_RUNS: usize = 20;
 
 /// Runs the suite.
 pub async fn run(scale: Scale) {

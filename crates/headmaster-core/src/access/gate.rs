@@ -69,26 +69,80 @@ impl Instance {
         capability: Capability,
         action: &str,
     ) -> Result<Authorized> {
-        let (role, capabilities) = match scope {
-            Scope::Org => (org_role.title().to_string(), org_role.capabilities()),
-            Scope::Workspace(workspace) => match self.role_in(user_id, workspace).await? {
-                Some(found) => found,
-                None => {
-                    self.record_denial(user_id, source, None, capability, action, "not a member")
-                        .await?;
-                    return Err(Error::NotFound {
-                        kind: "workspace",
-                        name: workspace.to_string(),
-                        hint: "; you can only use workspaces you are a member of".into(),
-                    });
-                }
-            },
+        let found = match scope {
+            Scope::Org => Some((org_role.title().to_string(), org_role.capabilities())),
+            Scope::Workspace(workspace) => self.role_in(user_id, workspace).await?,
+        };
+        self.admit(user_id, source, scope, found, capability, action)
+            .await
+    }
+
+    /// The gate for an agent's step, acting for the person who started its run: one statement
+    /// checks that the person may still act (neither disabled nor erased) and reads their role
+    /// in the workspace; then the same capability check and denial records as
+    /// [`authorize_user`](Self::authorize_user).
+    pub(crate) async fn authorize_run_starter(
+        &self,
+        user_id: UserId,
+        source: &crate::audit::Source,
+        workspace: WorkspaceId,
+        capability: Capability,
+        action: &str,
+    ) -> Result<Authorized> {
+        let row = sqlx::query(
+            "SELECT m.role FROM users u
+               LEFT JOIN memberships m ON m.user_id = u.id AND m.workspace_id = ?
+              WHERE u.id = ? AND u.disabled_at IS NULL AND u.erased_at IS NULL",
+        )
+        .bind(workspace.to_string())
+        .bind(user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Err(Error::NotAllowed(
+                "the person who started this run is disabled or erased; the run cannot act".into(),
+            ));
+        };
+        let found = match row.get::<Option<String>, _>(0) {
+            Some(stored) => Some(self.resolve_role(&stored).await?),
+            None => None,
+        };
+        self.admit(
+            user_id,
+            source,
+            Scope::Workspace(workspace),
+            found,
+            capability,
+            action,
+        )
+        .await
+    }
+
+    /// Lets a caller with role `found` in `scope` through if it holds `capability`; records
+    /// the refusal otherwise (`None`: not a member of the workspace).
+    async fn admit(
+        &self,
+        user_id: UserId,
+        source: &crate::audit::Source,
+        scope: Scope,
+        found: Option<(String, CapabilitySet)>,
+        capability: Capability,
+        action: &str,
+    ) -> Result<Authorized> {
+        let workspace = match scope {
+            Scope::Workspace(w) => Some(w),
+            Scope::Org => None,
+        };
+        let Some((role, capabilities)) = found else {
+            self.record_denial(user_id, source, None, capability, action, "not a member")
+                .await?;
+            return Err(Error::NotFound {
+                kind: "workspace",
+                name: workspace.map(|w| w.to_string()).unwrap_or_default(),
+                hint: "; you can only use workspaces you are a member of".into(),
+            });
         };
         if !capabilities.contains(capability) {
-            let workspace = match scope {
-                Scope::Workspace(w) => Some(w),
-                Scope::Org => None,
-            };
             self.record_denial(user_id, source, workspace, capability, action, &role)
                 .await?;
             return Err(Error::Forbidden {

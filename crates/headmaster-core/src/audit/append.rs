@@ -90,6 +90,33 @@ impl ChainTip {
         )
         .fetch_one(&mut *conn)
         .await?;
+        Self::from_row(conn, scope, &last).await
+    }
+
+    /// Like [`ChainTip::load`] for a workspace chain, and in the same statement the change time
+    /// of the workspace's stored policy (0 when it was never changed), so that a decision
+    /// taken under a cached policy is checked inside the write transaction at no extra cost.
+    pub async fn load_with_policy_time(
+        conn: &mut SqliteConnection,
+        scope: &str,
+    ) -> Result<(Self, i64), AuditError> {
+        let last = sqlx::query(
+            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),
+                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),
+                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1),
+                    (SELECT updated_at FROM settings WHERE id = 'policy')",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let policy_time = last.get::<Option<i64>, _>(3).unwrap_or(0);
+        Ok((Self::from_row(conn, scope, &last).await?, policy_time))
+    }
+
+    async fn from_row(
+        conn: &mut SqliteConnection,
+        scope: &str,
+        last: &sqlx::sqlite::SqliteRow,
+    ) -> Result<Self, AuditError> {
         let last_checkpoint: Option<String> = last.get(2);
         let (seq, hash) = match (
             last.get::<Option<i64>, _>(0),
@@ -109,7 +136,7 @@ impl ChainTip {
     }
 
     /// Seals, hashes and inserts one event after the tip, signs a checkpoint when one is due,
-    /// and moves the tip.
+    /// and moves the tip; returns the event's sequence number.
     pub async fn write(
         &mut self,
         conn: &mut SqliteConnection,
@@ -118,6 +145,72 @@ impl ChainTip {
         prepared: Prepared,
         now_ms: i64,
     ) -> Result<u64, AuditError> {
+        self.write_all(conn, scope, device, vec![prepared], now_ms)
+            .await?;
+        Ok(self.seq)
+    }
+
+    /// Appends `events` in order with one INSERT (a step's events share a statement), signs
+    /// the checkpoints that fall due, and moves the tip past the last one.
+    pub async fn write_all(
+        &mut self,
+        conn: &mut SqliteConnection,
+        scope: &str,
+        device: &DeviceKey,
+        events: Vec<Prepared>,
+        now_ms: i64,
+    ) -> Result<(), AuditError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(events.len());
+        let mut due = Vec::new();
+        for prepared in events {
+            let (stored, hash) = self.seal_next(scope, prepared, now_ms)?;
+            let checkpoint_due = stored.seq.is_multiple_of(CHECKPOINT_EVERY)
+                || match self.last_checkpoint_ms {
+                    Some(last_ms) => now_ms - last_ms >= CHECKPOINT_INTERVAL_MS,
+                    None => stored.seq == 1,
+                };
+            if checkpoint_due {
+                due.push((stored.seq, hash));
+                self.last_checkpoint_ms = Some(now_ms);
+            }
+            rows.push((stored, hash));
+        }
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_events (seq, time, actor_kind, actor_id, action, target, outcome,
+                 run_id, step_id, approval_id, source, payload, hash) ",
+        );
+        insert.push_values(&rows, |mut row, (stored, hash)| {
+            row.push_bind(stored.seq as i64)
+                .push_bind(&stored.time)
+                .push_bind(&stored.actor_kind)
+                .push_bind(&stored.actor_id)
+                .push_bind(&stored.action)
+                .push_bind(&stored.target)
+                .push_bind(&stored.outcome)
+                .push_bind(&stored.run_id)
+                .push_bind(&stored.step_id)
+                .push_bind(&stored.approval_id)
+                .push_bind(&stored.source)
+                .push_bind(&stored.payload)
+                .push_bind(hash.as_slice());
+        });
+        insert.build().execute(&mut *conn).await?;
+        for (seq, hash) in due {
+            write_checkpoint(conn, scope, device, seq, hash, now_ms).await?;
+        }
+        Ok(())
+    }
+
+    /// Seals the next event and computes its chain hash; moves the tip's sequence and hash.
+    fn seal_next(
+        &mut self,
+        scope: &str,
+        prepared: Prepared,
+        now_ms: i64,
+    ) -> Result<(StoredEvent, Hash), AuditError> {
         let seq = self.seq + 1;
         let row = seq.to_string();
         let Prepared {
@@ -153,38 +246,9 @@ impl ChainTip {
             payload,
         };
         let hash = stored.chain_hash(&self.hash);
-        sqlx::query(
-            "INSERT INTO audit_events (seq, time, actor_kind, actor_id, action, target, outcome,
-                 run_id, step_id, approval_id, source, payload, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq as i64)
-        .bind(&stored.time)
-        .bind(&stored.actor_kind)
-        .bind(&stored.actor_id)
-        .bind(&stored.action)
-        .bind(&stored.target)
-        .bind(&stored.outcome)
-        .bind(&stored.run_id)
-        .bind(&stored.step_id)
-        .bind(&stored.approval_id)
-        .bind(&stored.source)
-        .bind(&stored.payload)
-        .bind(hash.as_slice())
-        .execute(&mut *conn)
-        .await?;
-        let due = seq.is_multiple_of(CHECKPOINT_EVERY)
-            || match self.last_checkpoint_ms {
-                Some(last_ms) => now_ms - last_ms >= CHECKPOINT_INTERVAL_MS,
-                None => seq == 1,
-            };
-        if due {
-            write_checkpoint(conn, scope, device, seq, hash, now_ms).await?;
-            self.last_checkpoint_ms = Some(now_ms);
-        }
         self.seq = seq;
         self.hash = hash;
-        Ok(seq)
+        Ok((stored, hash))
     }
 }
 

@@ -20,9 +20,9 @@ use sqlx::SqliteConnection;
 use super::chat::{self, ChatEndpoint, ChatState};
 use super::playbook::{Next, PlaybookState, StepStatus};
 use super::{status, AgentDefinition, ProviderConfig};
-use crate::access::{BuiltinRole, Capability, Scope};
+use crate::access::Capability;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::CoreEvent;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
@@ -92,7 +92,8 @@ impl Instance {
             let run = run_id.to_string();
             let owner = owner.clone();
             tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(HEARTBEAT);
+                let mut ticker =
+                    tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
                 loop {
                     ticker.tick().await;
                     if instance.beat(workspace, &run, &owner).await.is_err() {
@@ -122,8 +123,14 @@ impl Instance {
         // An explicit beat between steps is only needed when steps are rare.
         let mut last_beat = self.now();
         let mut definition: Option<Result<AgentDefinition>> = None;
+        // After an internal step the run in memory is exactly its checkpoint (the checkpoint
+        // proved the lease and that the run was not cancelled), so it is not read back.
+        let mut current: Option<Loaded> = None;
         loop {
-            let mut run = self.load_run(workspace, run_id).await?;
+            let mut run = match current.take() {
+                Some(run) => run,
+                None => self.load_run(workspace, run_id).await?,
+            };
             run.owner = Some(owner.to_string());
             if status::is_final(&run.status) {
                 return Ok(run.status);
@@ -191,7 +198,8 @@ impl Instance {
                             .await;
                     }
                     let next = self.next_step(workspace, &mut run, &definition).await;
-                    self.take_step(workspace, run_id, run, &definition, next)
+                    current = self
+                        .take_step(workspace, run_id, run, &definition, next)
                         .await?;
                 }
             }
@@ -280,7 +288,7 @@ impl Instance {
         mut run: Loaded,
         definition: &AgentDefinition,
         next: Next,
-    ) -> Result<()> {
+    ) -> Result<Option<Loaded>> {
         match next {
             Next::Finish(summary) => {
                 self.add_step(&mut run, "finish", json!({ "summary": summary }));
@@ -332,7 +340,8 @@ impl Instance {
                             Value::Null,
                             Some(reason),
                         )
-                        .await;
+                        .await
+                        .map(|()| None);
                 }
                 let (started_by, agent_id) = (run.started_by, run.agent_id.clone());
                 let mut record = RecordStep {
@@ -343,6 +352,7 @@ impl Instance {
                     definition,
                     step: &step,
                     recorded: false,
+                    cancelled: false,
                     stop: None,
                 };
                 let outcome = self
@@ -358,16 +368,20 @@ impl Instance {
                         &mut record,
                     )
                     .await;
+                if record.cancelled {
+                    // Cancelled while the step ran: its action was rolled back with it.
+                    return Ok(None);
+                }
                 if record.recorded {
                     // The action, its audit events, the step's result and the checkpoint
                     // committed together; only a playbook's "stop" is left to finish.
                     if let Some(reason) = record.stop.take() {
                         self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
                             .await?;
-                    } else {
-                        self.announce_run(workspace, run_id, status::RUNNING);
+                        return Ok(None);
                     }
-                    return Ok(());
+                    self.announce_run(workspace, run_id, status::RUNNING);
+                    return Ok(Some(run));
                 }
                 match outcome {
                     Ok(CallOutcome::Executed { output, .. }) => {
@@ -452,6 +466,7 @@ impl Instance {
                                 Some(e.to_string()),
                             )
                             .await
+                            .map(|()| None)
                     }
                 };
                 // A sub-run gets at most what the parent holds and what its own agent lists.
@@ -491,7 +506,7 @@ impl Instance {
                 Box::pin(self.drive_run(workspace, &child)).await?;
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Records a step's result in the timeline and with the provider; returns the reason when
@@ -572,13 +587,11 @@ impl Instance {
         reasoning: Option<String>,
         follow_up: &mut F,
     ) -> Result<CallOutcome> {
-        let org_role = self.org_role_of(started_by).await?;
         let auth = self
-            .authorize_user(
+            .authorize_run_starter(
                 started_by,
-                org_role,
                 &runtime_source(),
-                Scope::Workspace(workspace),
+                workspace,
                 Capability::ToolCall,
                 "tool.call",
             )
@@ -600,20 +613,6 @@ impl Instance {
             follow_up,
         )
         .await
-    }
-
-    async fn org_role_of(&self, user: UserId) -> Result<BuiltinRole> {
-        let role: Option<String> = sqlx::query_scalar(
-            "SELECT org_role FROM users WHERE id = ? AND disabled_at IS NULL AND erased_at IS NULL",
-        )
-        .bind(user.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        role.and_then(|r| BuiltinRole::parse(&r)).ok_or_else(|| {
-            Error::NotAllowed(
-                "the person who started this run is disabled or erased; the run cannot act".into(),
-            )
-        })
     }
 
     /// The backoff between model retries (`Config::model_backoff_ms`; tests shorten it).
@@ -658,6 +657,8 @@ struct RecordStep<'a> {
     definition: &'a AgentDefinition,
     step: &'a str,
     recorded: bool,
+    /// The run was cancelled before the step committed; the step was rolled back.
+    cancelled: bool,
     stop: Option<String>,
 }
 
@@ -679,7 +680,8 @@ impl SameTransaction for RecordStep<'_> {
             output,
             reason,
         );
-        self.instance
+        let stored = self
+            .instance
             .checkpoint_in(
                 conn,
                 self.workspace,
@@ -689,6 +691,15 @@ impl SameTransaction for RecordStep<'_> {
                 None,
             )
             .await?;
+        if !stored {
+            // A cancelled run takes no further action: fail the transaction so the action
+            // and its events roll back.
+            self.cancelled = true;
+            return Err(crate::error::Error::Conflict(format!(
+                "run {} was cancelled",
+                self.run_id
+            )));
+        }
         self.recorded = true;
         Ok(())
     }

@@ -130,8 +130,13 @@ impl Instance {
     ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        self.checkpoint_in(&mut tx, workspace, run_id, run, new_status, waiting_on)
+        let stored = self
+            .checkpoint_in(&mut tx, workspace, run_id, run, new_status, waiting_on)
             .await?;
+        if !stored {
+            // The run was cancelled meanwhile; the timeline steps still go in.
+            run.status = status::CANCELLED.to_string();
+        }
         tx.commit().await?;
         self.announce_run(workspace, run_id, new_status);
         Ok(())
@@ -139,7 +144,8 @@ impl Instance {
 
     /// The checkpoint inside the caller's write transaction. When the run is being driven, the
     /// update also proves the driver still holds the lease. Sealing touches only the instance
-    /// database, never this workspace's, so it is safe inside the transaction.
+    /// database, never this workspace's, so it is safe inside the transaction. Returns false
+    /// when the run had been cancelled (nothing but the timeline steps was written).
     pub(crate) async fn checkpoint_in(
         &self,
         conn: &mut SqliteConnection,
@@ -148,7 +154,7 @@ impl Instance {
         run: &mut Loaded,
         new_status: &str,
         waiting_on: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let scope = workspace.to_string();
         let sealed = self
             .vault
@@ -186,7 +192,11 @@ impl Instance {
                 )));
             }
         }
-        Ok(())
+        if updated == 0 {
+            return Ok(false);
+        }
+        run.status = new_status.to_string();
+        Ok(true)
     }
 
     /// Queues a timeline step; the next checkpoint (or the end of the run) writes it, in the
@@ -292,21 +302,6 @@ impl Instance {
         self.run_status(workspace, run_id).await
     }
 
-    /// Withdraws (expires) the pending requests of a run that will never resume.
-    pub(crate) async fn withdraw_requests(
-        &self,
-        workspace: WorkspaceId,
-        run_id: &str,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
-        Ok(())
-    }
-
     pub(crate) async fn run_status(&self, workspace: WorkspaceId, run_id: &str) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
         sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
@@ -393,22 +388,25 @@ async fn insert_steps(
     if steps.is_empty() {
         return Ok(());
     }
-    let mut seq: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM run_steps WHERE run_id = ?")
-            .bind(run_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    for step in steps {
-        seq += 1;
-        sqlx::query("INSERT INTO run_steps (id, run_id, seq, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(&step.id)
-            .bind(run_id)
-            .bind(seq)
-            .bind(&step.kind)
-            .bind(&step.sealed)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-    }
+    // One statement for all of them: positions continue after the run's last step.
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO run_steps (id, run_id, seq, kind, body, created_at)
+         SELECT v.column1, ",
+    );
+    insert
+        .push_bind(run_id)
+        .push(", last.n + v.column2, v.column3, v.column4, ")
+        .push_bind(now)
+        .push(" FROM (SELECT COALESCE(MAX(seq), 0) AS n FROM run_steps WHERE run_id = ")
+        .push_bind(run_id)
+        .push(") AS last, (");
+    insert.push_values(steps.iter().zip(1i64..), |mut row, (step, position)| {
+        row.push_bind(&step.id)
+            .push_bind(position)
+            .push_bind(&step.kind)
+            .push_bind(&step.sealed);
+    });
+    insert.push(") AS v");
+    insert.build().execute(&mut *conn).await?;
     Ok(())
 }

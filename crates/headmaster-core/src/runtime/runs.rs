@@ -12,7 +12,7 @@ use super::drafts::DraftSummary;
 use super::engine::runtime_source;
 use super::status;
 use crate::access::{Capability, Scope};
-use crate::audit::{Actor, Correlation, NewEvent, Outcome};
+use crate::audit::{append, Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -202,33 +202,45 @@ impl Instance {
         .fetch_all(&pool)
         .await?;
         let now = self.now();
+        let scope = workspace.to_string();
         for id in &tree {
             if status::is_final(&self.run_status(workspace, id).await?) {
                 continue;
             }
-            self.audit_workspace(
-                workspace,
-                NewEvent::new(
-                    Actor::user(session.user_id),
-                    "run.cancelled",
-                    Outcome::Allowed,
-                    &session.source,
-                )
-                .target(id)
-                .correlation(Correlation {
-                    run_id: id.clone(),
-                    ..Correlation::default()
-                })
-                .payload(json!({ "run_id": id, "requested_for": run_id })),
+            let event = NewEvent::new(
+                Actor::user(session.user_id),
+                "run.cancelled",
+                Outcome::Allowed,
+                &session.source,
             )
-            .await?;
-            sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
+            .target(id)
+            .correlation(Correlation {
+                run_id: id.clone(),
+                ..Correlation::default()
+            })
+            .payload(json!({ "run_id": id, "requested_for": run_id }));
+            let event = append::prepare(&self.vault, &scope, event).await?;
+            // The event, the status and the withdrawal of its requests commit together: a step
+            // that commits after this sees the run cancelled and rolls back (`checkpoint_in`).
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let updated = sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
                 .bind(now)
                 .bind(now)
                 .bind(id)
-                .execute(&pool)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                // It ended while this was prepared.
+                continue;
+            }
+            append::write(&mut tx, &scope, &self.device, event, now).await?;
+            sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
                 .await?;
-            self.withdraw_requests(workspace, id).await?;
+            tx.commit().await?;
             self.announce_run(workspace, id, status::CANCELLED);
         }
         self.run_summary(workspace, run_id).await

@@ -79,8 +79,11 @@ pub async fn open(path: &Path, kind: DbKind, create: bool) -> Result<SqlitePool,
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(15))
         .pragma("secure_delete", "on");
+    // A local file connection cannot drop like a network one: pinging it before every
+    // acquire (sqlx's default) only adds a round trip to its worker thread per statement.
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| StoreError::Open {

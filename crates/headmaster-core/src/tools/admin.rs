@@ -71,6 +71,20 @@ impl Instance {
             .unwrap_or_else(|| default_policy(Vec::<String>::new())))
     }
 
+    /// The compiled policy cached for a workspace and the change time it was built from,
+    /// without checking that it is still current (the caller must check; see
+    /// `propose_with`).
+    pub(crate) fn cached_policy(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Option<(i64, Arc<CompiledPolicy>)> {
+        self.policies
+            .lock()
+            .expect("policy cache lock")
+            .get(&workspace)
+            .cloned()
+    }
+
     /// The compiled policy of a workspace, rebuilt only when the stored policy changed (its
     /// change time is one indexed read; decrypting and compiling is the work saved).
     pub(crate) async fn compiled_policy(

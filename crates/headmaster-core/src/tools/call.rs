@@ -196,61 +196,89 @@ impl Instance {
             &auth.capabilities,
             &auth.role,
         );
-        let compiled = self.compiled_policy(workspace).await?;
-        let grants = self
-            .active_grants(workspace, &prepared.action, auth.user_id)
-            .await?;
-        let (tool, action) = split(&prepared.action);
-        let call = ProposedCall {
-            tool,
-            action,
-            args: &prepared.args,
-            principal: &principal,
-            crosses_boundary: prepared.crosses_boundary,
-        };
-        let verdict = compiled.decide_with_grants(&call, &grants, self.now());
-        let proposed = NewEvent::new(
-            actor.clone(),
-            "tool.proposed",
-            Outcome::Pending,
-            session_source,
-        )
-        .target(&prepared.action)
-        .correlation(correlation.clone())
-        .payload(serde_json::json!({
-            "action": prepared.action,
-            "args": prepared.args,
-            "args_sha256": prepared.hash,
-            "reasoning": request.reasoning,
-            "verdict": verdict,
-        }));
-        // An allowed call of a workspace-internal action (memory, drafts) is recorded, run and
-        // recorded again in one transaction: all of it happens, or none of it.
-        if verdict.decision == Decision::Allow && verdict.grant.is_none() {
-            if let ParsedCall::Builtin(builtin) = &prepared.parsed {
-                if builtin.is_database_only() {
-                    let output = self
-                        .run_builtin_atomically(
-                            workspace,
-                            &prepared,
-                            builtin,
-                            &actor,
-                            session_source,
-                            &correlation,
-                            proposed,
-                            follow_up,
-                        )
-                        .await?;
-                    return Ok(CallOutcome::Executed {
-                        action: prepared.action,
-                        tier: verdict.tier.map(|t| t.as_str().to_string()),
-                        reasons: verdict.reasons,
-                        grant: None,
-                        output,
-                    });
+        // The decision may first be taken under the cached policy without reading its change
+        // time: a workspace-internal action then checks that time inside its own write
+        // transaction (one statement it runs anyway), and every other path checks it here
+        // before acting. A changed policy means deciding again under the new one.
+        let mut cached = self.cached_policy(workspace);
+        let (verdict, proposed) = loop {
+            let (compiled, unchecked) = match cached.take() {
+                Some((time, compiled)) => (compiled, Some(time)),
+                None => (self.compiled_policy(workspace).await?, None),
+            };
+            let (tool, action) = split(&prepared.action);
+            let call = ProposedCall {
+                tool,
+                action,
+                args: &prepared.args,
+                principal: &principal,
+                crosses_boundary: prepared.crosses_boundary,
+            };
+            // Standing grants only ever turn a wait for a person into an allow, so they are read
+            // only for calls that would wait.
+            let mut verdict = compiled.decide(&call);
+            if matches!(
+                verdict.decision,
+                Decision::NeedsConfirmation | Decision::NeedsApproval { .. }
+            ) {
+                let grants = self
+                    .active_grants(workspace, &prepared.action, auth.user_id)
+                    .await?;
+                verdict = compiled.decide_with_grants(&call, &grants, self.now());
+            }
+            let proposed = NewEvent::new(
+                actor.clone(),
+                "tool.proposed",
+                Outcome::Pending,
+                session_source,
+            )
+            .target(&prepared.action)
+            .correlation(correlation.clone())
+            .payload(serde_json::json!({
+                "action": prepared.action,
+                "args": prepared.args,
+                "args_sha256": prepared.hash,
+                "reasoning": request.reasoning,
+                "verdict": verdict,
+            }));
+            // An allowed call of a workspace-internal action (memory, drafts) is recorded, run
+            // and recorded again in one transaction: all of it happens, or none of it.
+            if verdict.decision == Decision::Allow && verdict.grant.is_none() {
+                if let ParsedCall::Builtin(builtin) = &prepared.parsed {
+                    if builtin.is_database_only() {
+                        let done = self
+                            .run_builtin_atomically(
+                                workspace,
+                                &prepared,
+                                builtin,
+                                &actor,
+                                session_source,
+                                &correlation,
+                                proposed,
+                                unchecked,
+                                follow_up,
+                            )
+                            .await?;
+                        let Some(output) = done else {
+                            // The policy changed since it was cached: decide again.
+                            continue;
+                        };
+                        return Ok(CallOutcome::Executed {
+                            action: prepared.action,
+                            tier: verdict.tier.map(|t| t.as_str().to_string()),
+                            reasons: verdict.reasons,
+                            grant: None,
+                            output: output?,
+                        });
+                    }
                 }
             }
-        }
+            if unchecked.is_some() {
+                // Not checked yet and about to act on it: decide under the current policy.
+                continue;
+            }
+            break (verdict, proposed);
+        };
         self.audit_workspace(workspace, proposed).await?;
         match verdict.decision {
             Decision::Deny => {
@@ -455,8 +483,9 @@ impl Instance {
         source: &Source,
         correlation: &Correlation,
         proposed: NewEvent,
+        policy_time: Option<i64>,
         follow_up: &mut F,
-    ) -> Result<Value> {
+    ) -> Result<Option<Result<Value>>> {
         let scope = workspace.to_string();
         let author = format!("{}:{}", actor.kind.as_str(), actor.id);
         let run_id = (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
@@ -468,9 +497,6 @@ impl Instance {
         let pool = self.workspace_pool(workspace).await?;
         let now = self.now();
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut tip = append::ChainTip::load(&mut tx, &scope).await?;
-        tip.write(&mut tx, &scope, &self.device, proposed, now)
-            .await?;
         let result = self.apply_builtin(&mut tx, effect).await;
         let event = match &result {
             Ok(output) => NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
@@ -492,10 +518,20 @@ impl Instance {
         };
         // Preparing touches only the instance database, never this workspace's: no deadlock.
         let event = append::prepare(&self.vault, &scope, event).await?;
-        tip.write(&mut tx, &scope, &self.device, event, now).await?;
+        // Both events go in with one statement after the action; the write lock taken by
+        // BEGIN IMMEDIATE keeps the tip and their order true.
+        let (mut tip, stored_policy_time) =
+            append::ChainTip::load_with_policy_time(&mut tx, &scope).await?;
+        if policy_time.is_some_and(|t| t != stored_policy_time) {
+            // Decided under a policy that has since changed: undo and let the caller decide
+            // again (dropping the transaction rolls the action back).
+            return Ok(None);
+        }
+        tip.write_all(&mut tx, &scope, &self.device, vec![proposed, event], now)
+            .await?;
         follow_up.within(&mut tx, &result).await?;
         tx.commit().await?;
-        result
+        Ok(Some(result))
     }
 
     fn tool_context(

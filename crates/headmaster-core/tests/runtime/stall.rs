@@ -12,6 +12,16 @@ use crate::restart::{blocking_playbook, blocking_team, spawn_child, started, Rel
 use crate::support::smtp::SmtpSink;
 use crate::support::{waiting_on, Team, STALL_MS, WAIT};
 
+/// The id of the workspace's newest run.
+async fn newest_run(team: &Team) -> String {
+    team.instance()
+        .list_runs(&team.admin, team.ws)
+        .await
+        .unwrap()[0]
+        .id
+        .clone()
+}
+
 async fn stalled_events(team: &Team) -> Vec<String> {
     team.having("run.stalled")
         .await
@@ -31,13 +41,7 @@ async fn a_live_run_keeps_beating_through_a_long_step_and_is_never_flagged() {
         tokio::spawn(async move { instance.start_run(&bob, ws, "waiter", "live", true).await })
     };
     started(&team, "live").await;
-    let run_id = team
-        .instance()
-        .list_runs(&team.admin, team.ws)
-        .await
-        .unwrap()[0]
-        .id
-        .clone();
+    let run_id = newest_run(&team).await;
 
     // Time moves past the stall threshold; the next heartbeat (every two seconds) records it.
     team.fx.clock.advance_ms(STALL_MS + 1);
@@ -176,5 +180,72 @@ async fn cancelling_a_waiting_run_withdraws_its_request_and_nothing_is_sent() {
     let events = team.having("run.cancelled").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor_name, "bob");
+    assert!(team.chain_valid().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_cancelled_while_it_works_takes_no_action_after_the_cancellation() {
+    let team = Team::new().await;
+    team.enable(&["memory"]).await;
+    let mut playbook =
+        String::from("name = \"busy\"\ntools = [\"memory.write\"]\n[limits]\nmax_steps = 500\n");
+    for i in 1..=400 {
+        playbook.push_str(&format!(
+            "[[steps]]\nid = \"s{i}\"\ntool = \"memory.write\"\nargs = {{ key = \"k{i}\", value = \"v{i}\" }}\n"
+        ));
+    }
+    playbook.push_str("[[steps]]\nid = \"done\"\nfinish = \"all written\"\n");
+    team.playbook(&playbook).await;
+    let driving = {
+        let (instance, bob, ws) = (Arc::clone(team.instance()), team.bob.clone(), team.ws);
+        tokio::spawn(async move { instance.start_run(&bob, ws, "busy", "work", true).await })
+    };
+    let raw = team.fx.raw_workspace(team.ws).await;
+    let written = || {
+        let raw = raw.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM memory")
+                .fetch_one(&raw)
+                .await
+                .unwrap()
+        }
+    };
+    wait_until(WAIT, "the run's first writes", || async {
+        written().await >= 3
+    })
+    .await;
+    let run_id = newest_run(&team).await;
+    let cancelled = team
+        .instance()
+        .cancel_run(&team.bob, team.ws, &run_id)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    let ended = driving.await.unwrap().unwrap();
+    assert_eq!(ended.status, "cancelled", "{ended:?}");
+
+    let cancel_seq = team.having("run.cancelled").await[0].seq;
+    let executed: Vec<_> = team
+        .having("tool.executed")
+        .await
+        .into_iter()
+        .filter(|e| e.run_id == run_id)
+        .collect();
+    assert!(
+        executed.len() < 400,
+        "the run was not stopped: {} writes",
+        executed.len()
+    );
+    let late: Vec<u64> = executed
+        .iter()
+        .filter(|e| e.seq > cancel_seq)
+        .map(|e| e.seq)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "actions recorded after the cancellation (event {cancel_seq}): {late:?}"
+    );
+    // Every write has its record and no record lacks its write.
+    assert_eq!(written().await, executed.len() as i64);
     assert!(team.chain_valid().await);
 }
