@@ -75,7 +75,7 @@ struct Versions {
     series: Series,
     current: u32,
     current_created_at: i64,
-    keys: BTreeMap<u32, Key256>,
+    keys: BTreeMap<u32, seal::Cipher>,
     used: AtomicU64,
     reserved: AtomicU64,
 }
@@ -96,7 +96,7 @@ impl Versions {
             .keys
             .get(&self.current)
             .expect("current version is loaded");
-        Ok(seal::seal_with(
+        Ok(seal::seal_with_cipher(
             key,
             self.series.key_ref(self.current),
             aad,
@@ -174,7 +174,11 @@ impl ScopeKeys {
                     series,
                     current: *keys.keys().next_back().ok_or_else(gone)?,
                     current_created_at: created_at,
-                    keys,
+                    // Expanded once per load; the raw keys are dropped (and wiped) here.
+                    keys: keys
+                        .into_iter()
+                        .map(|(version, key)| (version, seal::Cipher::new(&key)))
+                        .collect(),
                     used: AtomicU64::new(0),
                     reserved: AtomicU64::new(0),
                 })
@@ -276,7 +280,7 @@ impl ScopeKeys {
                 .ok_or(VaultError::UnknownKeyVersion(v))?,
             KeyRef::Subject(_) => return Err(VaultError::Decrypt),
         };
-        seal::open_with(key, aad, sealed).map_err(|_| VaultError::Decrypt)
+        seal::open_with_cipher(key, aad, sealed).map_err(|_| VaultError::Decrypt)
     }
 
     /// Blind index of `value` in `field`.

@@ -139,14 +139,43 @@ pub fn key_ref(sealed: &[u8]) -> Result<KeyRef, OpenError> {
     }
 }
 
+/// AES-256-GCM under one key with its key schedule expanded once, so that sealing many values
+/// under a cached key version does not redo it per value. Not `Clone`; the round keys and the
+/// GHASH key are wiped on drop (the `aes` and `polyval` crates' `zeroize` features, enabled in
+/// this crate's manifest).
+pub struct Cipher(Aes256Gcm);
+
+impl Cipher {
+    /// Expands `key`.
+    pub fn new(key: &Key256) -> Self {
+        Self(Aes256Gcm::new(key.dangerously_expose().into()))
+    }
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(<redacted>)")
+    }
+}
+
 /// Seals `plaintext` under `key`, naming `key_ref` in the header and binding `aad`.
 pub fn seal_with(key: &Key256, key_ref: KeyRef, aad: &Aad<'_>, plaintext: &[u8]) -> Vec<u8> {
+    seal_with_cipher(&Cipher::new(key), key_ref, aad, plaintext)
+}
+
+/// [`seal_with`] under an expanded key.
+pub fn seal_with_cipher(
+    cipher: &Cipher,
+    key_ref: KeyRef,
+    aad: &Aad<'_>,
+    plaintext: &[u8],
+) -> Vec<u8> {
     let header = key_ref.header();
-    let cipher = Aes256Gcm::new(key.dangerously_expose().into());
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let aad_bytes = aad.encode(&header);
     let ciphertext = cipher
+        .0
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
@@ -164,14 +193,23 @@ pub fn seal_with(key: &Key256, key_ref: KeyRef, aad: &Aad<'_>, plaintext: &[u8])
 
 /// Opens a value sealed by [`seal_with`] with the key its header names.
 pub fn open_with(key: &Key256, aad: &Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+    open_with_cipher(&Cipher::new(key), aad, sealed)
+}
+
+/// [`open_with`] under an expanded key.
+pub fn open_with_cipher(
+    cipher: &Cipher,
+    aad: &Aad<'_>,
+    sealed: &[u8],
+) -> Result<Vec<u8>, OpenError> {
     let header_len = match key_ref(sealed)? {
         KeyRef::DataKey(_) | KeyRef::AuditKey(_) => 5,
         KeyRef::Subject(_) => 17,
     };
     let (header, rest) = sealed.split_at(header_len);
     let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-    let cipher = Aes256Gcm::new(key.dangerously_expose().into());
     cipher
+        .0
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {
