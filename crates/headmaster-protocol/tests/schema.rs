@@ -40,7 +40,13 @@ pub struct Schema {
 
 impl Schema {
     pub fn load() -> Self {
-        Self::load_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ocsf"))
+        Self::load_from(
+            &std::path::PathBuf::from(
+                std::env::var_os("CARGO_MANIFEST_DIR")
+                    .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+            )
+            .join("ocsf"),
+        )
     }
 
     /// Loads the schema files from `root` (other crates' tests point it at this crate's `ocsf/`).

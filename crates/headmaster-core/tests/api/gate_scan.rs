@@ -5,8 +5,6 @@
 //! without a session appears that is not on the short, reasoned list of pre-authentication and
 //! system operations below. The behavioural side is in `gate`.
 
-use std::path::Path;
-
 use crate::rust_source::{instance_functions, Function};
 
 /// Operations that need a live session but no capability: anyone signed in may use them.
@@ -133,7 +131,10 @@ fn gate_violations(functions: &[Function]) -> Vec<String> {
 
 fn core_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("src");
     for file in crate::common::files_under(&root) {
         if file.extension().is_some_and(|e| e == "rs") {
             let name = file.strip_prefix(&root).unwrap().display().to_string();

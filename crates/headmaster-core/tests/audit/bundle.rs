@@ -113,7 +113,11 @@ async fn every_exported_event_has_the_required_ocsf_attributes_of_its_class() {
     let fx = Fixture::new().await;
     let dir = exported(&fx).await;
     let schema = schema::Schema::load_from(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../headmaster-protocol/ocsf"),
+        &std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../headmaster-protocol/ocsf"),
     );
     let mut text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     text.push_str(

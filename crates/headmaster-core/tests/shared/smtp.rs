@@ -3,7 +3,6 @@
 //! often.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
@@ -25,7 +24,11 @@ impl SmtpSink {
     /// Starts the sink and returns once it reports its port (that is, once it listens).
     pub fn start() -> Self {
         let out = tempfile::tempdir().unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/shared/smtp_sink.py");
+        let script = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("tests/shared/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(out.path())

@@ -6,8 +6,6 @@
 mod agents;
 mod runs;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
 use crate::harness::{as_user, Cli, Run, PASSWORD};
@@ -80,11 +78,13 @@ pub fn file(cli: &Cli, name: &str, text: &str) -> String {
 }
 
 pub fn shipped(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../playbooks")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../playbooks")
+    .join(name)
+    .to_string_lossy()
+    .into_owned()
 }
 
 pub fn names(list: &Value) -> Vec<&str> {
