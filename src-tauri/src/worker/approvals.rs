@@ -2,7 +2,8 @@
 //! period, or at once when the core announces a request or a decision in this process, and
 //! posts a native notification for each request they may decide that it has not seen before.
 //! Requests filed by another process (the CLI, another app on the same data directory) reach
-//! the database only, which is why it reads rather than waiting for events alone.
+//! the database only, which is why it reads rather than waiting for events alone; the change
+//! watcher (`changes`) wakes it when such a process commits.
 //!
 //! Each pass also keeps the tray's text and the window's badge (`approvals-changed`) in step
 //! with the number of requests waiting for the person.

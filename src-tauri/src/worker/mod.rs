@@ -7,11 +7,14 @@
 //!   and flags stalled ones;
 //! - the event forwarder turns the core's in-process events into `run-updated` events for the
 //!   window and wakes the approval watcher when a request is filed or decided;
+//! - the change watcher (`changes`) wakes both when a workspace database is written, which is
+//!   how requests and decisions made by another process (the CLI) arrive within milliseconds;
 //! - the approval watcher (`approvals`) looks at the signed-in person's inbox every second or
 //!   when woken, posts a native notification for each new request they may decide (including
 //!   requests another process filed), and keeps the tray and the window's badge up to date.
 
 mod approvals;
+mod changes;
 mod notice;
 
 use std::sync::Arc;
@@ -51,6 +54,10 @@ async fn drive_runs<R: Runtime>(app: AppHandle<R>) {
                 .is_some_and(|f| Arc::ptr_eq(f, &instance))
             {
                 tauri::async_runtime::spawn(forward_events(app.clone(), instance.subscribe()));
+                tauri::async_runtime::spawn(changes::watch(
+                    app.clone(),
+                    instance.layout().home().to_path_buf(),
+                ));
                 forwarded = Some(Arc::clone(&instance));
             }
             // A failing pass (a run whose agent or workspace cannot be read) must not stop the

@@ -1,0 +1,112 @@
+//! Wakes the workers when a workspace database is written. Another process (the CLI, a second
+//! app on the same data directory) reaches this app only through the database; SQLite appends
+//! every commit to the database's write-ahead log (`<id>.db-wal`), so a file-system watch on the
+//! `workspaces` folder (inotify on Linux) sees each commit at once and at no cost while idle.
+//! The workers then read the database as they do on their once-a-second pass; commits made by
+//! this process wake them too, which is harmless.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::{RecursiveMode, Watcher};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::state::AppState;
+
+/// At most one wake-up per this interval: a burst of commits (a run's steps) costs one read.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// Watches `<home>/workspaces` for the life of the app.
+pub async fn watch<R: Runtime>(app: AppHandle<R>, home: PathBuf) {
+    let folder = home.join("workspaces");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            if event.paths.iter().any(|p| is_log(p)) {
+                // The receiver only goes away with the app.
+                let _ = tx.send(());
+            }
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch the data directory; other processes' requests are seen once a second");
+            return;
+        }
+    };
+    if let Err(error) = watcher.watch(&folder, RecursiveMode::NonRecursive) {
+        tracing::warn!(%error, folder = %folder.display(), "cannot watch the workspaces folder; other processes' requests are seen once a second");
+        return;
+    }
+    let state = app.state::<AppState>();
+    while rx.recv().await.is_some() {
+        while rx.try_recv().is_ok() {}
+        state.signals.approvals.notify_one();
+        state.signals.runs.notify_one();
+        tokio::time::sleep(SETTLE).await;
+    }
+    drop(watcher);
+}
+
+/// Whether `path` is a workspace database or its write-ahead log.
+fn is_log(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".db-wal") || n.ends_with(".db"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use headmaster_core::store::Layout;
+    use tauri::test::mock_builder;
+    use tauri::Manager;
+
+    use super::{is_log, watch};
+    use crate::state::AppState;
+
+    #[test]
+    fn only_database_files_wake_the_workers() {
+        assert!(is_log(Path::new("/h/workspaces/0190.db-wal")));
+        assert!(is_log(Path::new("/h/workspaces/0190.db")));
+        assert!(!is_log(Path::new("/h/workspaces/0190.db-shm")));
+        assert!(!is_log(Path::new("/h/workspaces/notes.txt")));
+    }
+
+    #[test]
+    fn a_write_by_another_process_wakes_the_approval_watcher() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("workspaces")).unwrap();
+        let app = crate::app(mock_builder(), AppState::new(Layout::new(home.path())))
+            .build(crate::context())
+            .expect("the app builds on the mock runtime");
+        let handle = app.handle().clone();
+        tauri::async_runtime::spawn(watch(handle.clone(), home.path().to_path_buf()));
+        let woken = tauri::async_runtime::block_on(async move {
+            let state = handle.state::<AppState>();
+            let wal = home.path().join("workspaces").join("0190.db-wal");
+            // Nothing else signals here: without the watch this waits out the timeout. Writes
+            // repeat because the watch may not be registered yet when the first one lands.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                let mut n = 0u32;
+                loop {
+                    n += 1;
+                    std::fs::write(&wal, n.to_le_bytes()).unwrap();
+                    tokio::select! {
+                        () = state.signals.approvals.notified() => return,
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    }
+                }
+            })
+            .await
+            .is_ok()
+        });
+        assert!(
+            woken,
+            "a commit to a workspace log did not wake the approval watcher"
+        );
+    }
+}
