@@ -65,18 +65,20 @@ impl BuiltinCall {
     }
 }
 
-/// A database-only action with everything sealed, ready to apply inside a transaction.
+/// A database-only action with what touches the key store done, ready to apply inside a
+/// transaction.
 #[derive(Debug)]
 pub(crate) enum Effect {
     /// `memory.read`: the value was read (and opened) beforehand.
     Read { key: String, value: Option<String> },
-    /// `memory.write`.
+    /// `memory.write`: sealed inside the transaction, because the row id the seal binds is
+    /// the existing entry's, read there (so two writers of a new key cannot both create it).
     MemoryWrite {
-        id: String,
+        scope: String,
+        keys: std::sync::Arc<crate::vault::ScopeKeys>,
         key: String,
         key_idx: Vec<u8>,
-        sealed_key: Vec<u8>,
-        sealed_value: Vec<u8>,
+        value: String,
         author: String,
     },
     /// `draft.save`.
@@ -279,36 +281,17 @@ impl Instance {
                 key: a.key.clone(),
                 value: self.memory_get(workspace, &a.key).await?,
             }),
-            BuiltinCall::MemoryWrite(a) => {
-                let pool = self.workspace_pool(workspace).await?;
-                let key_idx = self
+            BuiltinCall::MemoryWrite(a) => Ok(Effect::MemoryWrite {
+                key_idx: self
                     .vault
                     .blind_index(&scope, MEMORY_KEY_FIELD, &a.key)
-                    .await?;
-                let existing: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM memory WHERE key_idx = ?")
-                        .bind(&key_idx)
-                        .fetch_optional(&pool)
-                        .await?;
-                let id = existing.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-                Ok(Effect::MemoryWrite {
-                    sealed_key: self
-                        .vault
-                        .seal(&Aad::new(&scope, "memory", "key", &id), a.key.as_bytes())
-                        .await?,
-                    sealed_value: self
-                        .vault
-                        .seal(
-                            &Aad::new(&scope, "memory", "value", &id),
-                            a.value.as_bytes(),
-                        )
-                        .await?,
-                    id,
-                    key: a.key.clone(),
-                    key_idx,
-                    author: author.to_string(),
-                })
-            }
+                    .await?,
+                keys: self.vault.keys(&scope).await?,
+                scope,
+                key: a.key.clone(),
+                value: a.value.clone(),
+                author: author.to_string(),
+            }),
             BuiltinCall::DraftSave(a) => {
                 let id = uuid::Uuid::now_v7().to_string();
                 Ok(Effect::DraftSave {
@@ -355,13 +338,24 @@ impl Instance {
                 }),
             },
             Effect::MemoryWrite {
-                id,
+                scope,
+                keys,
                 key,
                 key_idx,
-                sealed_key,
-                sealed_value,
+                value,
                 author,
             } => {
+                let existing: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM memory WHERE key_idx = ?")
+                        .bind(&key_idx)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let id = existing.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+                // The keys were loaded before the transaction: sealing here writes nothing.
+                let sealed_key =
+                    keys.seal_now(&Aad::new(&scope, "memory", "key", &id), key.as_bytes())?;
+                let sealed_value =
+                    keys.seal_now(&Aad::new(&scope, "memory", "value", &id), value.as_bytes())?;
                 sqlx::query(
                     "INSERT INTO memory (id, key_idx, key, value, author, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT (id) DO UPDATE SET value = excluded.value, author = excluded.author, updated_at = excluded.updated_at",

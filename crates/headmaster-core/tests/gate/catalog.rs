@@ -360,3 +360,38 @@ async fn policy_changes_are_audited_listed_as_history_and_take_effect() {
         6
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_of_a_new_memory_key_all_succeed_into_one_entry() {
+    let gate = std::sync::Arc::new(Gate::new().await);
+    gate.enable("memory").await;
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let gate = std::sync::Arc::clone(&gate);
+            tokio::spawn(async move {
+                gate.propose(
+                    &gate.admin,
+                    "memory.write",
+                    json!({ "key": "shared", "value": format!("writer {i}") }),
+                )
+                .await
+            })
+        })
+        .collect();
+    for writer in writers {
+        let outcome = writer.await.unwrap().expect("every writer succeeds");
+        assert_eq!(executed(&outcome)["written"], true);
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory")
+        .fetch_one(gate.raw())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "one key, one entry");
+    let value = gate
+        .propose(&gate.admin, "memory.read", json!({ "key": "shared" }))
+        .await
+        .unwrap();
+    assert!(executed(&value)["value"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("writer ")));
+}
