@@ -99,6 +99,15 @@ impl Instance {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
+            self.record_denial(
+                user_id,
+                source,
+                Some(workspace),
+                capability,
+                action,
+                "disabled or erased",
+            )
+            .await?;
             return Err(Error::NotAllowed(
                 "the person who started this run is disabled or erased; the run cannot act".into(),
             ));

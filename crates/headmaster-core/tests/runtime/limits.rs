@@ -144,3 +144,50 @@ args = { title = "Late", body = "too late" }
         "the request of an expired run is withdrawn (a late confirmation got {late:?})"
     );
 }
+
+#[tokio::test]
+async fn a_run_whose_starter_was_disabled_takes_no_action_and_the_refusal_is_audited() {
+    let team = Team::new().await;
+    team.enable(&["memory"]).await;
+    team.playbook(
+        "name = \"noter\"\ntools = [\"memory.write\"]\n\
+         [[steps]]\nid = \"note\"\ntool = \"memory.write\"\nargs = { key = \"k\", value = \"v\" }\n\
+         [[steps]]\nid = \"done\"\nfinish = \"noted\"\n",
+    )
+    .await;
+    let queued = team
+        .instance()
+        .start_run(&team.bob, team.ws, "noter", "note it", false)
+        .await
+        .unwrap();
+    assert_eq!(queued.status, "queued");
+    team.instance()
+        .disable_user(&team.admin, "bob")
+        .await
+        .unwrap();
+    team.instance().tick_runs().await.unwrap();
+
+    let run = team.run(&queued.id).await;
+    assert_eq!(run.status, "failed", "{run:?}");
+    assert!(
+        run.outcome
+            .as_deref()
+            .unwrap_or_default()
+            .contains("disabled or erased"),
+        "{run:?}"
+    );
+    assert!(team.having("tool.executed").await.is_empty());
+    let raw = team.fx.raw_workspace(team.ws).await;
+    let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    let denied = team.having("access.denied").await;
+    assert!(
+        denied
+            .iter()
+            .any(|e| e.actor_name == "bob" && e.payload["role"] == "disabled or erased"),
+        "{denied:?}"
+    );
+}
