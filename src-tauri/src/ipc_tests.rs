@@ -220,6 +220,9 @@ fn an_operator_is_refused_admin_commands_and_keeps_working() {
         json!({ "workspaceId": workspace, "username": "oscar", "role": "operator" }),
     )
     .expect("the Admin adds a member");
+    let assignable = call(&window, "list_roles", json!({ "workspaceId": workspace }))
+        .expect("the workspace's Admin lists the roles to assign");
+    assert_eq!(assignable.as_array().map(Vec::len), Some(4));
     call(&window, "sign_out", json!({})).expect("sign-out");
     call(
         &window,
@@ -236,6 +239,8 @@ fn an_operator_is_refused_admin_commands_and_keeps_working() {
             json!({ "workspaceId": workspace, "username": "alice" }),
         ),
         ("create_workspace", json!({ "name": "Mine" })),
+        ("list_roles", json!({})),
+        ("list_roles", json!({ "workspaceId": workspace })),
     ] {
         let refused = call(&window, command, args).expect_err(command);
         assert_eq!(code(&refused), "forbidden", "{command}: {refused}");

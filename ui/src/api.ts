@@ -156,6 +156,8 @@ export const api = {
   removeMember: (workspaceId: string, username: string) => invoke<void>("remove_member", { workspaceId, username }),
 
   listRoles: () => invoke<RoleSummary[]>("list_roles"),
+  /** The roles a member manager of `workspaceId` may pick from (no `org.roles` needed). */
+  assignableRoles: (workspaceId: string) => invoke<RoleSummary[]>("list_roles", { workspaceId }),
   createRole: (name: string, capabilities: string[]) => invoke<RoleSummary>("create_role", { name, capabilities }),
   deleteRole: (name: string) => invoke<void>("delete_role", { name }),
 

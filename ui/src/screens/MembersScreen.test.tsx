@@ -80,6 +80,18 @@ describe("Members & roles", () => {
     expect((screen.getByTestId("member-add-username") as HTMLInputElement).value).toBe("ghost");
   });
 
+  it("offers a workspace Admin without org.roles the custom roles through the workspace", async () => {
+    const ws = workspaceAs("admin");
+    renderInShell(<MembersScreen />, person("wendy", "viewer", [ws]));
+    await screen.findByTestId("member-row");
+    const roleSelect = screen.getByTestId("member-add-role") as HTMLSelectElement;
+    await waitFor(() => expect([...roleSelect.options].map((o) => o.textContent)).toContain("Auditor"));
+    expect(invoke).toHaveBeenCalledWith("list_roles", { workspaceId: "ws-1" });
+    expect(invoke).not.toHaveBeenCalledWith("list_roles");
+    // Managing the organisation's roles still needs org.roles.
+    expect(screen.queryByTestId("custom-roles")).toBeNull();
+  });
+
   it("lists members to an Operator without any way to change them", async () => {
     members = [member("alice", "Admin"), member("oscar", "Operator")];
     renderInShell(<MembersScreen />, person("oscar", "operator", [workspaceAs("operator")]));

@@ -1,5 +1,6 @@
 // Members & roles: the current workspace's members (listing needs workspace.read, changes need
-// member.manage) and the organisation's custom roles (org.roles).
+// member.manage) and the organisation's custom roles (org.roles). A member manager without
+// org.roles still gets the custom roles to pick from, through the workspace.
 import { useCallback, useEffect, useState } from "react";
 import { api, type RoleSummary } from "../api";
 import { CAP, canInOrg, canInWorkspace } from "../capabilities";
@@ -18,17 +19,22 @@ export const BUILTIN_ROLES: RoleSummary[] = [
 export function MembersScreen() {
   const { me, workspace, describeError } = useShell();
   const canListRoles = canInOrg(me, CAP.orgRoles);
+  const managedWorkspace =
+    workspace && canInWorkspace(workspace, CAP.memberManage) ? workspace.id : null;
   const [roles, setRoles] = useState<RoleSummary[]>(BUILTIN_ROLES);
   const [error, setError] = useState<string | null>(null);
 
   const loadRoles = useCallback(async () => {
-    if (!canListRoles) return;
     try {
-      setRoles(await api.listRoles());
+      if (canListRoles) {
+        setRoles(await api.listRoles());
+      } else if (managedWorkspace) {
+        setRoles(await api.assignableRoles(managedWorkspace));
+      }
     } catch (e) {
       setError(describeError(e));
     }
-  }, [canListRoles, describeError]);
+  }, [canListRoles, managedWorkspace, describeError]);
 
   useEffect(() => {
     void loadRoles();

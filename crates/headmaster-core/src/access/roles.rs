@@ -9,7 +9,7 @@ use super::{BuiltinRole, Capability, CapabilitySet, Scope};
 use crate::audit::{append, Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Session;
-use crate::ids::RoleId;
+use crate::ids::{RoleId, WorkspaceId};
 use crate::instance::{validate_name, Instance};
 use crate::vault::seal::Aad;
 use crate::vault::INSTANCE_SCOPE;
@@ -125,6 +125,28 @@ impl Instance {
     pub async fn list_roles(&self, session: &Session) -> Result<Vec<RoleSummary>> {
         self.authorize(session, Scope::Org, Capability::OrgRoles, "role.list")
             .await?;
+        self.all_roles().await
+    }
+
+    /// The same list for whoever manages the members of `workspace`, who needs it to pick a
+    /// custom role without holding `org.roles`. Assigning still takes only roles whose
+    /// capabilities the caller holds there.
+    pub async fn assignable_roles(
+        &self,
+        session: &Session,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<RoleSummary>> {
+        self.authorize(
+            session,
+            Scope::Workspace(workspace),
+            Capability::MemberManage,
+            "role.list_assignable",
+        )
+        .await?;
+        self.all_roles().await
+    }
+
+    async fn all_roles(&self) -> Result<Vec<RoleSummary>> {
         let mut out: Vec<RoleSummary> = BuiltinRole::ALL
             .iter()
             .map(|r| RoleSummary {

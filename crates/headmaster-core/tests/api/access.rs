@@ -453,3 +453,26 @@ async fn a_policy_change_takes_effect_at_once_even_within_one_millisecond() {
         CallOutcome::Denied { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_workspace_admin_without_org_roles_lists_the_roles_they_can_assign_there() {
+    let fx = Fixture::new().await;
+    let alice = fx.admin().await;
+    let w = fx.first_workspace(&alice).await;
+    let i = &fx.instance;
+    i.create_role(
+        &alice,
+        "auditors",
+        &["audit.read".into(), "workspace.read".into()],
+    )
+    .await
+    .unwrap();
+    let wendy = fx.user(&alice, "wendy", BuiltinRole::Viewer).await;
+    i.add_member(&alice, w, "wendy", "admin").await.unwrap();
+
+    let roles = i.assignable_roles(&wendy, w).await.unwrap();
+    assert!(roles.iter().any(|r| r.name == "auditors" && !r.builtin));
+    assert_eq!(roles.len(), 5, "the four built-in roles and the custom one");
+    // The organisation's role list itself still needs org.roles.
+    assert_eq!(code(i.list_roles(&wendy).await), "forbidden");
+}

@@ -93,6 +93,11 @@ async fn above_role(
     );
     push("role.list", true, i.list_roles(session).await.map(drop));
     push(
+        "role.list_assignable",
+        false,
+        i.assignable_roles(session, w).await.map(drop),
+    );
+    push(
         "role.delete",
         true,
         i.delete_role(session, "existing").await,
