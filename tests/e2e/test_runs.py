@@ -40,6 +40,7 @@ def smtp(tmp_path):
         except OSError:
             assert server.poll() is None, "the SMTP server exited"
             assert time.monotonic() < deadline, "the SMTP server did not start"
+            # Poll interval while the server starts; the deadline above bounds the wait.
             time.sleep(0.05)
     yield port, maildir
     server.terminate()

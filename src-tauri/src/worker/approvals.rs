@@ -41,6 +41,8 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>) {
             }
             _ => inbox.signed_out(&app),
         }
+        // The periodic pass is the fallback for changes nothing signals (a watch that could
+        // not be set up); a signal wakes the watcher at once.
         tokio::select! {
             () = tokio::time::sleep(PERIOD) => {}
             () = state.signals.approvals.notified() => {}

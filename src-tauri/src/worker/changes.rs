@@ -96,6 +96,7 @@ mod tests {
                 loop {
                     n += 1;
                     std::fs::write(&wal, n.to_le_bytes()).unwrap();
+                    // Wait for the wake-up, or write again after 100 ms; the timeout bounds it.
                     tokio::select! {
                         () = state.signals.approvals.notified() => return,
                         () = tokio::time::sleep(Duration::from_millis(100)) => {}

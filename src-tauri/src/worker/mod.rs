@@ -66,6 +66,7 @@ async fn drive_runs<R: Runtime>(app: AppHandle<R>) {
                 tracing::warn!(%error, "a pass of the runtime worker failed");
             }
         }
+        // Periodic pass: stalls and expiries are noticed by time, not by any signal.
         tokio::select! {
             () = tokio::time::sleep(PERIOD) => {}
             () = state.signals.runs.notified() => {}

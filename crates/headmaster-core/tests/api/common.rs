@@ -321,6 +321,7 @@ where
     let deadline = Instant::now() + timeout;
     while !condition().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        // The poll interval between checks of the condition; the deadline above bounds the wait.
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }

@@ -2,6 +2,8 @@
 //! add members with a role, change the policy, propose and decide calls, and read the
 //! workspace's audit chain both raw (what is stored) and decrypted (what the payloads say).
 
+#[path = "../../shared/audit.rs"]
+mod audit;
 pub mod http;
 #[path = "../../shared/smtp.rs"]
 pub mod smtp;
@@ -9,9 +11,9 @@ pub mod smtp;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::BuiltinRole;
 use headmaster_core::approvals::{ApprovalDecision, DecisionResult};
-use headmaster_core::audit::{AuditEntry, AuditFilter};
+use headmaster_core::audit::AuditEntry;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::store::Layout;
 use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
@@ -207,30 +209,7 @@ impl Gate {
 
     /// Every event of the workspace chain, decrypted through `query_audit`, oldest first.
     pub async fn entries(&self) -> Vec<AuditEntry> {
-        let mut all = Vec::new();
-        let mut before = None;
-        loop {
-            let page = self
-                .instance()
-                .query_audit(
-                    &self.admin,
-                    Scope::Workspace(self.ws),
-                    &AuditFilter {
-                        limit: Some(1000),
-                        before_seq: before,
-                        ..AuditFilter::default()
-                    },
-                )
-                .await
-                .unwrap();
-            all.extend(page.entries);
-            match page.next_before {
-                Some(next) => before = Some(next),
-                None => break,
-            }
-        }
-        all.sort_by_key(|e| e.seq);
-        all
+        audit::all_entries(self.instance(), &self.admin, self.ws).await
     }
 
     /// Decrypted events after `seq` with this action.

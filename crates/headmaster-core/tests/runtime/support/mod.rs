@@ -3,6 +3,8 @@
 //! and dave (a second Operator, who confirms bob's medium-tier calls) — plus helpers to enable
 //! tools, define agents, decide requests and read the decrypted audit chain.
 
+#[path = "../../shared/audit.rs"]
+mod audit;
 pub mod chat_server;
 pub mod child;
 #[path = "../../shared/smtp.rs"]
@@ -14,7 +16,7 @@ use std::time::Duration;
 
 use headmaster_core::access::{BuiltinRole, Scope};
 use headmaster_core::approvals::{ApprovalDecision, DecisionResult};
-use headmaster_core::audit::{AuditEntry, AuditFilter};
+use headmaster_core::audit::AuditEntry;
 use headmaster_core::clock::ManualClock;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::instance::{Config, Environment};
@@ -301,30 +303,7 @@ impl Team {
 
     /// Every event of the workspace chain, decrypted, oldest first.
     pub async fn entries(&self) -> Vec<AuditEntry> {
-        let mut all = Vec::new();
-        let mut before = None;
-        loop {
-            let page = self
-                .instance()
-                .query_audit(
-                    &self.admin,
-                    Scope::Workspace(self.ws),
-                    &AuditFilter {
-                        limit: Some(1000),
-                        before_seq: before,
-                        ..AuditFilter::default()
-                    },
-                )
-                .await
-                .unwrap();
-            all.extend(page.entries);
-            match page.next_before {
-                Some(next) => before = Some(next),
-                None => break,
-            }
-        }
-        all.sort_by_key(|e| e.seq);
-        all
+        audit::all_entries(self.instance(), &self.admin, self.ws).await
     }
 
     /// Decrypted events with this action, oldest first.
