@@ -218,7 +218,7 @@ impl Instance {
             "reason": "grant exceeds the granter's own capabilities",
             "role": role,
         }));
-        self.audit_instance(event).await?;
+        self.record(Scope::Org, event).await?;
         Ok(Error::Forbidden {
             action: action.to_string(),
             capability: format!("every capability of {role}"),
@@ -248,10 +248,7 @@ impl Instance {
             "role": role,
             "workspace_id": workspace.map(|w| w.to_string()),
         }));
-        match workspace {
-            Some(w) => self.audit_workspace(w, event).await?,
-            None => self.audit_instance(event).await?,
-        };
-        Ok(())
+        let scope = workspace.map_or(Scope::Org, Scope::Workspace);
+        self.record(scope, event).await
     }
 }

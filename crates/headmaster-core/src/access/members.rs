@@ -59,18 +59,17 @@ impl Instance {
                 name: username.to_string(),
             });
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "member.added",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "member.added",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
+        .target(user.id)
+        .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": stored }));
+        let mut tx = self
+            .begin_change_relaying(Vec::new(), vec![(workspace, event)])
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO memberships (workspace_id, user_id, role, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
         )
@@ -79,12 +78,13 @@ impl Instance {
         .bind(&stored)
         .bind(session.user_id.to_string())
         .bind(self.now())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => Ok(()),
+            Ok(_) => tx.commit().await,
             Err(e) => {
-                // A concurrent add won the race: the event above is corrected by a failure event.
+                // A concurrent add won the race: nothing changed, and the attempt is recorded.
+                drop(tx);
                 let error = match &e {
                     sqlx::Error::Database(db) if db.is_unique_violation() => Error::AlreadyExists {
                         kind: "member",
@@ -136,13 +136,19 @@ impl Instance {
         if current == BuiltinRole::Admin.name() && stored != current {
             self.ensure_not_last_admin(workspace, username).await?;
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::user(session.user_id), "member.role_changed", Outcome::Allowed, &session.source)
-                .target(user.id)
-                .payload(serde_json::json!({ "user_id": user.id.to_string(), "from": current, "to": stored })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "member.role_changed",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
+        .target(user.id)
+        .payload(
+            serde_json::json!({ "user_id": user.id.to_string(), "from": current, "to": stored }),
+        );
+        let mut tx = self
+            .begin_change_relaying(Vec::new(), vec![(workspace, event)])
+            .await?;
         let changed = sqlx::query(
             "UPDATE memberships SET role = ?1 WHERE workspace_id = ?2 AND user_id = ?3 AND role = ?4
                AND (?4 <> 'admin' OR ?1 = 'admin'
@@ -152,10 +158,11 @@ impl Instance {
         .bind(workspace.to_string())
         .bind(user.id.to_string())
         .bind(&current)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if changed != 1 {
+            drop(tx);
             let error = Error::Conflict(format!(
                 "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
             ));
@@ -163,7 +170,7 @@ impl Instance {
                 .await?;
             return Err(error);
         }
-        Ok(())
+        tx.commit().await
     }
 
     /// Removes a member (same rules as changing their role).
@@ -194,18 +201,17 @@ impl Instance {
         if current == BuiltinRole::Admin.name() {
             self.ensure_not_last_admin(workspace, username).await?;
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "member.removed",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(user.id)
-            .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "member.removed",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
+        .target(user.id)
+        .payload(serde_json::json!({ "user_id": user.id.to_string(), "role": current }));
+        let mut tx = self
+            .begin_change_relaying(Vec::new(), vec![(workspace, event)])
+            .await?;
         let removed = sqlx::query(
             "DELETE FROM memberships WHERE workspace_id = ?1 AND user_id = ?2 AND role = ?3
                AND (?3 <> 'admin' OR (SELECT COUNT(*) FROM memberships WHERE workspace_id = ?1 AND role = 'admin') > 1)",
@@ -213,10 +219,11 @@ impl Instance {
         .bind(workspace.to_string())
         .bind(user.id.to_string())
         .bind(&current)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if removed != 1 {
+            drop(tx);
             let error = Error::Conflict(format!(
                 "{username}'s role changed meanwhile, or they became the workspace's last Admin; nothing was changed"
             ));
@@ -224,7 +231,7 @@ impl Instance {
                 .await?;
             return Err(error);
         }
-        Ok(())
+        tx.commit().await
     }
 
     async fn existing_member(
@@ -321,8 +328,8 @@ impl Instance {
         action: &str,
         error: &Error,
     ) -> Result<()> {
-        self.audit_workspace(
-            workspace,
+        self.record(
+            Scope::Workspace(workspace),
             NewEvent::new(
                 Actor::user(session.user_id),
                 action,
@@ -331,7 +338,6 @@ impl Instance {
             )
             .payload(serde_json::json!({ "error": error.code() })),
         )
-        .await?;
-        Ok(())
+        .await
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{BuiltinRole, Capability, CapabilitySet, Scope};
-use crate::audit::{append, Actor, NewEvent, Outcome};
+use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::{RoleId, WorkspaceId};
@@ -89,9 +89,8 @@ impl Instance {
         )
         .target(&id)
         .payload(serde_json::json!({ "role_id": id, "capabilities": caps.names() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         let inserted = sqlx::query(
             "INSERT INTO roles (id, name_idx, name, capabilities, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -111,7 +110,6 @@ impl Instance {
                 other?;
             }
         }
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(RoleSummary {
             id,
@@ -190,14 +188,21 @@ impl Instance {
         )
         .target(&role.id)
         .payload(serde_json::json!({ "role_id": role.id }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let now = self.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM roles WHERE id = ?")
-            .bind(&role.id)
-            .execute(&mut *tx)
-            .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
+        // Checked again under the write lock: a membership given this role meanwhile keeps it.
+        let deleted = sqlx::query(
+            "DELETE FROM roles WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM memberships WHERE role = ?2)",
+        )
+        .bind(&role.id)
+        .bind(&stored)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if deleted != 1 {
+            return Err(Error::Conflict(format!(
+                "role {name:?} was assigned meanwhile; assign its members another role first"
+            )));
+        }
         tx.commit().await?;
         Ok(())
     }

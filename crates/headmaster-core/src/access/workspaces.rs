@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{BuiltinRole, Capability, Scope};
-use crate::audit::{append, Actor, NewEvent, Outcome, Source};
+use crate::audit::{Actor, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::{UserId, WorkspaceId};
@@ -108,8 +108,22 @@ impl Instance {
         let event = NewEvent::new(actor.clone(), "workspace.created", Outcome::Allowed, source)
             .target(id)
             .payload(serde_json::json!({ "workspace_id": scope, "creator": creator.to_string() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let relayed = vec![
+            (
+                id,
+                NewEvent::new(actor.clone(), "workspace.created", Outcome::Allowed, source)
+                    .target(id),
+            ),
+            (
+                id,
+                NewEvent::new(actor.clone(), "member.added", Outcome::Allowed, source)
+                    .target(creator)
+                    .payload(
+                        serde_json::json!({ "user_id": creator.to_string(), "role": "admin" }),
+                    ),
+            ),
+        ];
+        let mut tx = self.begin_change_relaying(vec![event], relayed).await?;
         let inserted = sqlx::query(
             "INSERT INTO workspaces (id, name_idx, name, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -136,21 +150,7 @@ impl Instance {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
-        tx.commit().await?;
-        self.audit_workspace(
-            id,
-            NewEvent::new(actor.clone(), "workspace.created", Outcome::Allowed, source).target(id),
-        )
-        .await?;
-        self.audit_workspace(
-            id,
-            NewEvent::new(actor.clone(), "member.added", Outcome::Allowed, source)
-                .target(creator)
-                .payload(serde_json::json!({ "user_id": creator.to_string(), "role": "admin" })),
-        )
-        .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Removes a workspace's database files and files folder (after its keys are gone).
@@ -303,9 +303,10 @@ impl Instance {
             &session.source,
         )
         .target(workspace);
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let now = self.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let relayed = (workspace, event.clone());
+        let mut tx = self
+            .begin_change_relaying(vec![event], vec![relayed])
+            .await?;
         let updated = sqlx::query("UPDATE workspaces SET name = ?, name_idx = ? WHERE id = ?")
             .bind(&sealed)
             .bind(&name_idx)
@@ -321,20 +322,7 @@ impl Instance {
             }
         }
         updated?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
-        tx.commit().await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "workspace.renamed",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(workspace),
-        )
-        .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Deletes a workspace: its keys are destroyed first (so its data is unreadable even if a
@@ -357,9 +345,11 @@ impl Instance {
         )
         .target(workspace)
         .payload(serde_json::json!({ "workspace_id": scope }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let now = self.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
+        sqlx::query("DELETE FROM audit_intents WHERE workspace_id = ?")
+            .bind(&scope)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM wrapped_keys WHERE scope = ?")
             .bind(&scope)
             .execute(&mut *tx)
@@ -372,7 +362,6 @@ impl Instance {
             .bind(&scope)
             .execute(&mut *tx)
             .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         store::checkpoint_truncate(&self.pool).await?;
         self.vault.forget_scope(&scope).await;

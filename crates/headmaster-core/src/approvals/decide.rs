@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::request::RequestBody;
 use crate::access::{Capability, Scope};
-use crate::audit::{append, Actor, Correlation, NewEvent, Outcome};
+use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::identity::Session;
@@ -83,8 +83,8 @@ impl Instance {
         };
         let (refuse_action, refuse_correlation) = (&action, &correlation);
         let refuse = |reason: String| async move {
-            self.audit_workspace(
-                workspace,
+            self.record(
+                Scope::Workspace(workspace),
                 NewEvent::new(
                     Actor::user(session.user_id),
                     "approval.decision_refused",
@@ -148,9 +148,10 @@ impl Instance {
         .target(&action)
         .correlation(correlation.clone())
         .payload(serde_json::json!({ "approval_id": id, "decision": decision.as_str(), "comment": comment }));
-        let prepared = append::prepare(&self.vault, &scope, event).await?;
         let now = self.now();
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
         let current: String = sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -205,7 +206,6 @@ impl Instance {
                 .execute(&mut *tx)
                 .await?;
         }
-        append::write(&mut tx, &scope, &self.device, prepared, now).await?;
         tx.commit().await?;
         if new_status != "pending" {
             self.announce(CoreEvent::ApprovalDecided {
@@ -272,8 +272,8 @@ impl Instance {
         let source = crate::audit::Source::local("runtime", "headmaster");
         let prepared: Prepared = self.prepare_call(&action, args)?;
         if prepared.hash != approved_hash {
-            self.audit_workspace(
-                workspace,
+            self.record(
+                Scope::Workspace(workspace),
                 NewEvent::new(actor, "tool.execution_refused", Outcome::Denied, &source)
                     .target(&action)
                     .correlation(correlation)
@@ -298,8 +298,8 @@ impl Instance {
         .rows_affected();
         if claimed != 1 {
             let status = self.approval_status(workspace, id).await?;
-            self.audit_workspace(
-                workspace,
+            self.record(
+                Scope::Workspace(workspace),
                 NewEvent::new(actor, "tool.execution_refused", Outcome::Denied, &source)
                     .target(&action)
                     .correlation(correlation)
@@ -310,32 +310,16 @@ impl Instance {
                 "approval {id} is {status}; an approved call runs once, and only after approval"
             )));
         }
-        let result = self
-            .execute_prepared(workspace, &prepared, &actor, &source, &correlation)
-            .await;
-        let (status, stored) = match &result {
-            Ok(output) => ("executed", serde_json::json!({ "ok": output })),
-            Err(e) => (
-                "failed",
-                serde_json::json!({ "error": e.to_string(), "code": e.code() }),
-            ),
-        };
-        let scope = workspace.to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "approvals", "result", id),
-                &serde_json::to_vec(&stored).unwrap_or_default(),
+        let output = self
+            .execute_prepared(
+                workspace,
+                &prepared,
+                &actor,
+                &source,
+                &correlation,
+                Some(id),
             )
             .await?;
-        sqlx::query("UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ?")
-            .bind(status)
-            .bind(self.now())
-            .bind(&sealed)
-            .bind(id)
-            .execute(&pool)
-            .await?;
-        let output = result?;
         Ok(CallOutcome::Executed {
             action,
             tier: Some(tier),
@@ -355,21 +339,44 @@ impl Instance {
         correlation: &Correlation,
         error: &Error,
     ) -> Result<()> {
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::system(), "tool.execution_refused", Outcome::Denied, &crate::audit::Source::local("runtime", "headmaster"))
-                .target(action)
-                .correlation(correlation.clone())
-                .payload(serde_json::json!({ "approval_id": id, "reason": "stored request could not be opened", "error": error.code() })),
-        )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
+        let event = NewEvent::new(Actor::system(), "tool.execution_refused", Outcome::Denied, &crate::audit::Source::local("runtime", "headmaster"))
+            .target(action)
+            .correlation(correlation.clone())
+            .payload(serde_json::json!({ "approval_id": id, "reason": "stored request could not be opened", "error": error.code() }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
         sqlx::query("UPDATE approvals SET status = 'failed', executed_at = ? WHERE id = ? AND status = 'approved'")
             .bind(self.now())
             .bind(id)
-            .execute(&pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await
+    }
+
+    /// The final status of an executed request and its result, sealed for the `result` column.
+    pub(crate) async fn seal_approval_result(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+        result: &Result<Value>,
+    ) -> Result<(&'static str, Vec<u8>)> {
+        let (status, stored) = match result {
+            Ok(output) => ("executed", serde_json::json!({ "ok": output })),
+            Err(e) => (
+                "failed",
+                serde_json::json!({ "error": e.to_string(), "code": e.code() }),
+            ),
+        };
+        let bytes = serde_json::to_vec(&stored).map_err(|e| {
+            Error::Conflict(format!("the result of request {id} cannot be stored: {e}"))
+        })?;
+        let scope = workspace.to_string();
+        let sealed = self
+            .vault
+            .seal(&Aad::new(&scope, "approvals", "result", id), &bytes)
+            .await?;
+        Ok((status, sealed))
     }
 
     /// The approved arguments of a request (from the sealed request body).

@@ -76,8 +76,8 @@ impl Instance {
             None => self.user_by_name(&request.principal).await?.id.to_string(),
         };
         if principal == session.user_id.to_string() {
-            self.audit_workspace(
-                workspace,
+            self.record(
+                Scope::Workspace(workspace),
                 NewEvent::new(
                     Actor::user(session.user_id),
                     "grant.refused",
@@ -123,14 +123,12 @@ impl Instance {
             .vault
             .seal(&Aad::new(&scope, "grants", "spec", &id), &spec)
             .await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::user(session.user_id), "grant.created", Outcome::Allowed, &session.source)
-                .target(&id)
-                .payload(serde_json::json!({ "grant_id": id, "action": request.action, "principal": principal, "expires_at": rfc3339_ms(grant.expires_at()) })),
-        )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
+        let event = NewEvent::new(Actor::user(session.user_id), "grant.created", Outcome::Allowed, &session.source)
+            .target(&id)
+            .payload(serde_json::json!({ "grant_id": id, "action": request.action, "principal": principal, "expires_at": rfc3339_ms(grant.expires_at()) }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
         sqlx::query("INSERT INTO grants (id, spec, principal, action, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(&id)
             .bind(&sealed)
@@ -139,8 +137,9 @@ impl Instance {
             .bind(session.user_id.to_string())
             .bind(now)
             .bind(grant.expires_at())
-            .execute(&pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         self.grant_summary(workspace, &id).await
     }
 
@@ -182,33 +181,35 @@ impl Instance {
             "grant.revoke",
         )
         .await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM grants WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&pool)
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "grant.revoked",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(id)
+        .payload(serde_json::json!({ "grant_id": id }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        exists.ok_or_else(|| Error::not_found("grant", id))?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "grant.revoked",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(id)
-            .payload(serde_json::json!({ "grant_id": id })),
-        )
-        .await?;
-        sqlx::query(
-            "UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL",
-        )
-        .bind(self.now())
-        .bind(session.user_id.to_string())
-        .bind(id)
-        .execute(&pool)
-        .await?;
-        Ok(())
+        let exists: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT revoked_at FROM grants WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match exists {
+            None => return Err(Error::not_found("grant", id)),
+            // Revoking twice changes nothing and records nothing.
+            Some(Some(_)) => return Ok(()),
+            Some(None) => {}
+        }
+        sqlx::query("UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ?")
+            .bind(self.now())
+            .bind(session.user_id.to_string())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 
     /// Grants that may apply to `action` now (the policy re-checks expiry and revocation).
@@ -264,7 +265,7 @@ impl Instance {
                 .open(&Aad::new(&scope, "grants", "spec", id), &sealed)
                 .await?,
         )
-        .unwrap_or_default();
+        .map_err(|e| Error::Conflict(format!("stored grant {id} is unreadable: {e}")))?;
         let expires_at: i64 = row.get(4);
         let revoked_at: Option<i64> = row.get(5);
         Ok(GrantSummary {

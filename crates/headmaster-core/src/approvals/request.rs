@@ -130,8 +130,7 @@ impl Instance {
         request: &CallRequest,
         prepared: &Prepared,
         verdict: &Verdict,
-        actor: Actor,
-        correlation: Correlation,
+        (actor, correlation, proposed): (Actor, Correlation, NewEvent),
     ) -> Result<CallOutcome> {
         let quorum: u8 = match verdict.decision {
             Decision::NeedsApproval { quorum } => quorum.max(1),
@@ -152,14 +151,16 @@ impl Instance {
             Err(e) => {
                 // What reviewers would see cannot even be described (a path escape, a host off
                 // the allowlist): the call is refused here, and the refusal is audited.
-                self.audit_workspace(
-                    workspace,
-                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, source)
-                        .target(&prepared.action)
-                        .correlation(correlation)
-                        .payload(serde_json::json!({ "action": prepared.action, "error": e.to_string() })),
-                )
-                .await?;
+                let rejected = NewEvent::new(actor, "tool.rejected", Outcome::Denied, source)
+                    .target(&prepared.action)
+                    .correlation(correlation)
+                    .payload(
+                        serde_json::json!({ "action": prepared.action, "error": e.to_string() }),
+                    );
+                self.begin_change(Scope::Workspace(workspace), vec![proposed, rejected])
+                    .await?
+                    .commit()
+                    .await?;
                 return Err(e);
             }
         };
@@ -185,28 +186,26 @@ impl Instance {
         };
         let mut correlation = correlation;
         correlation.approval_id = id.clone();
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                actor.clone(),
-                "approval.requested",
-                Outcome::Pending,
-                source,
-            )
-            .target(&prepared.action)
-            .correlation(correlation)
-            .payload(serde_json::json!({
-                "approval_id": id,
-                "action": prepared.action,
-                "args_sha256": prepared.hash,
-                "tier": tier,
-                "quorum": quorum,
-                "expires_at": rfc3339_ms(expires_at),
-                "on_behalf_of": on_behalf_of.to_string(),
-            })),
+        let event = NewEvent::new(
+            actor.clone(),
+            "approval.requested",
+            Outcome::Pending,
+            source,
         )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
+        .target(&prepared.action)
+        .correlation(correlation)
+        .payload(serde_json::json!({
+            "approval_id": id,
+            "action": prepared.action,
+            "args_sha256": prepared.hash,
+            "tier": tier,
+            "quorum": quorum,
+            "expires_at": rfc3339_ms(expires_at),
+            "on_behalf_of": on_behalf_of.to_string(),
+        }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![proposed, event])
+            .await?;
         sqlx::query(
             "INSERT INTO approvals (id, status, tier, quorum, requester_kind, requester_id, on_behalf_of, run_id, step_id,
                  action, args_hash, request, created_at, expires_at)
@@ -225,8 +224,9 @@ impl Instance {
         .bind(&sealed)
         .bind(now)
         .bind(expires_at)
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.announce(CoreEvent::ApprovalRequested {
             workspace,
             approval_id: id.clone(),
@@ -346,21 +346,34 @@ impl Instance {
         })
     }
 
-    /// Marks pending requests past their expiry as expired, auditing each.
+    /// Marks pending requests past their expiry as expired, with one audit event each, in one
+    /// transaction.
     pub(crate) async fn expire_due(&self, workspace: WorkspaceId) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let now = self.now();
+        // The common case (nothing due) costs one indexed read and no write lock.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM approvals WHERE status = 'pending' AND expires_at <= ? LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&pool)
+        .await?;
+        if due.is_none() {
+            return Ok(());
+        }
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), Vec::new())
+            .await?;
         let expired: Vec<(String, String, Option<String>)> = sqlx::query_as(
             "UPDATE approvals SET status = 'expired', decided_at = ? WHERE status = 'pending' AND expires_at <= ?
              RETURNING id, action, run_id",
         )
         .bind(now)
         .bind(now)
-        .fetch_all(&pool)
+        .fetch_all(&mut *tx)
         .await?;
-        for (id, action, run_id) in expired {
-            self.audit_workspace(
-                workspace,
+        for (id, action, run_id) in &expired {
+            tx.record(
                 NewEvent::new(
                     Actor::system(),
                     "approval.expired",
@@ -376,6 +389,9 @@ impl Instance {
                 .payload(serde_json::json!({ "approval_id": id })),
             )
             .await?;
+        }
+        tx.commit().await?;
+        for (id, _, _) in expired {
             self.announce(CoreEvent::ApprovalDecided {
                 workspace,
                 approval_id: id,
@@ -434,18 +450,21 @@ impl Instance {
                 )));
             }
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "policy.expiry_set",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .payload(serde_json::to_value(&config).unwrap_or_default()),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "policy.expiry_set",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
-        self.set_workspace_setting(workspace, EXPIRY, &config).await
+        .payload(serde_json::json!({
+            "medium_minutes": config.medium_minutes,
+            "high_minutes": config.high_minutes,
+            "critical_minutes": config.critical_minutes,
+        }));
+        self.update_workspace_setting(workspace, EXPIRY, |_: Option<ExpiryConfig>| {
+            Ok((config, event))
+        })
+        .await
     }
 
     async fn summary(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use headmaster_protocol::chain::{genesis, Hash, StoredEvent};
 use headmaster_protocol::checkpoint::Checkpoint;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection};
 
 use super::event::{ActorKind, NewEvent};
 use super::{AuditError, DeviceKey};
@@ -252,7 +252,9 @@ impl ChainTip {
     }
 }
 
-/// Appends one event in its own transaction.
+/// Appends one event in its own transaction: for this repository's benchmarks only. The core
+/// writes every event through `Change`, with the change it records.
+#[cfg(feature = "internals")]
 pub async fn append(
     pool: &SqlitePool,
     vault: &Vault,

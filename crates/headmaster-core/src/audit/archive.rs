@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::rows::{self, Segment};
-use super::{append, Actor, NewEvent, Outcome, Source};
+use super::{Actor, NewEvent, Outcome, Source};
 use crate::access::Scope;
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -26,7 +26,6 @@ use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::store::StoreError;
 use crate::vault::seal::Aad;
-use crate::vault::INSTANCE_SCOPE;
 
 /// Default hot retention.
 pub const DEFAULT_RETENTION_DAYS: i64 = 90;
@@ -47,29 +46,26 @@ pub struct ArchiveReport {
 impl Instance {
     /// Moves events older than the retention period into archive segments.
     pub async fn archive_audit(&self, session: &Session, scope: Scope) -> Result<ArchiveReport> {
-        let (pool, scope_name) = self
-            .audit_chain(session, scope, "audit.archive", true)
+        self.audit_chain(session, scope, "audit.archive", true)
             .await?;
-        self.archive_chain(
-            &pool,
-            &scope_name,
-            Actor::user(session.user_id),
-            &session.source,
-        )
-        .await
+        self.archive_chain(scope, Actor::user(session.user_id), &session.source)
+            .await
     }
 
     /// Archives every chain (the instance's and each workspace's) past the retention period.
     /// Run by the system at start, like key maintenance; a chain with nothing old enough is left
     /// as it is and no event is written.
     pub async fn maintain_audit(&self, source: &Source) -> Result<Vec<ArchiveReport>> {
-        let mut chains = vec![(self.pool.clone(), INSTANCE_SCOPE.to_string())];
+        let mut chains = vec![(self.pool.clone(), Scope::Org)];
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
             .fetch_all(&self.pool)
             .await?;
         for id in ids {
             if let Ok(workspace) = id.parse::<WorkspaceId>() {
-                chains.push((self.workspace_pool(workspace).await?, id));
+                chains.push((
+                    self.workspace_pool(workspace).await?,
+                    Scope::Workspace(workspace),
+                ));
             }
         }
         let cutoff = rfc3339_ms(self.now() - self.retention_days().await? * 86_400_000);
@@ -81,10 +77,7 @@ impl Instance {
                     .fetch_one(&pool)
                     .await?;
             if due.is_some() {
-                reports.push(
-                    self.archive_chain(&pool, &scope, Actor::system(), source)
-                        .await?,
-                );
+                reports.push(self.archive_chain(scope, Actor::system(), source).await?);
             }
         }
         Ok(reports)
@@ -104,35 +97,37 @@ impl Instance {
                 "the retention period must be between 1 and 36500 days".into(),
             ));
         }
-        self.audit_instance(
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "audit.retention_set",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .payload(serde_json::json!({ "days": days })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "audit.retention_set",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
+        .payload(serde_json::json!({ "days": days }));
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ('audit_retention_days', ?)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(days.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
+    /// Archives one chain segment by segment; each segment's registration, the deletion of its
+    /// hot rows and its `audit.archived` event commit together.
     async fn archive_chain(
         &self,
-        pool: &sqlx::SqlitePool,
-        scope_name: &str,
+        scope: Scope,
         actor: Actor,
         source: &Source,
     ) -> Result<ArchiveReport> {
-        let scope_name = scope_name.to_string();
-        let pool = pool.clone();
+        let scope_name = super::change::scope_name(scope);
+        let pool = match scope {
+            Scope::Org => self.pool.clone(),
+            Scope::Workspace(w) => self.workspace_pool(w).await?,
+        };
         let days = self.retention_days().await?;
         let cutoff = rfc3339_ms(self.now() - days * 86_400_000);
         let dir = self.layout.archive_dir(&scope_name);
@@ -183,7 +178,16 @@ impl Instance {
                 file.sync_all().map_err(|e| io_error(&tmp, e))?;
             }
             std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))?;
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let event = NewEvent::new(actor.clone(), "audit.archived", Outcome::Allowed, source)
+                .target(&id)
+                .payload(serde_json::json!({
+                    "segment_id": id,
+                    "first_seq": first,
+                    "last_seq": last,
+                    "events": chain.len(),
+                    "cutoff": cutoff,
+                }));
+            let mut tx = self.begin_change(scope, vec![event]).await?;
             sqlx::query(
                 "INSERT INTO audit_segments (id, first_seq, last_seq, file_name, sha256, last_hash, created_at)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -205,17 +209,6 @@ impl Instance {
             report.segments += 1;
             report.events += chain.len() as u64;
         }
-        let event = NewEvent::new(actor, "audit.archived", Outcome::Allowed, source)
-            .payload(serde_json::json!({ "segments": report.segments, "events": report.events, "cutoff": cutoff }));
-        append::append(
-            &pool,
-            &self.vault,
-            &self.device,
-            &scope_name,
-            event,
-            self.now(),
-        )
-        .await?;
         Ok(report)
     }
 

@@ -69,6 +69,17 @@ impl ActorKind {
             ActorKind::Anonymous => "anonymous",
         }
     }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "user" => Some(ActorKind::User),
+            "agent" => Some(ActorKind::Agent),
+            "system" => Some(ActorKind::System),
+            "anonymous" => Some(ActorKind::Anonymous),
+            _ => None,
+        }
+    }
 }
 
 /// How an action ended.

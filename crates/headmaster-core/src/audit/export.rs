@@ -112,10 +112,7 @@ impl Instance {
         )
         .target(&scope_name)
         .payload(serde_json::json!({ "events": report.events, "seq_range": report.seq_range }));
-        match scope {
-            Scope::Org => self.audit_instance(event).await?,
-            Scope::Workspace(w) => self.audit_workspace(w, event).await?,
-        };
+        self.record(scope, event).await?;
         Ok(report)
     }
 }

@@ -4,18 +4,24 @@
 //! verification live in `headmaster-protocol`, shared with the server; this module stores,
 //! seals, signs and reads.
 
+#[cfg(feature = "internals")]
 pub mod append;
+#[cfg(not(feature = "internals"))]
+mod append;
 mod archive;
+mod change;
 mod decode;
 mod device;
 pub mod event;
 mod export;
 mod query;
+mod relay;
 mod rows;
 mod scan;
 mod verify;
 
 pub use archive::{ArchiveReport, DEFAULT_RETENTION_DAYS};
+pub(crate) use change::Change;
 pub use decode::AuditEntry;
 pub use device::DeviceKey;
 pub use event::{Actor, ActorKind, Correlation, NewEvent, Outcome, Source};

@@ -135,10 +135,7 @@ impl Instance {
             "events_checked": outcome.events_checked,
             "first_break": outcome.breaks.first().map(|b| serde_json::json!({ "seq": b.seq, "kind": b.kind })),
         }));
-        match scope {
-            Scope::Org => self.audit_instance(event).await?,
-            Scope::Workspace(w) => self.audit_workspace(w, event).await?,
-        };
+        self.record(scope, event).await?;
         Ok(())
     }
 }

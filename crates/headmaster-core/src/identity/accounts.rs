@@ -1,7 +1,7 @@
 //! Managing accounts (organisation scope): add, list, disable, enable, change org role.
 
 use crate::access::{BuiltinRole, Capability, Scope};
-use crate::audit::{append, Actor, NewEvent, Outcome};
+use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::password::{check_password, normalize_username};
 use crate::identity::users::{self, NewUser, UserRecord};
@@ -9,7 +9,6 @@ use crate::identity::{Session, UserSummary};
 use crate::ids::UserId;
 use crate::instance::Instance;
 use crate::vault::keys::SecretBytes;
-use crate::vault::INSTANCE_SCOPE;
 
 impl Instance {
     /// Adds a user with an organisation role (default Viewer: signs in and sees the workspaces
@@ -41,11 +40,9 @@ impl Instance {
         )
         .target(id)
         .payload(serde_json::json!({ "user_id": id.to_string(), "org_role": org_role.name() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         new_user.insert(&mut tx, now).await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(UserSummary {
             id: id.to_string(),
@@ -101,8 +98,7 @@ impl Instance {
         )
         .target(user.id)
         .payload(serde_json::json!({ "user_id": user.id.to_string() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         // Checked again under the write lock: two Admins disabling each other cannot both win.
         let disabled = sqlx::query(
             "UPDATE users SET disabled_at = ? WHERE id = ? AND (org_role <> 'admin' OR
@@ -124,7 +120,6 @@ impl Instance {
             .bind(user.id.to_string())
             .execute(&mut *tx)
             .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -134,7 +129,6 @@ impl Instance {
         self.authorize(session, Scope::Org, Capability::OrgUsers, "user.enable")
             .await?;
         let user = self.user_by_name(username).await?;
-        let now = self.now();
         let event = NewEvent::new(
             Actor::user(session.user_id),
             "user.enabled",
@@ -143,13 +137,11 @@ impl Instance {
         )
         .target(user.id)
         .payload(serde_json::json!({ "user_id": user.id.to_string() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         sqlx::query("UPDATE users SET disabled_at = NULL, locked_until = NULL, failed_count = 0 WHERE id = ?")
             .bind(user.id.to_string())
             .execute(&mut *tx)
             .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -178,12 +170,10 @@ impl Instance {
                 "this is the organisation's last Admin; make another user an Admin first".into(),
             ));
         }
-        let now = self.now();
         let event = NewEvent::new(Actor::user(session.user_id), "user.role_changed", Outcome::Allowed, &session.source)
             .target(user.id)
             .payload(serde_json::json!({ "user_id": user.id.to_string(), "from": user.org_role.name(), "to": role.name() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         let changed = sqlx::query(
             "UPDATE users SET org_role = ?1 WHERE id = ?2 AND (org_role <> 'admin' OR ?1 = 'admin' OR
                 (SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled_at IS NULL AND erased_at IS NULL) > 1)",
@@ -198,7 +188,6 @@ impl Instance {
                 "this is the organisation's last Admin; make another user an Admin first".into(),
             ));
         }
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use rand::RngCore;
 use serde::Serialize;
 
 use crate::access::{Capability, Scope};
-use crate::audit::{append, Actor, AuditEntry, AuditFilter, NewEvent, Outcome};
+use crate::audit::{Actor, AuditEntry, AuditFilter, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::{users, Session};
@@ -104,11 +104,38 @@ impl Instance {
         )
         .target(&subject)
         .payload(serde_json::json!({ "subject_id": subject }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
+        // Events still on their way to a workspace chain carry this person's source sealed
+        // under the instance key; they reach their chain (sealed under the subject key) before
+        // the key is destroyed, so nothing personal outlives the erasure.
+        self.deliver_intents().await?;
+        let memberships: Vec<(String, String)> =
+            sqlx::query_as("SELECT workspace_id, role FROM memberships WHERE user_id = ?")
+                .bind(&subject)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut relayed = Vec::with_capacity(memberships.len());
+        for (workspace, role) in memberships {
+            let Ok(workspace) = workspace.parse::<crate::ids::WorkspaceId>() else {
+                continue;
+            };
+            relayed.push((
+                workspace,
+                NewEvent::new(
+                    Actor::user(session.user_id),
+                    "member.removed",
+                    Outcome::Allowed,
+                    &session.source,
+                )
+                .target(&subject)
+                .payload(
+                    serde_json::json!({ "user_id": subject, "role": role, "reason": "erased" }),
+                ),
+            ));
+        }
         let now = self.now();
         let mut scrambled = vec![0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut scrambled);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change_relaying(vec![event], relayed).await?;
         sqlx::query("DELETE FROM wrapped_keys WHERE scope = ? AND purpose = 'subject'")
             .bind(&subject)
             .execute(&mut *tx)
@@ -131,7 +158,6 @@ impl Instance {
             .bind(&subject)
             .execute(&mut *tx)
             .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         store::checkpoint_truncate(&self.pool).await?;
         self.vault.forget_subject(&subject).await;
@@ -187,7 +213,8 @@ impl Instance {
                 entries,
             });
         }
-        self.audit_instance(
+        self.record(
+            Scope::Org,
             NewEvent::new(
                 Actor::user(session.user_id),
                 "subject.exported",

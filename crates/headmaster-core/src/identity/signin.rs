@@ -10,14 +10,13 @@ use sqlx::Row;
 use super::password::{decoy_hash, normalize_username, verify_password};
 use super::session::{Session, SessionToken};
 use super::users::{self, UserRecord};
-use crate::access::{BuiltinRole, WorkspaceSummary};
-use crate::audit::{append, Actor, NewEvent, Outcome, Source};
+use crate::access::{BuiltinRole, Scope, WorkspaceSummary};
+use crate::audit::{Actor, NewEvent, Outcome, Source};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, UserId};
 use crate::instance::Instance;
 use crate::vault::keys::SecretBytes;
-use crate::vault::INSTANCE_SCOPE;
 
 /// The result of a successful sign-in.
 #[derive(Debug)]
@@ -82,7 +81,8 @@ impl Instance {
         let Some(user) = user.filter(|u| u.erased_at.is_none()) else {
             let pass = SecretBytes::new(password.dangerously_expose().to_vec());
             let _ = tokio::task::spawn_blocking(move || verify_password(&pass, decoy_hash())).await;
-            self.audit_instance(
+            self.record(
+                Scope::Org,
                 NewEvent::new(
                     Actor::anonymous(),
                     "auth.sign_in_failed",
@@ -98,7 +98,8 @@ impl Instance {
         };
         let actor = Actor::user(user.id);
         if user.disabled_at.is_some() {
-            self.audit_instance(
+            self.record(
+                Scope::Org,
                 NewEvent::new(actor, "auth.sign_in_failed", Outcome::Denied, &source)
                     .target(user.id)
                     .payload(serde_json::json!({ "reason": "disabled" })),
@@ -107,7 +108,8 @@ impl Instance {
             return Err(Error::AccountDisabled);
         }
         if let Some(until) = user.locked_until.filter(|until| *until > now) {
-            self.audit_instance(
+            self.record(
+                Scope::Org,
                 NewEvent::new(actor, "auth.sign_in_failed", Outcome::Denied, &source)
                     .target(user.id)
                     .payload(serde_json::json!({ "reason": "locked", "locked_until": rfc3339_ms(until) })),
@@ -141,9 +143,8 @@ impl Instance {
         let event = NewEvent::new(Actor::user(user.id), "auth.sign_in", Outcome::Allowed, &source)
             .target(user.id)
             .payload(serde_json::json!({ "session_id": session_id.to_string(), "expires_at": rfc3339_ms(expires_at) }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let username = users::username(&self.vault, &user).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         sqlx::query("UPDATE users SET failed_count = 0, locked_until = NULL WHERE id = ?")
             .bind(user.id.to_string())
             .execute(&mut *tx)
@@ -159,7 +160,6 @@ impl Instance {
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
         tx.commit().await?;
         Ok(SignedIn {
             session: Session {
@@ -190,16 +190,15 @@ impl Instance {
         .payload(
             serde_json::json!({ "reason": "wrong_password", "consecutive_failures": failures }),
         );
-        let failed = append::prepare(&self.vault, INSTANCE_SCOPE, failed).await?;
-        let lock_event = if locks {
-            let event = NewEvent::new(actor, "auth.locked_out", Outcome::Denied, &source)
-                .target(user.id)
-                .payload(serde_json::json!({ "locked_until": rfc3339_ms(locked_until), "failures": failures }));
-            Some(append::prepare(&self.vault, INSTANCE_SCOPE, event).await?)
-        } else {
-            None
-        };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut events = vec![failed];
+        if locks {
+            events.push(
+                NewEvent::new(actor, "auth.locked_out", Outcome::Denied, &source)
+                    .target(user.id)
+                    .payload(serde_json::json!({ "locked_until": rfc3339_ms(locked_until), "failures": failures })),
+            );
+        }
+        let mut tx = self.begin_change(Scope::Org, events).await?;
         if locks {
             sqlx::query("UPDATE users SET failed_count = 0, locked_until = ? WHERE id = ?")
                 .bind(locked_until)
@@ -211,10 +210,6 @@ impl Instance {
                 .bind(user.id.to_string())
                 .execute(&mut *tx)
                 .await?;
-        }
-        append::write(&mut tx, INSTANCE_SCOPE, &self.device, failed, now).await?;
-        if let Some(lock_event) = lock_event {
-            append::write(&mut tx, INSTANCE_SCOPE, &self.device, lock_event, now).await?;
         }
         tx.commit().await?;
         if locks {
@@ -322,8 +317,7 @@ impl Instance {
         let event = NewEvent::new(Actor::user(user), action, Outcome::Allowed, source)
             .target(user)
             .payload(serde_json::json!({ "session_id": id.to_string() }));
-        let prepared = append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         let ended =
             sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
                 .bind(now)
@@ -331,9 +325,9 @@ impl Instance {
                 .execute(&mut *tx)
                 .await?;
         if ended.rows_affected() == 1 {
-            append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
+        // Otherwise the session had already ended: nothing changed, nothing to record.
         Ok(())
     }
 

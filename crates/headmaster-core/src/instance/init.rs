@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use super::{Config, Environment, Instance};
-use crate::access::BuiltinRole;
+use crate::access::{BuiltinRole, Scope};
 use crate::audit::{Actor, DeviceKey, NewEvent, Outcome, Source};
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
@@ -219,7 +219,8 @@ async fn create(
     });
     let system = Actor::system();
     instance
-        .audit_instance(
+        .record(
+            Scope::Org,
             NewEvent::new(
                 system.clone(),
                 "instance.initialized",
@@ -230,7 +231,8 @@ async fn create(
         )
         .await?;
     instance
-        .audit_instance(
+        .record(
+            Scope::Org,
             NewEvent::new(system, "user.created", Outcome::Allowed, &config.source)
                 .target(admin_id)
                 .payload(

@@ -15,12 +15,12 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 
-use crate::audit::{append, DeviceKey, NewEvent};
+use crate::audit::DeviceKey;
 use crate::clock::SharedClock;
 use crate::error::Result;
 use crate::ids::{InstanceId, WorkspaceId};
 use crate::store::{self, DbKind, Layout};
-use crate::vault::{Keychain, Protection, Vault, INSTANCE_SCOPE};
+use crate::vault::{Keychain, Protection, Vault};
 
 pub(crate) use init::validate_name;
 pub use init::InitConfig;
@@ -128,30 +128,6 @@ impl Instance {
     /// Current time (ms).
     pub(crate) fn now(&self) -> i64 {
         self.clock.now_ms()
-    }
-
-    /// Appends an event to the instance chain in its own transaction.
-    pub(crate) async fn audit_instance(&self, event: NewEvent) -> Result<u64> {
-        Ok(append::append(
-            &self.pool,
-            &self.vault,
-            &self.device,
-            INSTANCE_SCOPE,
-            event,
-            self.now(),
-        )
-        .await?)
-    }
-
-    /// Appends an event to a workspace's chain in its own transaction.
-    pub(crate) async fn audit_workspace(
-        &self,
-        workspace: WorkspaceId,
-        event: NewEvent,
-    ) -> Result<u64> {
-        let pool = self.workspace_pool(workspace).await?;
-        let scope = workspace.to_string();
-        Ok(append::append(&pool, &self.vault, &self.device, &scope, event, self.now()).await?)
     }
 
     /// The (cached) connection pool of a workspace's database.

@@ -153,7 +153,7 @@ impl Instance {
         .await?;
         let device_seed = protect::unwrap(&kek, &id_text, "instance/device/1", &device_wrapped)?;
         let vault = Vault::new(&id_text, kek_version, kek, pool.clone(), clock.clone());
-        Ok(Arc::new(Instance {
+        let instance = Arc::new(Instance {
             layout,
             id,
             pool,
@@ -166,7 +166,13 @@ impl Instance {
             workspace_pools: Mutex::new(Default::default()),
             events: tokio::sync::broadcast::channel(256).0,
             policies: std::sync::Mutex::new(Default::default()),
-        }))
+        });
+        // Audit events a crash left between the instance database and a workspace chain
+        // reach their chain before anything else happens (see `audit::relay`).
+        if let Err(e) = instance.deliver_intents().await {
+            tracing::warn!(error = %e, "audit events waiting for a workspace chain could not be delivered yet");
+        }
+        Ok(instance)
     }
 
     /// The organisation's name.

@@ -91,7 +91,6 @@ impl Instance {
             }
             drop(url);
         }
-        let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let idx = self
             .vault
@@ -108,39 +107,38 @@ impl Instance {
             .vault
             .seal(&Aad::new(&scope, "agents", "definition", &id), &json)
             .await?;
-        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM agents WHERE name_idx = ?")
-            .bind(&idx)
-            .fetch_optional(&pool)
-            .await?;
-        if taken.is_some() {
-            return Err(Error::AlreadyExists {
-                kind: "agent",
-                name,
-            });
-        }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "agent.created",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(&id)
-            .payload(
-                serde_json::json!({ "agent_id": id, "name": name, "tools": definition.tools }),
-            ),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "agent.created",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
-        sqlx::query("INSERT INTO agents (id, name_idx, name, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .target(&id)
+        .payload(serde_json::json!({ "agent_id": id, "name": name, "tools": definition.tools }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
+        let inserted = sqlx::query("INSERT INTO agents (id, name_idx, name, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(&id)
             .bind(&idx)
             .bind(&sealed_name)
             .bind(&sealed_def)
             .bind(session.user_id.to_string())
             .bind(self.now())
-            .execute(&pool)
-            .await?;
+            .execute(&mut *tx)
+            .await;
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::AlreadyExists {
+                    kind: "agent",
+                    name,
+                })
+            }
+            other => {
+                other?;
+            }
+        }
+        tx.commit().await?;
         self.agent_summary(workspace, &id).await
     }
 
@@ -201,23 +199,25 @@ impl Instance {
         )
         .await?;
         let id = self.agent_id(workspace, name).await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "agent.deleted",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(&id)
-            .payload(serde_json::json!({ "agent_id": id })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "agent.deleted",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("DELETE FROM agents WHERE id = ?")
-            .bind(&id)
-            .execute(&pool)
+        .target(&id)
+        .payload(serde_json::json!({ "agent_id": id }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
+        let deleted = sqlx::query("DELETE FROM agents WHERE id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 1 {
+            tx.commit().await?;
+        }
         Ok(())
     }
 

@@ -20,7 +20,7 @@ use sqlx::SqliteConnection;
 use super::chat::{self, ChatEndpoint, ChatState};
 use super::playbook::{Next, PlaybookState, StepStatus};
 use super::{status, AgentDefinition, ProviderConfig};
-use crate::access::Capability;
+use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::Result;
 use crate::events::CoreEvent;
@@ -316,8 +316,8 @@ impl Instance {
                         "agent may not use {action}; its tools are {}",
                         run.state.tools.join(", ")
                     );
-                    self.audit_workspace(
-                        workspace,
+                    self.record(
+                        Scope::Workspace(workspace),
                         NewEvent::new(
                             Actor::agent(&run.agent_id),
                             "tool.denied",

@@ -69,22 +69,19 @@ impl Instance {
                 "a memory key has 1–200 bytes and a value 1–65536 bytes".into(),
             ));
         }
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "memory.written",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .payload(serde_json::json!({ "key": key, "bytes": value.len() })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "memory.written",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
+        .payload(serde_json::json!({ "key": key, "bytes": value.len() }));
         self.memory_put(
             workspace,
             key.trim(),
             value,
             &format!("user:{}", session.user_id),
+            event,
         )
         .await
     }

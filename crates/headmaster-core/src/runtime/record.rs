@@ -7,7 +7,8 @@ use sqlx::{Row, SqliteConnection};
 use super::engine::{runtime_source, Loaded, RunState};
 use super::runs::RunSummary;
 use super::status;
-use crate::audit::{append, Actor, Correlation, NewEvent, Outcome};
+use crate::access::Scope;
+use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
@@ -48,15 +49,13 @@ impl Instance {
                 &serde_json::to_vec(&state).unwrap_or_default(),
             )
             .await?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::user(started_by), "run.started", Outcome::Allowed, &runtime_source())
-                .target(agent_id)
-                .correlation(Correlation { run_id: id.clone(), ..Correlation::default() })
-                .payload(json!({ "run_id": id, "agent_id": agent_id, "parent_run_id": parent, "tools": state.tools, "max_steps": state.max_steps })),
-        )
-        .await?;
-        let pool = self.workspace_pool(workspace).await?;
+        let event = NewEvent::new(Actor::user(started_by), "run.started", Outcome::Allowed, &runtime_source())
+            .target(agent_id)
+            .correlation(Correlation { run_id: id.clone(), ..Correlation::default() })
+            .payload(json!({ "run_id": id, "agent_id": agent_id, "parent_run_id": parent, "tools": state.tools, "max_steps": state.max_steps }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
         sqlx::query(
             "INSERT INTO runs (id, agent_id, parent_run_id, status, started_by, task, state, created_at, updated_at)
              VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
@@ -69,8 +68,9 @@ impl Instance {
         .bind(&sealed_state)
         .bind(now)
         .bind(now)
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.announce_run(workspace, &id, status::QUEUED);
         Ok(id)
     }
@@ -259,7 +259,6 @@ impl Instance {
         final_status: &str,
         outcome: &str,
     ) -> Result<String> {
-        let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let sealed = self
             .vault
@@ -278,17 +277,13 @@ impl Instance {
         .target(run_id)
         .correlation(Correlation { run_id: run_id.to_string(), ..Correlation::default() })
         .payload(json!({ "run_id": run_id, "status": final_status, "outcome": outcome, "steps": run.steps }));
-        let event = append::prepare(&self.vault, &scope, event).await?;
         let now = self.now();
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_steps(&mut tx, run_id, steps, now).await?;
-        append::write(&mut tx, &scope, &self.device, event, now).await?;
-        sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
-            .bind(now)
-            .bind(run_id)
-            .execute(&mut *tx)
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        sqlx::query("UPDATE runs SET status = ?, outcome = ?, steps = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
+        // The guarded update goes first: a run cancelled meanwhile keeps its cancellation, and
+        // this transaction (its steps and its final event) rolls back.
+        let finished = sqlx::query("UPDATE runs SET status = ?, outcome = ?, steps = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
             .bind(final_status)
             .bind(&sealed)
             .bind(run.steps)
@@ -296,7 +291,25 @@ impl Instance {
             .bind(now)
             .bind(run_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if finished == 0 {
+            drop(tx);
+            return self.run_status(workspace, run_id).await;
+        }
+        insert_steps(&mut tx, run_id, steps, now).await?;
+        let withdrawn: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'
+             RETURNING id, action",
+        )
+        .bind(now)
+        .bind(run_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (approval_id, action) in withdrawn {
+            tx.record(withdrawn_event(run_id, &approval_id, &action, final_status))
+                .await?;
+        }
         tx.commit().await?;
         self.announce_run(workspace, run_id, final_status);
         self.run_status(workspace, run_id).await
@@ -409,4 +422,26 @@ async fn insert_steps(
     insert.push(") AS v");
     insert.build().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The event recording that a run's pending request was withdrawn because the run ended.
+pub(crate) fn withdrawn_event(
+    run_id: &str,
+    approval_id: &str,
+    action: &str,
+    run_status: &str,
+) -> NewEvent {
+    NewEvent::new(
+        Actor::system(),
+        "approval.withdrawn",
+        Outcome::Denied,
+        &runtime_source(),
+    )
+    .target(action)
+    .correlation(Correlation {
+        run_id: run_id.to_string(),
+        step_id: String::new(),
+        approval_id: approval_id.to_string(),
+    })
+    .payload(json!({ "approval_id": approval_id, "reason": format!("run {run_status}") }))
 }

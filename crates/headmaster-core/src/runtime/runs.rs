@@ -12,7 +12,7 @@ use super::drafts::DraftSummary;
 use super::engine::runtime_source;
 use super::status;
 use crate::access::{Capability, Scope};
-use crate::audit::{append, Actor, Correlation, NewEvent, Outcome};
+use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -153,8 +153,8 @@ impl Instance {
                 )));
             }
         }
-        self.audit_workspace(
-            workspace,
+        self.record(
+            Scope::Workspace(workspace),
             NewEvent::new(
                 Actor::user(session.user_id),
                 "run.resumed",
@@ -202,7 +202,6 @@ impl Instance {
         .fetch_all(&pool)
         .await?;
         let now = self.now();
-        let scope = workspace.to_string();
         for id in &tree {
             if status::is_final(&self.run_status(workspace, id).await?) {
                 continue;
@@ -219,10 +218,11 @@ impl Instance {
                 ..Correlation::default()
             })
             .payload(json!({ "run_id": id, "requested_for": run_id }));
-            let event = append::prepare(&self.vault, &scope, event).await?;
             // The event, the status and the withdrawal of its requests commit together: a step
             // that commits after this sees the run cancelled and rolls back (`checkpoint_in`).
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self
+                .begin_change(Scope::Workspace(workspace), vec![event])
+                .await?;
             let updated = sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
                 .bind(now)
                 .bind(now)
@@ -234,12 +234,23 @@ impl Instance {
                 // It ended while this was prepared.
                 continue;
             }
-            append::write(&mut tx, &scope, &self.device, event, now).await?;
-            sqlx::query("UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
+            let withdrawn: Vec<(String, String)> = sqlx::query_as(
+                "UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'
+                 RETURNING id, action",
+            )
+            .bind(now)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (approval_id, action) in withdrawn {
+                tx.record(super::record::withdrawn_event(
+                    id,
+                    &approval_id,
+                    &action,
+                    status::CANCELLED,
+                ))
                 .await?;
+            }
             tx.commit().await?;
             self.announce_run(workspace, id, status::CANCELLED);
         }
@@ -384,20 +395,34 @@ impl Instance {
         Ok(advanced)
     }
 
-    /// Marks running runs without a recent heartbeat as stalled, auditing each once.
+    /// Marks running runs without a recent heartbeat as stalled, with one audit event each, in
+    /// one transaction.
     async fn flag_stalled(&self, workspace: WorkspaceId) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let cutoff = self.now() - self.config.stall_after_ms;
+        // The common case (nothing stalled) costs one indexed read and no write lock.
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM runs WHERE status IN ('running', 'queued') AND stalled = 0
+               AND COALESCE(heartbeat_at, created_at) < ? LIMIT 1",
+        )
+        .bind(cutoff)
+        .fetch_optional(&pool)
+        .await?;
+        if due.is_none() {
+            return Ok(());
+        }
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), Vec::new())
+            .await?;
         let stalled: Vec<(String, String)> = sqlx::query_as(
             "UPDATE runs SET stalled = 1 WHERE status IN ('running', 'queued') AND stalled = 0
                AND COALESCE(heartbeat_at, created_at) < ? RETURNING id, agent_id",
         )
         .bind(cutoff)
-        .fetch_all(&pool)
+        .fetch_all(&mut *tx)
         .await?;
-        for (run_id, agent_id) in stalled {
-            self.audit_workspace(
-                workspace,
+        for (run_id, agent_id) in &stalled {
+            tx.record(
                 NewEvent::new(
                     Actor::agent(&agent_id),
                     "run.stalled",
@@ -414,6 +439,9 @@ impl Instance {
                 ),
             )
             .await?;
+        }
+        tx.commit().await?;
+        for (run_id, _) in stalled {
             self.announce_run(workspace, &run_id, "stalled");
         }
         Ok(())

@@ -32,6 +32,7 @@ pub const INSTANCE_SEALED: &[SealedColumn] = &[
     col("users", "password_hash"),
     col("workspaces", "name"),
     col("roles", "name"),
+    col("audit_intents", "event"),
 ];
 
 /// Sealed columns of a workspace database (scope = workspace id).

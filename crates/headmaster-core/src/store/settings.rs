@@ -3,7 +3,10 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sqlx::SqliteConnection;
 
+use crate::access::Scope;
+use crate::audit::NewEvent;
 use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
@@ -17,34 +20,33 @@ impl Instance {
         key: &str,
     ) -> Result<Option<T>> {
         let pool = self.workspace_pool(workspace).await?;
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE id = ?")
-            .bind(key)
-            .fetch_optional(&pool)
-            .await?;
-        let Some(sealed) = sealed else {
-            return Ok(None);
-        };
-        let scope = workspace.to_string();
-        let plain = self
-            .vault
-            .open(&Aad::new(&scope, "settings", "value", key), &sealed)
-            .await?;
-        serde_json::from_slice(&plain)
-            .map(Some)
-            .map_err(|e| Error::Conflict(format!("stored setting {key} is unreadable: {e}")))
+        let mut conn = pool.acquire().await?;
+        self.read_setting(&mut conn, workspace, key).await
     }
 
-    /// Writes a workspace setting. Its `updated_at` strictly increases with every write (even
-    /// two within one millisecond), so caches keyed on it never miss a change.
-    pub(crate) async fn set_workspace_setting<T: Serialize>(
+    /// Changes a workspace setting and records the change, in one transaction: `edit` gets the
+    /// stored value (`None` if never set) read inside the transaction, so two concurrent
+    /// changes cannot lose one another, and returns the new value and the event that records
+    /// it. The row's `updated_at` strictly increases with every write (even two within one
+    /// millisecond), so caches keyed on it never miss a change.
+    pub(crate) async fn update_workspace_setting<T, F>(
         &self,
         workspace: WorkspaceId,
         key: &str,
-        value: &T,
-    ) -> Result<()> {
-        let pool = self.workspace_pool(workspace).await?;
+        edit: F,
+    ) -> Result<()>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(Option<T>) -> Result<(T, NewEvent)>,
+    {
         let scope = workspace.to_string();
-        let json = serde_json::to_vec(value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), Vec::new())
+            .await?;
+        let current = self.read_setting(&mut tx, workspace, key).await?;
+        let (value, event) = edit(current)?;
+        let json = serde_json::to_vec(&value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        // Sealing may write the instance database, never this workspace's: no deadlock.
         let sealed = self
             .vault
             .seal(&Aad::new(&scope, "settings", "value", key), &json)
@@ -57,8 +59,32 @@ impl Instance {
         .bind(key)
         .bind(sealed)
         .bind(self.now())
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.record(event).await?;
+        tx.commit().await
+    }
+
+    async fn read_setting<T: DeserializeOwned>(
+        &self,
+        conn: &mut SqliteConnection,
+        workspace: WorkspaceId,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar("SELECT value FROM settings WHERE id = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let scope = workspace.to_string();
+        let plain = self
+            .vault
+            .open(&Aad::new(&scope, "settings", "value", key), &sealed)
+            .await?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| Error::Conflict(format!("stored setting {key} is unreadable: {e}")))
     }
 }

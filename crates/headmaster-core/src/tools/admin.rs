@@ -358,18 +358,24 @@ impl Instance {
             "tool.configure",
         )
         .await?;
-        let mut config = self.tool_config(workspace).await?;
-        config.apply(tool, pairs)?;
         let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(Actor::user(session.user_id), "policy.tool_configured", Outcome::Allowed, &session.source)
-                .target(tool)
-                .payload(serde_json::json!({ "tool": tool, "keys": keys, "config": serde_json::to_value(&config).unwrap_or_default() })),
-        )
-        .await?;
-        self.set_workspace_setting(workspace, TOOL_CONFIG, &config)
-            .await
+        self.update_workspace_setting(workspace, TOOL_CONFIG, |stored: Option<ToolConfig>| {
+            let mut config = stored.unwrap_or_default();
+            config.apply(tool, pairs)?;
+            let summary = serde_json::to_value(&config).map_err(|e| {
+                Error::Conflict(format!("the tool configuration cannot be recorded: {e}"))
+            })?;
+            let event = NewEvent::new(
+                Actor::user(session.user_id),
+                "policy.tool_configured",
+                Outcome::Allowed,
+                &session.source,
+            )
+            .target(tool)
+            .payload(serde_json::json!({ "tool": tool, "keys": keys, "config": summary }));
+            Ok((config, event))
+        })
+        .await
     }
 
     /// Every policy and tool change, newest first.
@@ -410,22 +416,21 @@ impl Instance {
             &mut WorkspacePolicy,
         ) -> std::result::Result<(), headmaster_policy::PolicyError>,
     ) -> Result<()> {
-        let mut policy = self.policy(workspace).await?;
-        edit(&mut policy).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        CompiledPolicy::new(&policy)
-            .map_err(|e| Error::InvalidInput(format!("the policy would not compile: {e}")))?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
+        self.update_workspace_setting(workspace, POLICY, |stored: Option<WorkspacePolicy>| {
+            let mut policy = stored.unwrap_or_else(|| default_policy(Vec::<String>::new()));
+            edit(&mut policy).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            CompiledPolicy::new(&policy)
+                .map_err(|e| Error::InvalidInput(format!("the policy would not compile: {e}")))?;
+            let event = NewEvent::new(
                 Actor::user(session.user_id),
                 action,
                 Outcome::Allowed,
                 &session.source,
             )
-            .payload(payload),
-        )
-        .await?;
-        self.set_workspace_setting(workspace, POLICY, &policy).await
+            .payload(payload);
+            Ok((policy, event))
+        })
+        .await
     }
 }
 

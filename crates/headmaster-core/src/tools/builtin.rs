@@ -7,6 +7,8 @@ use sqlx::{Row, SqliteConnection};
 
 use super::catalog::Executor;
 use super::config::ToolConfig;
+use crate::access::Scope;
+use crate::audit::NewEvent;
 use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
@@ -201,32 +203,8 @@ impl Instance {
         }
     }
 
-    /// Runs a core action in its own transaction (the call pipeline uses
-    /// `run_builtin_atomically` instead, to include the audit events).
-    pub(crate) async fn run_builtin(
-        &self,
-        workspace: WorkspaceId,
-        call: &BuiltinCall,
-        config: &ToolConfig,
-        author: &str,
-        run_id: Option<&str>,
-    ) -> Result<Value> {
-        if let BuiltinCall::Shell(a) = call {
-            return self.run_shell(workspace, a, config).await;
-        }
-        let effect = self
-            .prepare_builtin(workspace, call, author, run_id)
-            .await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let output = self.apply_builtin(&mut tx, effect).await;
-        if output.is_ok() {
-            tx.commit().await?;
-        }
-        output
-    }
-
-    async fn run_shell(
+    /// Runs a shell command line in the sandbox.
+    pub(crate) async fn run_shell(
         &self,
         workspace: WorkspaceId,
         args: &ShellArgs,
@@ -440,16 +418,17 @@ impl Instance {
         key: &str,
         value: &str,
         author: &str,
+        event: NewEvent,
     ) -> Result<()> {
         let call = BuiltinCall::MemoryWrite(MemoryWriteArgs {
             key: key.to_string(),
             value: value.to_string(),
         });
         let effect = self.prepare_builtin(workspace, &call, author, None).await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
         self.apply_builtin(&mut tx, effect).await?;
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 }

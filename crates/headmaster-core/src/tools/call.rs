@@ -16,7 +16,6 @@ use super::canonical::call_hash;
 use super::catalog::{crosses_boundary, executor, Executor};
 use super::config::ToolConfig;
 use crate::access::{Capability, CapabilitySet, Scope};
-use crate::audit::append;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -121,6 +120,36 @@ pub(crate) trait SameTransaction: Send {
 /// No follow-up work.
 pub(crate) struct NoFollowUp;
 
+/// Stores an approved request's final status and sealed result with the event of its
+/// execution.
+struct FinishApproval<'a> {
+    instance: &'a Instance,
+    workspace: WorkspaceId,
+    id: &'a str,
+}
+
+impl SameTransaction for FinishApproval<'_> {
+    async fn within<'c>(
+        &'c mut self,
+        conn: &'c mut SqliteConnection,
+        result: &'c Result<Value>,
+    ) -> Result<()> {
+        // Sealing may write the instance database, never this workspace's: no deadlock.
+        let (status, sealed) = self
+            .instance
+            .seal_approval_result(self.workspace, self.id, result)
+            .await?;
+        sqlx::query("UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ?")
+            .bind(status)
+            .bind(self.instance.now())
+            .bind(&sealed)
+            .bind(self.id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
 impl SameTransaction for NoFollowUp {
     async fn within<'c>(
         &'c mut self,
@@ -177,8 +206,8 @@ impl Instance {
         let prepared = match self.prepare_call(&request.action, &request.args) {
             Ok(p) => p,
             Err(e) => {
-                self.audit_workspace(
-                    workspace,
+                self.record(
+                    Scope::Workspace(workspace),
                     NewEvent::new(actor, "tool.rejected", Outcome::Denied, session_source)
                         .target(&request.action)
                         .correlation(correlation)
@@ -254,7 +283,7 @@ impl Instance {
                                 &actor,
                                 session_source,
                                 &correlation,
-                                proposed,
+                                Some(proposed),
                                 unchecked,
                                 follow_up,
                             )
@@ -279,34 +308,45 @@ impl Instance {
             }
             break (verdict, proposed);
         };
-        self.audit_workspace(workspace, proposed).await?;
         match verdict.decision {
             Decision::Deny => {
-                self.audit_workspace(
-                    workspace,
-                    NewEvent::new(actor, "tool.denied", Outcome::Denied, session_source)
-                        .target(&prepared.action)
-                        .correlation(correlation)
-                        .payload(serde_json::json!({ "action": prepared.action, "reasons": verdict.reasons })),
-                )
-                .await?;
+                let denied = NewEvent::new(actor, "tool.denied", Outcome::Denied, session_source)
+                    .target(&prepared.action)
+                    .correlation(correlation)
+                    .payload(serde_json::json!({ "action": prepared.action, "reasons": verdict.reasons }));
+                self.begin_change(Scope::Workspace(workspace), vec![proposed, denied])
+                    .await?
+                    .commit()
+                    .await?;
                 Ok(CallOutcome::Denied {
                     reasons: verdict.reasons,
                 })
             }
             Decision::Allow => {
+                // The proposal (and the grant it uses) is on record before anything runs: if it
+                // cannot be written, nothing runs.
+                let mut events = vec![proposed];
                 if let Some(grant) = &verdict.grant {
-                    self.audit_workspace(
-                        workspace,
+                    events.push(
                         NewEvent::new(actor.clone(), "grant.used", Outcome::Allowed, session_source)
                             .target(grant)
                             .correlation(correlation.clone())
                             .payload(serde_json::json!({ "grant_id": grant, "action": prepared.action, "args_sha256": prepared.hash })),
-                    )
-                    .await?;
+                    );
                 }
+                self.begin_change(Scope::Workspace(workspace), events)
+                    .await?
+                    .commit()
+                    .await?;
                 let output = self
-                    .execute_prepared(workspace, &prepared, &actor, session_source, &correlation)
+                    .execute_prepared(
+                        workspace,
+                        &prepared,
+                        &actor,
+                        session_source,
+                        &correlation,
+                        None,
+                    )
                     .await?;
                 Ok(CallOutcome::Executed {
                     action: prepared.action,
@@ -324,8 +364,7 @@ impl Instance {
                     &request,
                     &prepared,
                     &verdict,
-                    actor,
-                    correlation,
+                    (actor, correlation, proposed),
                 )
                 .await
             }
@@ -380,7 +419,9 @@ impl Instance {
         }
     }
 
-    /// Executes an allowed call and audits the result.
+    /// Executes an allowed call and audits the result. For an approved request
+    /// (`approval`), the request's final status and sealed result are stored in the same
+    /// transaction as that event.
     pub(crate) async fn execute_prepared(
         &self,
         workspace: WorkspaceId,
@@ -388,36 +429,84 @@ impl Instance {
         actor: &Actor,
         source: &Source,
         correlation: &Correlation,
+        approval: Option<&str>,
     ) -> Result<Value> {
+        if let ParsedCall::Builtin(call) = &prepared.parsed {
+            if call.is_database_only() {
+                // The action, its event and (for an approved request) the request's result
+                // commit together.
+                let done = match approval {
+                    Some(id) => {
+                        let mut finish = FinishApproval {
+                            instance: self,
+                            workspace,
+                            id,
+                        };
+                        self.run_builtin_atomically(
+                            workspace,
+                            prepared,
+                            call,
+                            actor,
+                            source,
+                            correlation,
+                            None,
+                            None,
+                            &mut finish,
+                        )
+                        .await?
+                    }
+                    None => {
+                        self.run_builtin_atomically(
+                            workspace,
+                            prepared,
+                            call,
+                            actor,
+                            source,
+                            correlation,
+                            None,
+                            None,
+                            &mut NoFollowUp,
+                        )
+                        .await?
+                    }
+                };
+                return done.unwrap_or_else(|| {
+                    Err(Error::Conflict(
+                        "the action was not carried out; try again".into(),
+                    ))
+                });
+            }
+        }
         let result = self
             .run_prepared(workspace, prepared, actor, source, correlation)
             .await;
-        match &result {
-            Ok(output) => {
-                self.audit_workspace(
-                    workspace,
-                    NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
-                        .target(&prepared.action)
-                        .correlation(correlation.clone())
-                        .payload(serde_json::json!({
-                            "action": prepared.action,
-                            "args_sha256": prepared.hash,
-                            "output": summarize(output),
-                        })),
-                )
-                .await?;
+        let event = match &result {
+            Ok(output) => NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
+                .target(&prepared.action)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({
+                    "action": prepared.action,
+                    "args_sha256": prepared.hash,
+                    "output": summarize(output),
+                })),
+            Err(e) => NewEvent::new(actor.clone(), "tool.failed", Outcome::Failed, source)
+                .target(&prepared.action)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({ "action": prepared.action, "args_sha256": prepared.hash, "error": e.to_string() })),
+        };
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
+            .await?;
+        if let Some(id) = approval {
+            FinishApproval {
+                instance: self,
+                workspace,
+                id,
             }
-            Err(e) => {
-                self.audit_workspace(
-                    workspace,
-                    NewEvent::new(actor.clone(), "tool.failed", Outcome::Failed, source)
-                        .target(&prepared.action)
-                        .correlation(correlation.clone())
-                        .payload(serde_json::json!({ "action": prepared.action, "args_sha256": prepared.hash, "error": e.to_string() })),
-                )
-                .await?;
-            }
+            .within(&mut tx, &result)
+            .await?;
         }
+        tx.commit().await?;
         result
     }
 
@@ -461,13 +550,14 @@ impl Instance {
                         })?;
                 Ok(serde_json::to_value(output).unwrap_or_default())
             }
-            ParsedCall::Builtin(call) => {
-                let run_id =
-                    (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
-                let author = format!("{}:{}", actor.kind.as_str(), actor.id);
-                self.run_builtin(workspace, call, &config, &author, run_id)
-                    .await
+            ParsedCall::Builtin(BuiltinCall::Shell(args)) => {
+                self.run_shell(workspace, args, &config).await
             }
+            // `execute_prepared` runs those inside the transaction that records them.
+            ParsedCall::Builtin(_) => Err(Error::Conflict(format!(
+                "{} is a database-only action and runs only with its audit events",
+                prepared.action
+            ))),
         }
     }
 
@@ -482,22 +572,25 @@ impl Instance {
         actor: &Actor,
         source: &Source,
         correlation: &Correlation,
-        proposed: NewEvent,
+        proposed: Option<NewEvent>,
         policy_time: Option<i64>,
         follow_up: &mut F,
     ) -> Result<Option<Result<Value>>> {
-        let scope = workspace.to_string();
         let author = format!("{}:{}", actor.kind.as_str(), actor.id);
         let run_id = (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
         // Everything that may touch the key store happens before the write transaction.
         let effect = self
             .prepare_builtin(workspace, call, &author, run_id)
             .await?;
-        let proposed = append::prepare(&self.vault, &scope, proposed).await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let now = self.now();
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let result = self.apply_builtin(&mut tx, effect).await;
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), proposed.into_iter().collect())
+            .await?;
+        // A database error is not the tool's failure: it fails the whole change (SQLite may
+        // have rolled the transaction back already), so nothing is recorded as done.
+        let result = match self.apply_builtin(&mut tx, effect).await {
+            Err(Error::Store(e)) => return Err(Error::Store(e)),
+            other => other,
+        };
         let event = match &result {
             Ok(output) => NewEvent::new(actor.clone(), "tool.executed", Outcome::Allowed, source)
                 .target(&prepared.action)
@@ -517,18 +610,16 @@ impl Instance {
                 })),
         };
         // Preparing touches only the instance database, never this workspace's: no deadlock.
-        let event = append::prepare(&self.vault, &scope, event).await?;
-        // Both events go in with one statement after the action; the write lock taken by
-        // BEGIN IMMEDIATE keeps the tip and their order true.
-        let (mut tip, stored_policy_time) =
-            append::ChainTip::load_with_policy_time(&mut tx, &scope).await?;
-        if policy_time.is_some_and(|t| t != stored_policy_time) {
-            // Decided under a policy that has since changed: undo and let the caller decide
-            // again (dropping the transaction rolls the action back).
-            return Ok(None);
+        // Both events go in with one statement after the action at the commit; the write lock
+        // taken by BEGIN IMMEDIATE keeps the tip and their order true.
+        tx.record(event).await?;
+        if let Some(decided_under) = policy_time {
+            if tx.policy_time().await? != decided_under {
+                // Decided under a policy that has since changed: undo and let the caller decide
+                // again (dropping the transaction rolls the action back).
+                return Ok(None);
+            }
         }
-        tip.write_all(&mut tx, &scope, &self.device, vec![proposed, event], now)
-            .await?;
         follow_up.within(&mut tx, &result).await?;
         tx.commit().await?;
         Ok(Some(result))

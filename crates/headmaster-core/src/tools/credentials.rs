@@ -54,13 +54,17 @@ impl Instance {
                 "a credential value must have 1 to 16384 bytes".into(),
             ));
         }
-        let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
         let idx = self.vault.blind_index(&scope, NAME_FIELD, &name).await?;
+        // The lookup runs inside the write transaction, so two people setting the same new
+        // name at once store one credential. Sealing there touches only the instance database.
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), Vec::new())
+            .await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT id FROM credentials WHERE name_idx = ?")
                 .bind(&idx)
-                .fetch_optional(&pool)
+                .fetch_optional(&mut *tx)
                 .await?;
         let id = existing
             .clone()
@@ -79,8 +83,7 @@ impl Instance {
                 value.as_bytes(),
             )
             .await?;
-        self.audit_workspace(
-            workspace,
+        tx.record(
             NewEvent::new(
                 Actor::user(session.user_id),
                 "credential.set",
@@ -104,9 +107,9 @@ impl Instance {
         .bind(session.user_id.to_string())
         .bind(now)
         .bind(now)
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Lists credential names and usage; values are never returned.
@@ -173,22 +176,27 @@ impl Instance {
             name: name.to_string(),
             hint: "; list them with `headmaster credential list`".into(),
         })?;
-        self.audit_workspace(
-            workspace,
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "credential.deleted",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .target(&id)
-            .payload(serde_json::json!({ "name": name.trim() })),
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "credential.deleted",
+            Outcome::Allowed,
+            &session.source,
         )
-        .await?;
-        sqlx::query("DELETE FROM credentials WHERE id = ?")
-            .bind(&id)
-            .execute(&pool)
+        .target(&id)
+        .payload(serde_json::json!({ "name": name.trim() }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
+        let deleted = sqlx::query("DELETE FROM credentials WHERE id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted != 1 {
+            // Deleted meanwhile by someone else, whose deletion is on record.
+            return Ok(());
+        }
+        tx.commit().await?;
         crate::store::checkpoint_truncate(&pool).await?;
         Ok(())
     }
@@ -217,8 +225,8 @@ impl Instance {
                 .fetch_optional(&pool)
                 .await?;
             let Some(row) = row else {
-                self.audit_workspace(
-                    workspace,
+                self.record(
+                    Scope::Workspace(workspace),
                     NewEvent::new(actor.clone(), "credential.used", Outcome::Failed, source)
                         .correlation(correlation.clone())
                         .payload(serde_json::json!({ "name": name, "action": action, "error": "missing" })),
@@ -239,19 +247,19 @@ impl Instance {
             );
             let text = String::from_utf8(plain.to_vec())
                 .map_err(|_| Error::Conflict(format!("credential {name} is not text")))?;
-            self.audit_workspace(
-                workspace,
-                NewEvent::new(actor.clone(), "credential.used", Outcome::Allowed, source)
-                    .target(&id)
-                    .correlation(correlation.clone())
-                    .payload(serde_json::json!({ "name": name, "action": action })),
-            )
-            .await?;
+            let used = NewEvent::new(actor.clone(), "credential.used", Outcome::Allowed, source)
+                .target(&id)
+                .correlation(correlation.clone())
+                .payload(serde_json::json!({ "name": name, "action": action }));
+            let mut tx = self
+                .begin_change(Scope::Workspace(workspace), vec![used])
+                .await?;
             sqlx::query("UPDATE credentials SET last_used_at = ? WHERE id = ?")
                 .bind(self.now())
                 .bind(&id)
-                .execute(&pool)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
             set.insert(name.clone(), SecretValue::new(text));
         }
         Ok(set)

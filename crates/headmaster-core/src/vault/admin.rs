@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::rotation::{self, Progress, ProgressFn};
 use super::{Protection, Series, INSTANCE_SCOPE};
 use crate::access::{Capability, Scope};
+use crate::audit::Change;
 use crate::audit::{Actor, NewEvent, Outcome, Source};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -316,7 +317,7 @@ impl Instance {
                         .await?,
                 );
             } else {
-                self.retire_unused(scope).await?;
+                self.retire_unused(scope, &Actor::system(), source).await?;
             }
         }
         Ok(reports)
@@ -339,7 +340,10 @@ impl Instance {
                 .await?
             }
         };
-        Ok(self.retire_unused(scope).await?.0)
+        Ok(self
+            .retire_unused(scope, &Actor::user(session.user_id), &session.source)
+            .await?
+            .0)
     }
 
     async fn rotate_scope(
@@ -351,24 +355,31 @@ impl Instance {
         progress: ProgressFn<'_>,
     ) -> Result<RotationReport> {
         let name = scope.name();
-        let data_version = self.vault.add_version(&name, Series::Data).await?;
-        let audit_version = self.vault.add_version(&name, Series::Audit).await?;
+        // The new versions, their rotation record and the event commit together; a concurrent
+        // rotation that took the same version numbers makes the insert (and all of it) fail.
+        let data_version = self.vault.next_version(&name, Series::Data).await?;
+        let audit_version = self.vault.next_version(&name, Series::Audit).await?;
         let id = uuid::Uuid::now_v7().to_string();
+        let event = NewEvent::new(actor.clone(), "key.rotation_started", Outcome::Allowed, source)
+            .target(&name)
+            .payload(serde_json::json!({ "data_version": data_version, "audit_version": audit_version, "reason": reason }));
+        let mut tx = self.key_change(scope, event).await?;
+        self.vault
+            .add_version_in(&mut tx, &name, Series::Data, data_version)
+            .await?;
+        self.vault
+            .add_version_in(&mut tx, &name, Series::Audit, audit_version)
+            .await?;
         sqlx::query("INSERT INTO key_rotations (id, scope, target_version, started_at, reason) VALUES (?, ?, ?, ?, ?)")
             .bind(&id)
             .bind(&name)
             .bind(data_version as i64)
             .bind(self.now())
             .bind(reason)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        self.audit_scope(
-            scope,
-            NewEvent::new(actor.clone(), "key.rotation_started", Outcome::Allowed, source)
-                .target(&name)
-                .payload(serde_json::json!({ "data_version": data_version, "audit_version": audit_version, "reason": reason })),
-        )
-        .await?;
+        tx.commit().await?;
+        self.vault.forget_scope(&name).await;
         self.finish_rotation(scope, &id, actor, source, progress)
             .await
     }
@@ -384,27 +395,25 @@ impl Instance {
         let name = scope.name();
         let (pool, columns) = self.scope_store(scope).await?;
         let rows = rotation::reencrypt(&self.vault, &pool, &name, columns, progress).await?;
-        let (retired, awaiting) = self.retire_unused(scope).await?;
+        let (retired, awaiting) = self.retire_unused(scope, actor, source).await?;
         let data_version = self.vault.keys(&name).await?.current_version();
+        let event = NewEvent::new(actor.clone(), "key.rotated", Outcome::Allowed, source)
+            .target(&name)
+            .payload(serde_json::json!({
+                "data_version": data_version,
+                "rows_reencrypted": rows,
+                "retired_versions": retired,
+            }));
+        let mut tx = self.key_change(scope, event).await?;
         sqlx::query(
             "UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ? WHERE id = ?",
         )
         .bind(self.now())
         .bind(rows as i64)
         .bind(rotation_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        self.audit_scope(
-            scope,
-            NewEvent::new(actor.clone(), "key.rotated", Outcome::Allowed, source)
-                .target(&name)
-                .payload(serde_json::json!({
-                    "data_version": data_version,
-                    "rows_reencrypted": rows,
-                    "retired_versions": retired,
-                })),
-        )
-        .await?;
+        tx.commit().await?;
         Ok(RotationReport {
             scope: name,
             data_version,
@@ -414,9 +423,14 @@ impl Instance {
         })
     }
 
-    /// Deletes retired data-key versions with no rows, superseded at least the grace period ago.
-    /// Returns (destroyed, waiting for the grace period).
-    async fn retire_unused(&self, scope: KeyScope) -> Result<(Vec<u32>, Vec<u32>)> {
+    /// Deletes retired data-key versions with no rows, superseded at least the grace period ago,
+    /// with one `key.retired` event. Returns (destroyed, waiting for the grace period).
+    async fn retire_unused(
+        &self,
+        scope: KeyScope,
+        actor: &Actor,
+        source: &Source,
+    ) -> Result<(Vec<u32>, Vec<u32>)> {
         let name = scope.name();
         let (pool, columns) = self.scope_store(scope).await?;
         let counts = rotation::count_by_version(&pool, columns).await?;
@@ -437,19 +451,27 @@ impl Instance {
                 waiting.push(version);
                 continue;
             }
+            retired.push(version);
+        }
+        if retired.is_empty() {
+            return Ok((retired, waiting));
+        }
+        let event = NewEvent::new(actor.clone(), "key.retired", Outcome::Allowed, source)
+            .target(&name)
+            .payload(serde_json::json!({ "purpose": "data", "versions": retired }));
+        let mut tx = self.key_change(scope, event).await?;
+        for version in &retired {
             sqlx::query(
                 "DELETE FROM wrapped_keys WHERE scope = ? AND purpose = 'data' AND version = ?",
             )
             .bind(&name)
-            .bind(version as i64)
-            .execute(&self.pool)
+            .bind(*version as i64)
+            .execute(&mut *tx)
             .await?;
-            retired.push(version);
         }
-        if !retired.is_empty() {
-            store::checkpoint_truncate(&self.pool).await?;
-            self.vault.forget_scope(&name).await;
-        }
+        tx.commit().await?;
+        store::checkpoint_truncate(&self.pool).await?;
+        self.vault.forget_scope(&name).await;
         Ok((retired, waiting))
     }
 
@@ -476,10 +498,15 @@ impl Instance {
             .map(KeyScope::Workspace))
     }
 
-    async fn audit_scope(&self, scope: KeyScope, event: NewEvent) -> Result<u64> {
+    /// A change of the key store (instance database) recorded in the chain of the scope the
+    /// keys belong to: the instance's own, or the workspace's (relayed).
+    async fn key_change(&self, scope: KeyScope, event: NewEvent) -> Result<Change<'_>> {
         match scope {
-            KeyScope::Instance => self.audit_instance(event).await,
-            KeyScope::Workspace(w) => self.audit_workspace(w, event).await,
+            KeyScope::Instance => self.begin_change(Scope::Org, vec![event]).await,
+            KeyScope::Workspace(w) => {
+                self.begin_change_relaying(Vec::new(), vec![(w, event)])
+                    .await
+            }
         }
     }
 
@@ -508,21 +535,19 @@ impl Instance {
                 "the rotation period must be between 1 and 3650 days".into(),
             ));
         }
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "key.period_changed",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .payload(serde_json::json!({ "days": days }));
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
         sqlx::query("INSERT INTO settings (key, value) VALUES ('key_rotation_days', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(days.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        self.audit_instance(
-            NewEvent::new(
-                Actor::user(session.user_id),
-                "key.period_changed",
-                Outcome::Allowed,
-                &session.source,
-            )
-            .payload(serde_json::json!({ "days": days })),
-        )
-        .await?;
-        Ok(())
+        tx.commit().await
     }
 }
 

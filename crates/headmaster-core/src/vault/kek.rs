@@ -4,7 +4,7 @@
 
 use super::keys::{Key256, SecretBytes};
 use super::protect::{self, derive_kek, kek_check, KdfParams, MIN_PASSPHRASE_LEN};
-use super::{Protection, VaultError, INSTANCE_SCOPE};
+use super::{Protection, VaultError};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::Result;
@@ -66,10 +66,9 @@ impl Instance {
             &session.source,
         )
         .payload(serde_json::json!({ "kek_version": new_version }));
-        let prepared = crate::audit::append::prepare(&self.vault, INSTANCE_SCOPE, event).await?;
         let now = self.now();
         let result: Result<()> = async {
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
             let rows: Vec<(String, String, i64, Vec<u8>)> =
                 sqlx::query_as("SELECT scope, purpose, version, wrapped FROM wrapped_keys")
                     .fetch_all(&mut *tx)
@@ -101,7 +100,6 @@ impl Instance {
             .bind(kdf.as_ref().map(|k| k.p as i64))
             .execute(&mut *tx)
             .await?;
-            crate::audit::append::write(&mut tx, INSTANCE_SCOPE, &self.device, prepared, now).await?;
             tx.commit().await?;
             Ok(())
         }

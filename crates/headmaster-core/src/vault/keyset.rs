@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::keys::Key256;
 use super::protect::{unwrap, wrap};
@@ -328,29 +328,41 @@ pub(super) async fn create_scope(
     Ok(())
 }
 
-/// Adds a new version to a series of `scope`; the previous version is marked retired (kept for
-/// reading until re-encryption has moved every row off it — forever, for audit keys).
-pub(super) async fn add_version(
-    pool: &SqlitePool,
-    instance: &str,
+/// The version a new key of a series of `scope` gets: one past the newest.
+pub(super) async fn next_version(
+    conn: &mut SqliteConnection,
     scope: &str,
     series: Series,
-    kek: &Key256,
-    kek_version: u32,
-    now_ms: i64,
 ) -> Result<u32, VaultError> {
     let purpose = series.purpose();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let newest: Option<i64> =
         sqlx::query_scalar("SELECT MAX(version) FROM wrapped_keys WHERE scope = ? AND purpose = ?")
             .bind(scope)
             .bind(purpose)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     let newest =
         newest.ok_or_else(|| VaultError::Corrupt(format!("no {purpose} key for scope {scope}")))?;
-    let version = u32::try_from(newest + 1)
-        .map_err(|_| VaultError::Corrupt("key versions exhausted".into()))?;
+    u32::try_from(newest + 1).map_err(|_| VaultError::Corrupt("key versions exhausted".into()))
+}
+
+/// Adds version `version` to a series of `scope` inside the caller's transaction; the previous
+/// version is marked retired (kept for reading until re-encryption has moved every row off it —
+/// forever, for audit keys). A version that exists already (a concurrent rotation took it)
+/// fails the insert, and with it the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn add_version(
+    conn: &mut SqliteConnection,
+    instance: &str,
+    scope: &str,
+    series: Series,
+    version: u32,
+    kek: &Key256,
+    kek_version: u32,
+    now_ms: i64,
+) -> Result<(), VaultError> {
+    let purpose = series.purpose();
+    let tx = conn;
     let key = Key256::random();
     sqlx::query("UPDATE wrapped_keys SET retired_at = ? WHERE scope = ? AND purpose = ? AND retired_at IS NULL")
         .bind(now_ms)
@@ -375,9 +387,14 @@ pub(super) async fn add_version(
     .bind(kek_version as i64)
     .bind(now_ms)
     .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(version)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => VaultError::Corrupt(format!(
+            "{purpose} key version {version} of {scope} was created meanwhile by another rotation"
+        )),
+        _ => e.into(),
+    })?;
+    Ok(())
 }
 
 /// Loads, or creates on first use, the key of data subject `subject`. `None` once erased.

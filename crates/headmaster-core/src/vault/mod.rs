@@ -147,21 +147,49 @@ impl Vault {
         Ok(keys)
     }
 
-    /// Adds a new version to a key series of `scope` and drops the cached keys.
-    pub async fn add_version(&self, scope: &str, series: Series) -> Result<u32, VaultError> {
+    /// Adds a new version to a key series of `scope` in a transaction of its own and drops
+    /// the cached keys (a version whose encryption budget ran out).
+    async fn add_version(&self, scope: &str, series: Series) -> Result<u32, VaultError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let version = keyset::next_version(&mut tx, scope, series).await?;
+        self.add_version_in(&mut tx, scope, series, version).await?;
+        tx.commit().await?;
+        self.scopes.write().await.remove(scope);
+        Ok(version)
+    }
+
+    /// The version the next key of a series of `scope` will get.
+    pub(crate) async fn next_version(
+        &self,
+        scope: &str,
+        series: Series,
+    ) -> Result<u32, VaultError> {
+        let mut conn = self.pool.acquire().await?;
+        keyset::next_version(&mut conn, scope, series).await
+    }
+
+    /// Adds version `version` to a key series of `scope` inside the caller's instance
+    /// transaction (a rotation, with its audit event). The caller drops the cached keys
+    /// ([`forget_scope`](Self::forget_scope)) after the commit.
+    pub(crate) async fn add_version_in(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        scope: &str,
+        series: Series,
+        version: u32,
+    ) -> Result<(), VaultError> {
         let (kek_version, kek) = self.kek.read().await.clone();
-        let version = keyset::add_version(
-            &self.pool,
+        keyset::add_version(
+            conn,
             &self.instance,
             scope,
             series,
+            version,
             &kek,
             kek_version,
             self.clock.now_ms(),
         )
-        .await?;
-        self.scopes.write().await.remove(scope);
-        Ok(version)
+        .await
     }
 
     /// The data and audit key versions of a scope.
