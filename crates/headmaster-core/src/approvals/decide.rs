@@ -289,14 +289,31 @@ impl Instance {
                 "the arguments differ from the ones approved in request {id} (SHA-256 {approved_hash}); nothing was run"
             )));
         }
+        // The claim is on record before anything runs: an execution that a crash interrupts
+        // shows in the audit log as started and never finished.
+        let claim = NewEvent::new(
+            actor.clone(),
+            "approval.executing",
+            Outcome::Allowed,
+            &source,
+        )
+        .target(&action)
+        .correlation(correlation.clone())
+        .payload(serde_json::json!({ "approval_id": id, "args_sha256": approved_hash }));
+        let mut tx = self
+            .begin_change(Scope::Workspace(workspace), vec![claim])
+            .await?;
         let claimed = sqlx::query(
             "UPDATE approvals SET status = 'executing' WHERE id = ? AND status = 'approved'",
         )
         .bind(id)
-        .execute(&pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        if claimed != 1 {
+        if claimed == 1 {
+            tx.commit().await?;
+        } else {
+            drop(tx);
             let status = self.approval_status(workspace, id).await?;
             self.record(
                 Scope::Workspace(workspace),

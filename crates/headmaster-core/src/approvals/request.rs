@@ -380,7 +380,7 @@ impl Instance {
                     Outcome::Denied,
                     &crate::audit::Source::local("system", "headmaster"),
                 )
-                .target(&action)
+                .target(action)
                 .correlation(Correlation {
                     run_id: run_id.clone().unwrap_or_default(),
                     step_id: String::new(),

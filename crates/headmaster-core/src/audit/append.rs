@@ -256,7 +256,7 @@ impl ChainTip {
 /// writes every event through `Change`, with the change it records.
 #[cfg(feature = "internals")]
 pub async fn append(
-    pool: &SqlitePool,
+    pool: &sqlx::SqlitePool,
     vault: &Vault,
     device: &DeviceKey,
     scope: &str,

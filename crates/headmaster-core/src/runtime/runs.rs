@@ -424,12 +424,12 @@ impl Instance {
         for (run_id, agent_id) in &stalled {
             tx.record(
                 NewEvent::new(
-                    Actor::agent(&agent_id),
+                    Actor::agent(agent_id),
                     "run.stalled",
                     Outcome::Failed,
                     &runtime_source(),
                 )
-                .target(&run_id)
+                .target(run_id)
                 .correlation(Correlation {
                     run_id: run_id.clone(),
                     ..Correlation::default()

@@ -3,6 +3,7 @@
 mod access;
 mod child;
 mod common;
+mod faults;
 mod gate;
 mod gate_scan;
 mod identity;
