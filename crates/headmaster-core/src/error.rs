@@ -33,8 +33,13 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
     /// Wrong username or password (deliberately the same for both).
-    #[error("sign-in failed: unknown user or wrong password; check both and try again (after {0} failures in a row the account is locked for 15 minutes)")]
-    AuthFailed(u32),
+    #[error("sign-in failed: unknown user or wrong password; check both and try again (after {threshold} failures in a row the account is locked for {})", lock_span(*lock_ms))]
+    AuthFailed {
+        /// Failures in a row that lock the account.
+        threshold: u32,
+        /// How long the lock lasts (ms, the configured `lockout_ms`).
+        lock_ms: i64,
+    },
     /// Too many failures.
     #[error("account locked after repeated failed sign-ins; try again after {until} (UTC) or ask an Admin")]
     AccountLocked {
@@ -107,6 +112,19 @@ pub enum Error {
     Audit(#[from] AuditError),
 }
 
+/// A lock's length in words: "15 minutes", "1 hour", "90 seconds".
+fn lock_span(ms: i64) -> String {
+    let seconds = ms.max(0) / 1000;
+    let (n, unit) = if seconds % 3600 == 0 && seconds >= 3600 {
+        (seconds / 3600, "hour")
+    } else if seconds % 60 == 0 && seconds >= 60 {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         Error::Store(StoreError::Query(e))
@@ -121,7 +139,7 @@ impl Error {
             Error::AlreadyInitialized { .. } => "already_initialized",
             Error::CredentialRule(_) => "invalid_credentials_format",
             Error::InvalidInput(_) => "invalid_input",
-            Error::AuthFailed(_) => "auth_failed",
+            Error::AuthFailed { .. } => "auth_failed",
             Error::AccountLocked { .. } => "account_locked",
             Error::AccountDisabled => "account_disabled",
             Error::SessionExpired => "session_expired",
@@ -154,6 +172,29 @@ impl Error {
             kind,
             name: name.to_string(),
             hint: String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sign_in_failure_names_the_configured_lock() {
+        for (lock_ms, words) in [
+            (15 * 60 * 1000, "locked for 15 minutes"),
+            (60 * 60 * 1000, "locked for 1 hour"),
+            (90 * 1000, "locked for 90 seconds"),
+            (2 * 60 * 60 * 1000, "locked for 2 hours"),
+        ] {
+            let message = Error::AuthFailed {
+                threshold: 3,
+                lock_ms,
+            }
+            .to_string();
+            assert!(message.contains(words), "{lock_ms}: {message}");
+            assert!(message.contains("after 3 failures"), "{message}");
         }
     }
 }

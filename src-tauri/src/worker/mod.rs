@@ -1,9 +1,10 @@
 //! Background work of the desktop app, started once per run of the app when the instance is
 //! unlocked (`AppState::unlocked`):
 //!
-//! - the runtime worker calls the core's `tick_runs` every second, or at once when a command
-//!   signals it (a run started, a decision made). That drives queued runs, resumes runs whose
-//!   request was decided (here, in the CLI or in another app), continues runs after a restart
+//! - the runtime worker calls the core's `dispatch_runs` every second, or at once when a
+//!   command signals it (a run started, a decision made). That hands queued runs, runs whose
+//!   request was decided (here, in the CLI or in another app) and runs to continue after a
+//!   restart to their own tasks (a bounded number at once, see `runtime::pass` in the core),
 //!   and flags stalled ones;
 //! - the event forwarder turns the core's in-process events into `run-updated` events for the
 //!   window and wakes the approval watcher when a request is filed or decided;
@@ -41,11 +42,12 @@ pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(approvals::watch(app));
 }
 
-/// The runtime worker: one `tick_runs` pass per period or signal. It also starts the event
+/// The runtime worker: one `dispatch_runs` pass per period or signal. It also starts the event
 /// forwarder for each instance it sees (there is one per run of the app once unlocked).
 async fn drive_runs<R: Runtime>(app: AppHandle<R>) {
     let state = app.state::<AppState>();
     let mut forwarded: Option<Arc<Instance>> = None;
+    let mut problems: Vec<String> = Vec::new();
     loop {
         let instance = state.instance.read().await.clone();
         if let Some(instance) = instance {
@@ -60,10 +62,24 @@ async fn drive_runs<R: Runtime>(app: AppHandle<R>) {
                 ));
                 forwarded = Some(Arc::clone(&instance));
             }
-            // A failing pass (a run whose agent or workspace cannot be read) must not stop the
-            // worker: the next pass tries again, and the run's own record says what failed.
-            if let Err(error) = instance.tick_runs().await {
-                tracing::warn!(%error, "a pass of the runtime worker failed");
+            // A pass hands each ready run to its own task and returns: a run whose model call
+            // hangs holds one slot, not the worker. A failing pass (the instance database
+            // cannot be read) or a workspace it had to skip must not stop the worker either:
+            // the next pass tries again. A workspace's problem is logged when it appears or
+            // changes, not every second.
+            match instance.dispatch_runs().await {
+                Ok(pass) => {
+                    let now: Vec<String> = pass
+                        .problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.workspace, p.error))
+                        .collect();
+                    for problem in now.iter().filter(|p| !problems.contains(*p)) {
+                        tracing::error!(%problem, "the runs of a workspace cannot be driven");
+                    }
+                    problems = now;
+                }
+                Err(error) => tracing::warn!(%error, "a pass of the runtime worker failed"),
             }
         }
         // Periodic pass: stalls and expiries are noticed by time, not by any signal.

@@ -94,7 +94,10 @@ impl Instance {
                 ),
             )
             .await?;
-            return Err(Error::AuthFailed(self.config.lockout_threshold));
+            return Err(Error::AuthFailed {
+                threshold: self.config.lockout_threshold,
+                lock_ms: self.config.lockout_ms,
+            });
         };
         let actor = Actor::user(user.id);
         if user.disabled_at.is_some() {
@@ -217,7 +220,10 @@ impl Instance {
                 until: rfc3339_ms(locked_until),
             })
         } else {
-            Err(Error::AuthFailed(threshold))
+            Err(Error::AuthFailed {
+                threshold,
+                lock_ms: self.config.lockout_ms,
+            })
         }
     }
 

@@ -212,10 +212,11 @@ async fn create(
         clock,
         protection: config.protection,
         keychain,
-        config: tunables,
         workspace_pools: Mutex::new(Default::default()),
         events: tokio::sync::broadcast::channel(256).0,
         policies: std::sync::Mutex::new(Default::default()),
+        run_slots: crate::runtime::Slots::new(tunables.max_concurrent_runs),
+        config: tunables,
     });
     let system = Actor::system();
     instance

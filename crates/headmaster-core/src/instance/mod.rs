@@ -39,6 +39,8 @@ pub struct Config {
     pub model_backoff_ms: u64,
     /// A running run without a heartbeat for this long is marked stalled (ms).
     pub stall_after_ms: i64,
+    /// How many runs the background worker drives at once; more wait for a free slot.
+    pub max_concurrent_runs: usize,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             lockout_ms: 15 * 60 * 1000,
             model_backoff_ms: 500,
             stall_after_ms: 30_000,
+            max_concurrent_runs: 8,
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct Instance {
     pub(crate) events: tokio::sync::broadcast::Sender<crate::events::CoreEvent>,
     /// Compiled policies by workspace, with the stored policy's change time they came from.
     pub(crate) policies: std::sync::Mutex<PolicyCache>,
+    /// The runs the background worker drives now (`runtime::pass`).
+    pub(crate) run_slots: crate::runtime::Slots,
 }
 
 /// Compiled workspace policies and the `updated_at` of the stored policy each was built from.

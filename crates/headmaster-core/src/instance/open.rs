@@ -153,6 +153,7 @@ impl Instance {
         .await?;
         let device_seed = protect::unwrap(&kek, &id_text, "instance/device/1", &device_wrapped)?;
         let vault = Vault::new(&id_text, kek_version, kek, pool.clone(), clock.clone());
+        let run_slots = crate::runtime::Slots::new(config.max_concurrent_runs);
         let instance = Arc::new(Instance {
             layout,
             id,
@@ -166,6 +167,7 @@ impl Instance {
             workspace_pools: Mutex::new(Default::default()),
             events: tokio::sync::broadcast::channel(256).0,
             policies: std::sync::Mutex::new(Default::default()),
+            run_slots,
         });
         // Audit events a crash left between the instance database and a workspace chain
         // reach their chain before anything else happens (see `audit::relay`).

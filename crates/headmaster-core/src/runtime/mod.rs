@@ -16,6 +16,7 @@ mod drafts;
 mod engine;
 mod lease;
 mod memory;
+mod pass;
 pub mod playbook;
 mod record;
 mod resume;
@@ -28,6 +29,8 @@ pub use agents::AgentSummary;
 pub use drafts::{DraftDetail, DraftSummary};
 pub use engine::HEARTBEAT;
 pub use memory::MemoryEntry;
+pub(crate) use pass::Slots;
+pub use pass::{Pass, WorkspaceProblem};
 pub use playbook::{Playbook, PlaybookError};
 pub use runs::{RunDetail, RunStep, RunSummary};
 

@@ -1,6 +1,6 @@
 //! Runs as people see them: start, list, show (timeline, tree, drafts), cancel, resume; the
-//! stored form (create, load, checkpoint, steps, finish); drafts; and the worker tick that
-//! resumes runs after a restart and flags stalled ones.
+//! stored form (create, load, checkpoint, steps, finish); drafts; and stall flagging for the
+//! worker's pass (`pass`).
 
 use std::sync::Arc;
 
@@ -347,57 +347,9 @@ impl Instance {
         })
     }
 
-    /// One pass of the background worker: resumes runs no process drives (after a restart, or
-    /// once a decision arrived) and flags stalled ones. Returns how many runs it advanced.
-    pub async fn tick_runs(self: &Arc<Self>) -> Result<usize> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut advanced = 0;
-        for id in ids {
-            let Ok(workspace) = id.parse::<WorkspaceId>() else {
-                continue;
-            };
-            self.flag_stalled(workspace).await?;
-            self.expire_due(workspace).await?;
-            let pool = self.workspace_pool(workspace).await?;
-            let now = self.now();
-            let candidates: Vec<(String, String, Option<String>)> = sqlx::query_as(
-                "SELECT r.id, r.status, r.waiting_on FROM runs r
-                 WHERE r.status NOT IN ('completed', 'failed', 'cancelled', 'expired') AND r.parent_run_id IS NULL
-                   AND (r.lease_owner IS NULL OR r.lease_until < ?)",
-            )
-            .bind(now)
-            .fetch_all(&pool)
-            .await?;
-            for (run_id, run_status, waiting_on) in candidates {
-                let ready = match run_status.as_str() {
-                    status::WAITING_APPROVAL | status::WAITING_CONFIRMATION => match waiting_on {
-                        Some(approval) => {
-                            self.approval_status(workspace, &approval).await? != "pending"
-                        }
-                        None => true,
-                    },
-                    status::WAITING_CHILD => true,
-                    _ => true,
-                };
-                if ready {
-                    // One failing run must not stop the others from advancing.
-                    match self.drive_run(workspace, &run_id).await {
-                        Ok(_) => advanced += 1,
-                        Err(e) => {
-                            tracing::warn!(run = %run_id, error = %e, "advancing a run failed")
-                        }
-                    }
-                }
-            }
-        }
-        Ok(advanced)
-    }
-
     /// Marks running runs without a recent heartbeat as stalled, with one audit event each, in
     /// one transaction.
-    async fn flag_stalled(&self, workspace: WorkspaceId) -> Result<()> {
+    pub(super) async fn flag_stalled(&self, workspace: WorkspaceId) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
         let cutoff = self.now() - self.config.stall_after_ms;
         // The common case (nothing stalled) costs one indexed read and no write lock.

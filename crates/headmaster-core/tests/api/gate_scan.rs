@@ -74,6 +74,10 @@ const NO_SESSION: &[(&str, &str)] = &[
         "tick_runs",
         "the background worker: resumes and flags runs, no person's request",
     ),
+    (
+        "dispatch_runs",
+        "the background worker's pass without waiting; runs act with their starter's authority",
+    ),
     ("id", "accessor, no data"),
     ("layout", "accessor, no data"),
     ("protection", "accessor, no data"),

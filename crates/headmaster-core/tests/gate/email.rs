@@ -126,6 +126,7 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
             "access.denied",
             "approval.decision_refused",
             "approval.approved",
+            "approval.executing",
             "tool.executed",
             "approval.decision_refused",
             "approval.decision_refused",

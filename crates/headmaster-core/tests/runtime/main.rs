@@ -16,6 +16,7 @@ mod support;
 mod bad_input;
 mod chat;
 mod chat_errors;
+mod concurrency;
 mod delegation;
 mod limits;
 mod playbooks;

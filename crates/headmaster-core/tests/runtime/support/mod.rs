@@ -98,6 +98,11 @@ pub struct Team {
 
 impl Team {
     pub async fn new() -> Self {
+        Self::with(config()).await
+    }
+
+    /// A team whose instance runs with `tunables`.
+    pub async fn with(tunables: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::new(START_MS);
         let service = unique_service();
@@ -112,7 +117,11 @@ impl Team {
                 passphrase: Some(secret(PASSPHRASE)),
                 source: source(),
             },
-            environment(&clock),
+            Environment {
+                keychain: Keychain::with_service(&unique_service()),
+                clock: clock.clone(),
+                config: tunables,
+            },
         )
         .await
         .unwrap();
