@@ -16,7 +16,7 @@ pub use inputs::{
 };
 
 /// Every command's error: a stable code and a message for people.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CommandError {
     /// Stable machine code (`forbidden`, `auth_failed`, …).
     pub code: String,
@@ -59,12 +59,12 @@ pub struct AppStatus {
     pub home: String,
 }
 
-/// What start-up key maintenance did.
+/// What the background maintenance worker's latest finished pass did.
 #[derive(Debug, Serialize)]
 pub struct MaintenanceOutcome {
-    /// False when maintenance had already run in this run of the app (nothing was done now).
-    pub ran: bool,
-    /// Rotations finished or started by age, one per scope.
+    /// Which pass of this run of the app (1 is the one at unlock).
+    pub pass: u64,
+    /// Rotations it finished or started by age, one per scope.
     pub reports: Vec<RotationReport>,
 }
 

@@ -30,7 +30,7 @@ pub const APPROVALS_CHANGED: &str = "approvals-changed";
 /// The name of the event that asks the UI to show the inbox.
 pub const OPEN_APPROVALS: &str = "open-approvals";
 
-/// The scope name progress events carry during start-up maintenance, which may walk several
+/// The scope name progress events carry during a maintenance pass, which may walk several
 /// scopes one after the other.
 pub const MAINTENANCE_SCOPE: &str = "maintenance";
 
@@ -76,6 +76,20 @@ pub struct ApprovalsChanged {
     pub pending: usize,
     /// Requests first seen in this pass (a notification was posted for them).
     pub new: Vec<String>,
+}
+
+/// A progress callback for background key work (the maintenance worker): each report goes to
+/// the main window under [`MAINTENANCE_SCOPE`].
+pub fn maintenance_progress<R: Runtime>(app: &AppHandle<R>) -> impl Fn(Progress) + Send + Sync {
+    let app = app.clone();
+    move |progress: Progress| {
+        let payload = KeyProgress {
+            scope: MAINTENANCE_SCOPE.to_string(),
+            done: progress.done,
+            total: progress.total,
+        };
+        to_main(&app, KEY_PROGRESS, payload);
+    }
 }
 
 /// A progress callback for the core that emits each report to `window` only.

@@ -263,16 +263,93 @@ fn an_operator_is_refused_admin_commands_and_keeps_working() {
 }
 
 #[test]
-fn key_maintenance_runs_once_per_run_of_the_app_and_needs_a_session() {
+fn the_maintenance_pass_is_shown_to_signed_in_people_only() {
     let home = tempfile::tempdir().unwrap();
     let window = window(&home.path().join("data"));
     let before = call(&window, "maintain_keys", json!({})).expect_err("nobody is signed in");
     assert_eq!(code(&before), "locked");
     signed_in_admin(&window);
-    let first = call(&window, "maintain_keys", json!({})).expect("maintenance runs");
-    assert_eq!(first["ran"], true);
-    let second = call(&window, "maintain_keys", json!({})).expect("maintenance answers");
-    assert_eq!(second, json!({ "ran": false, "reports": [] }));
+    let first = call(&window, "maintain_keys", json!({})).expect("the pass at unlock");
+    assert_eq!(first["pass"], 1);
+    assert_eq!(
+        first["reports"],
+        json!([]),
+        "a new instance has nothing to rotate"
+    );
+    let second = call(&window, "maintain_keys", json!({})).expect("the same pass again");
+    assert_eq!(second["pass"], 1, "asking does not start another pass");
+}
+
+/// Makes the instance's data key look `days` old, as if the app had not run for that long.
+fn age_instance_key(home: &std::path::Path, days: i64) {
+    tauri::async_runtime::block_on(async {
+        let url = format!("sqlite://{}", Layout::new(home).instance_db().display());
+        let pool = sqlx::SqlitePool::connect(&url)
+            .await
+            .expect("the instance database");
+        sqlx::query(
+            "UPDATE wrapped_keys SET created_at = created_at - ? WHERE scope = 'instance' AND purpose = 'data'",
+        )
+        .bind(days * 86_400_000)
+        .execute(&pool)
+        .await
+        .expect("the key's age changes");
+        pool.close().await;
+    });
+}
+
+/// The instance's data-key versions, straight from the database.
+fn instance_data_versions(home: &std::path::Path) -> Vec<i64> {
+    tauri::async_runtime::block_on(async {
+        let url = format!("sqlite://{}", Layout::new(home).instance_db().display());
+        let pool = sqlx::SqlitePool::connect(&url)
+            .await
+            .expect("the instance database");
+        let versions = sqlx::query_scalar(
+            "SELECT version FROM wrapped_keys WHERE scope = 'instance' AND purpose = 'data' ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("the key versions");
+        pool.close().await;
+        versions
+    })
+}
+
+#[test]
+fn an_aged_key_is_rotated_in_the_background_without_anyone_opening_the_keys_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("data");
+    {
+        let window = window(&home);
+        signed_in_admin(&window);
+    }
+    // Four hundred days later (past the 90-day period), the app starts again and is unlocked;
+    // nobody calls any key command.
+    age_instance_key(&home, 400);
+    assert_eq!(instance_data_versions(&home), [1]);
+    let window = window(&home);
+    call(&window, "unlock", json!({ "passphrase": PASSPHRASE })).expect("unlocks");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !instance_data_versions(&home).contains(&2) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the aged key was not rotated: {:?}",
+            instance_data_versions(&home)
+        );
+        // Polls the database the worker writes; the deadline bounds the wait.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // What the worker did is what the window is told after sign-in.
+    call(
+        &window,
+        "sign_in",
+        json!({ "username": "alice", "password": PASSWORD }),
+    )
+    .expect("alice signs in");
+    let outcome = call(&window, "maintain_keys", json!({})).expect("the pass's outcome");
+    assert_eq!(outcome["reports"][0]["scope"], "instance", "{outcome}");
+    assert_eq!(outcome["reports"][0]["data_version"], 2, "{outcome}");
 }
 
 /// The main window's `workspace_id` (the one created at setup).

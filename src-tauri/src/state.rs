@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use headmaster_core::audit::Source;
 use headmaster_core::store::{default_home, Layout};
+use headmaster_core::vault::RotationReport;
 use headmaster_core::{Error, Instance, Session};
 use tauri::{AppHandle, Runtime};
-use tokio::sync::{Mutex, Notify, RwLock};
+use tokio::sync::{watch, Mutex, Notify, RwLock};
 
 use crate::dto::{CommandError, CommandResult};
 
@@ -25,10 +26,12 @@ pub struct AppState {
     pub instance: RwLock<Option<Arc<Instance>>>,
     /// The signed-in session.
     pub session: RwLock<Option<Session>>,
-    /// Held by every key operation (rotation, retirement, KEK rotation, start-up maintenance).
-    /// Two rotations of one scope at once would have the second abort the first's
-    /// re-encryption, so the shell runs them one after the other.
-    pub key_work: Mutex<KeyWork>,
+    /// Held by every key operation of this app (rotation, retirement, KEK rotation, the
+    /// maintenance worker's pass), so they run one after the other here; the core's rotation
+    /// lease keeps other processes out.
+    pub key_work: Mutex<()>,
+    /// Where the background maintenance worker stands (`worker::maintenance`).
+    pub maintenance: watch::Sender<MaintenancePhase>,
     /// Wakes the background workers before their next scheduled pass.
     pub signals: Signals,
     /// Whether the background workers were started (once per run of the app).
@@ -43,13 +46,35 @@ pub struct Signals {
     pub runs: Notify,
     /// An approval request was filed or decided: look at the inbox now.
     pub approvals: Notify,
+    /// Someone asked for maintenance now (the UI's retry after a failed pass).
+    pub maintenance: Notify,
 }
 
-/// What the key lock guards besides the work itself.
-#[derive(Debug, Default)]
-pub struct KeyWork {
-    /// Whether start-up maintenance finished in this run of the app.
-    pub maintained: bool,
+/// The maintenance worker's latest pass. `pass` counts the passes started in this run of the
+/// app (0: none yet).
+#[derive(Debug, Clone)]
+pub enum MaintenancePhase {
+    /// No pass started yet (the instance is not unlocked).
+    NotYet,
+    /// Pass number `pass` is running.
+    Running {
+        /// Its number.
+        pass: u64,
+    },
+    /// Pass number `pass` finished.
+    Done {
+        /// Its number.
+        pass: u64,
+        /// What it rotated.
+        reports: Vec<RotationReport>,
+    },
+    /// Pass number `pass` failed; the worker tries again at its next pass or when asked.
+    Failed {
+        /// Its number.
+        pass: u64,
+        /// Why.
+        error: CommandError,
+    },
 }
 
 impl AppState {
@@ -74,7 +99,8 @@ impl AppState {
             layout,
             instance: RwLock::new(None),
             session: RwLock::new(None),
-            key_work: Mutex::new(KeyWork::default()),
+            key_work: Mutex::new(()),
+            maintenance: watch::channel(MaintenancePhase::NotYet).0,
             signals: Signals::default(),
             workers: AtomicBool::new(false),
         }

@@ -122,9 +122,10 @@ export interface RotationReport {
   awaiting_retirement: number[];
 }
 
+/** The background maintenance worker's latest finished pass. */
 export interface MaintenanceOutcome {
-  /** False when maintenance had already run in this run of the app. */
-  ran: boolean;
+  /** Which pass of this run of the app (1 is the one at unlock). */
+  pass: number;
   reports: RotationReport[];
 }
 

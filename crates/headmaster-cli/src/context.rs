@@ -14,9 +14,10 @@ use anyhow::Context as _;
 use headmaster_core::audit::Source;
 use headmaster_core::identity::SessionToken;
 use headmaster_core::instance::{status, Environment, InstanceStatus};
+use headmaster_core::maintenance::Work;
 use headmaster_core::store::{default_home, Layout};
 use headmaster_core::vault::keys::SecretBytes;
-use headmaster_core::vault::Protection;
+use headmaster_core::vault::{DueReason, Protection};
 use headmaster_core::{Error, Instance, Session, Unlock};
 
 /// The CLI's user agent, recorded with every audited action.
@@ -70,18 +71,27 @@ impl Context {
             Environment::default(),
         )
         .await?;
-        // Checked at every start, as the desktop app does: rotations a crash interrupted are
-        // finished, keys older than the rotation period are rotated, and audit events past the
-        // retention period move into archive segments (all rare; otherwise a few queries).
-        let reports = instance
-            .maintain_keys(&self.source(), &headmaster_core::vault::no_progress)
+        // A quick maintenance pass at every start: audit events a crash left between two
+        // databases reach their chain, due requests expire, old audit events are archived (a
+        // few queries when nothing is due). Re-encryption can take minutes, so it never runs
+        // before an unrelated command: the user is told when it is due, and `keys maintain`
+        // does it with a progress bar (the desktop app does it in the background).
+        let report = instance
+            .maintain(
+                &self.source(),
+                Work::Quick,
+                &headmaster_core::vault::no_progress,
+            )
             .await?;
-        instance.maintain_audit(&self.source()).await?;
         if !self.json {
-            for r in reports {
+            for due in &report.due {
+                let why = match due.reason {
+                    DueReason::Interrupted => "a rotation was interrupted".to_string(),
+                    DueReason::Age => format!("its data key is {} days old", due.key_age_days),
+                };
                 eprintln!(
-                    "note: rotated the keys of {} (data key v{}, {} rows re-encrypted)",
-                    r.scope, r.data_version, r.rows_reencrypted
+                    "note: the keys of {} are due for re-encryption ({why}); run `headmaster keys maintain` (or open the desktop app, which does it in the background)",
+                    due.scope
                 );
             }
         }

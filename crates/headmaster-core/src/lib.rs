@@ -16,6 +16,7 @@ pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod instance;
+pub mod maintenance;
 pub mod runtime;
 pub mod store;
 pub mod tools;

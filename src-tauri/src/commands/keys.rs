@@ -1,16 +1,16 @@
 //! Keys & security: status, data-key rotation with live progress, retirement of unused
-//! versions, KEK rotation, and the key maintenance the UI starts once after sign-in.
+//! versions, KEK rotation, and what the background maintenance worker did.
 //!
 //! Every operation that changes keys takes the shell's key lock first, so a rotation started
-//! from the screen waits for start-up maintenance instead of racing it over the same scope.
+//! from the screen waits for a maintenance pass instead of racing it over the same scope.
 
 use headmaster_core::vault::keys::SecretBytes;
 use headmaster_core::vault::{KeysStatus, RotationReport};
 use tauri::{Runtime, State, WebviewWindow};
 
-use crate::dto::{self, CommandResult, MaintenanceOutcome};
+use crate::dto::{self, CommandError, CommandResult, MaintenanceOutcome};
 use crate::events;
-use crate::state::AppState;
+use crate::state::{AppState, MaintenancePhase};
 
 /// Key status: the organisation and every workspace the caller manages keys of when
 /// `workspace_id` is absent, else that one workspace.
@@ -73,32 +73,40 @@ pub async fn rotate_kek(
         .await
 }
 
-/// Finishes rotations a crash interrupted, rotates keys older than the rotation period and
-/// archives audit events past the retention period, once per run of the app, emitting progress under the scope `maintenance`. Later calls do
-/// nothing and say so; a failed run is retried by the next call.
+/// The background maintenance worker's latest finished pass (finishing rotations a crash
+/// interrupted, rotating keys older than the rotation period, archiving old audit events):
+/// waits while the first pass runs; after a failed pass, asks the worker for a new one and
+/// waits for it. Maintenance runs whether or not anyone calls this; the command is how the
+/// window shows it.
 #[tauri::command]
-pub async fn maintain_keys<R: Runtime>(
-    window: WebviewWindow<R>,
-    state: State<'_, AppState>,
-) -> CommandResult<MaintenanceOutcome> {
-    // Maintenance is the system's work, not the user's, so the core takes no session; the
-    // shell still requires one so that a page script cannot start it before anyone signed in.
-    let (instance, _session) = state.signed_in().await?;
-    let mut work = state.key_work.lock().await;
-    if work.maintained {
-        return Ok(MaintenanceOutcome {
-            ran: false,
-            reports: Vec::new(),
-        });
+pub async fn maintain_keys(state: State<'_, AppState>) -> CommandResult<MaintenanceOutcome> {
+    // The work needs no session (it is the system's), but what it did is shown to signed-in
+    // people only.
+    state.signed_in().await?;
+    let mut phases = state.maintenance.subscribe();
+    let retry_after = match &*phases.borrow_and_update() {
+        MaintenancePhase::Failed { pass, .. } => Some(*pass),
+        _ => None,
+    };
+    if retry_after.is_some() {
+        state.signals.maintenance.notify_one();
     }
-    let progress = events::key_progress(&window, events::MAINTENANCE_SCOPE);
-    let reports = state
-        .settle(instance.maintain_keys(&state.source(), &progress).await)
-        .await?;
-    // The audit log's retention is maintained at the same moment.
-    state
-        .settle(instance.maintain_audit(&state.source()).await)
-        .await?;
-    work.maintained = true;
-    Ok(MaintenanceOutcome { ran: true, reports })
+    loop {
+        match &*phases.borrow_and_update() {
+            MaintenancePhase::Done { pass, reports } if Some(*pass) > retry_after => {
+                return Ok(MaintenanceOutcome {
+                    pass: *pass,
+                    reports: reports.clone(),
+                })
+            }
+            MaintenancePhase::Failed { pass, error } if Some(*pass) > retry_after => {
+                return Err(error.clone())
+            }
+            _ => {}
+        }
+        phases
+            .changed()
+            .await
+            .map_err(|_| CommandError::new("locked", "the app is shutting down"))?;
+    }
 }

@@ -10,12 +10,15 @@
 //!   window and wakes the approval watcher when a request is filed or decided;
 //! - the change watcher (`changes`) wakes both when a workspace database is written, which is
 //!   how requests and decisions made by another process (the CLI) arrive within milliseconds;
+//! - the maintenance worker (`maintenance`) runs the core's full maintenance pass at unlock and
+//!   every hour: key rotation by age, interrupted rotations, audit archiving, expiry;
 //! - the approval watcher (`approvals`) looks at the signed-in person's inbox every second or
 //!   when woken, posts a native notification for each new request they may decide (including
 //!   requests another process filed), and keeps the tray and the window's badge up to date.
 
 mod approvals;
 mod changes;
+mod maintenance;
 mod notice;
 
 use std::sync::Arc;
@@ -39,6 +42,7 @@ const PERIOD: Duration = Duration::from_secs(1);
 /// session from the app state on every pass, so signing in and out needs no restart.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(drive_runs(app.clone()));
+    tauri::async_runtime::spawn(maintenance::run(app.clone()));
     tauri::async_runtime::spawn(approvals::watch(app));
 }
 

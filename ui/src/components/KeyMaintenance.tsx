@@ -1,6 +1,7 @@
-// Start-up key maintenance: once signed in, the shell finishes rotations a crash interrupted and
-// rotates keys older than the rotation period, in the background. The sidebar shows where it
-// stands; the main area shows what it rotated, and its error if it failed, with a retry.
+// Key maintenance: the app's background worker finishes rotations a crash interrupted and
+// rotates keys older than the rotation period at unlock and every hour, whatever screen is open.
+// Once signed in, the shell asks what its latest pass did: the sidebar shows where it stands;
+// the main area shows what it rotated, and its error if it failed, with a retry (a new pass).
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, type MaintenanceOutcome } from "../api";
 import { useKeyProgress } from "../events";
@@ -16,7 +17,7 @@ export interface KeyMaintenance {
   retry: () => void;
 }
 
-/** Starts maintenance once per mount of the shell (the shell itself runs it once per app run). */
+/** Reads the worker's latest pass once per mount of the shell (waiting while it runs). */
 export function useKeyMaintenance(describeError: (error: unknown) => string): KeyMaintenance {
   const [state, setState] = useState<MaintenanceState>("running");
   const [outcome, setOutcome] = useState<MaintenanceOutcome | null>(null);

@@ -30,7 +30,7 @@ describe("Shell", () => {
   });
 
   it("shows an Operator no administrative navigation", async () => {
-    routes({ maintain_keys: async () => ({ ran: true, reports: [] }) });
+    routes({ maintain_keys: async () => ({ pass: 1, reports: [] }) });
     renderShell(person("oscar", "operator", [workspaceAs("operator")]));
     expect(screen.getByTestId("nav-home")).toBeTruthy();
     expect(screen.getByTestId("nav-members")).toBeTruthy();
@@ -42,7 +42,7 @@ describe("Shell", () => {
 
   it("shows an Admin every screen and opens the one clicked", async () => {
     routes({
-      maintain_keys: async () => ({ ran: true, reports: [] }),
+      maintain_keys: async () => ({ pass: 1, reports: [] }),
       list_users: async () => [{ id: "u1", username: "alice", org_role: "Admin", disabled: false, locked: false }],
     });
     renderShell(person("alice", "admin", [workspaceAs("admin")]));
@@ -66,7 +66,7 @@ describe("Shell", () => {
   it("reports what maintenance rotated, by scope name", async () => {
     routes({
       maintain_keys: async () => ({
-        ran: true,
+        pass: 1,
         reports: [
           { scope: "instance", data_version: 2, rows_reencrypted: 5, retired: [1], awaiting_retirement: [] },
           { scope: "ws-1", data_version: 3, rows_reencrypted: 0, retired: [], awaiting_retirement: [2] },
@@ -84,7 +84,7 @@ describe("Shell", () => {
   it("badges Approvals with the pending requests the signed-in person may decide", async () => {
     const request = (id: string, can_decide: boolean) => ({ id, can_decide, status: "pending" });
     routes({
-      maintain_keys: async () => ({ ran: true, reports: [] }),
+      maintain_keys: async () => ({ pass: 1, reports: [] }),
       list_approvals: async () => [request("a", true), request("b", false), request("c", true)],
     });
     renderShell(person("ann", "approver", [workspaceAs("approver")]));
@@ -93,7 +93,7 @@ describe("Shell", () => {
   });
 
   it("opens the inbox when an approval notification is clicked", async () => {
-    routes({ maintain_keys: async () => ({ ran: true, reports: [] }), list_approvals: async () => [] });
+    routes({ maintain_keys: async () => ({ pass: 1, reports: [] }), list_approvals: async () => [] });
     renderShell(person("ann", "approver", [workspaceAs("approver")]));
     expect(screen.getByTestId("home")).toBeTruthy();
     await waitFor(() => expect(bus.listeners("open-approvals")).toBe(1));

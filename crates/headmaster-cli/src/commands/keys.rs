@@ -1,9 +1,10 @@
-//! `headmaster keys status|rotate|rotate-kek|retire`.
+//! `headmaster keys status|rotate|rotate-kek|retire|maintain`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Subcommand;
+use headmaster_core::maintenance::Work;
 use headmaster_core::vault::rotation::Progress;
 use headmaster_core::vault::{KeyScope, Protection, RETIRE_GRACE_MS};
 use headmaster_core::{Instance, Session};
@@ -24,6 +25,9 @@ pub enum KeysCommand {
     RotateKek,
     /// Destroy old data-key versions that no row uses any more.
     Retire,
+    /// Do the maintenance that re-encrypts: finish interrupted rotations and rotate every data
+    /// key older than the rotation period (all scopes; `--workspace` is ignored).
+    Maintain,
 }
 
 /// Runs a `keys` subcommand.
@@ -31,6 +35,7 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
     let (instance, session) = ctx.signed_in().await?;
     let scope = scope(ctx, &instance, &session).await?;
     match command {
+        KeysCommand::Maintain => maintain(ctx, &instance).await,
         KeysCommand::Status => {
             let workspace = match scope {
                 KeyScope::Workspace(w) => Some(w),
@@ -149,6 +154,48 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+/// `keys maintain`: a full maintenance pass with a progress bar. Maintenance is the system's
+/// work (the desktop app runs it for whoever is signed in), so any signed-in person may start
+/// it; every change it makes is audited with the system as the actor.
+async fn maintain(ctx: &Context, instance: &Instance) -> anyhow::Result<()> {
+    let due = instance.rotations_due().await?;
+    let bar = progress_bar(ctx);
+    let report = {
+        let bar = bar.clone();
+        let progress = move |p: Progress| {
+            if let Some(bar) = &bar {
+                bar.set_length(p.total);
+                bar.set_position(p.done);
+            }
+        };
+        instance
+            .maintain(&ctx.source(), Work::Full, &progress)
+            .await?
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    if ctx.json {
+        return print_json(&report);
+    }
+    if due.is_empty() && report.rotations.is_empty() {
+        println!("Nothing was due: every data key is younger than the rotation period.");
+    }
+    for r in &report.rotations {
+        println!(
+            "Rotated {}: data key v{}, {} rows re-encrypted, retired versions {:?}.",
+            r.scope, r.data_version, r.rows_reencrypted, r.retired
+        );
+    }
+    for d in &report.due {
+        println!(
+            "{} is being rotated by another process; it finishes there.",
+            d.scope
+        );
+    }
+    Ok(())
 }
 
 async fn scope(ctx: &Context, instance: &Instance, session: &Session) -> anyhow::Result<KeyScope> {

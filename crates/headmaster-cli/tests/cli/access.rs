@@ -377,3 +377,70 @@ fn keys_status_and_rotate() {
     assert_eq!(me["org_name"], "Acme");
     assert_eq!(me["workspaces"][0]["name"], "Acme");
 }
+
+/// The instance's data-key versions, straight from the database.
+async fn instance_data_versions(pool: &sqlx::SqlitePool) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT version FROM wrapped_keys WHERE scope = 'instance' AND purpose = 'data' ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_overdue_rotation_is_announced_not_run_before_a_command_and_keys_maintain_does_it() {
+    let cli = Cli::new();
+    cli.init().ok();
+    let url = format!(
+        "sqlite://{}",
+        Layout::new(&cli.home).instance_db().display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    // As if nobody had run Headmaster for 400 days (the period is 90).
+    sqlx::query(
+        "UPDATE wrapped_keys SET created_at = created_at - ? WHERE scope = 'instance' AND purpose = 'data'",
+    )
+    .bind(400 * 86_400_000_i64)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let whoami = cli.run(&["whoami"], &as_user("alice", PASSWORD));
+    whoami.ok();
+    assert!(
+        whoami.stderr.contains(
+            "note: the keys of instance are due for re-encryption (its data key is 400 days old)"
+        ),
+        "{}",
+        whoami.stderr
+    );
+    assert!(
+        whoami.stderr.contains("headmaster keys maintain"),
+        "{}",
+        whoami.stderr
+    );
+    assert_eq!(
+        instance_data_versions(&pool).await,
+        [1],
+        "a command unrelated to keys does not re-encrypt"
+    );
+
+    let maintained = admin(&cli, &["keys", "maintain"]);
+    assert_eq!(
+        maintained["rotations"][0]["scope"], "instance",
+        "{maintained}"
+    );
+    assert_eq!(maintained["rotations"][0]["data_version"], 2);
+    assert_eq!(maintained["due"], serde_json::json!([]));
+    assert!(instance_data_versions(&pool).await.contains(&2));
+
+    let again = cli.run(&["whoami"], &as_user("alice", PASSWORD));
+    again.ok();
+    assert!(
+        !again.stderr.contains("due for re-encryption"),
+        "{}",
+        again.stderr
+    );
+    pool.close().await;
+}

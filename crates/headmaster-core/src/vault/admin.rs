@@ -5,6 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use super::lease;
 use super::rotation::{self, Progress, ProgressFn};
 use super::{Protection, Series, INSTANCE_SCOPE};
 use crate::access::{Capability, Scope};
@@ -25,6 +26,13 @@ pub const DEFAULT_ROTATION_DAYS: i64 = 90;
 /// second process still holding the old key in its cache (it re-reads keys every 5 s) cannot
 /// write a row under a version that no longer exists.
 pub const RETIRE_GRACE_MS: i64 = 15_000;
+
+/// The refusal while another process (or task) re-encrypts `scope`.
+fn busy(scope: &str) -> Error {
+    Error::Conflict(format!(
+        "the keys of {scope} are being rotated by another process (the desktop app or another command); it finishes on its own — check `headmaster keys status` in a moment"
+    ))
+}
 
 /// Which key scope an operation targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +104,27 @@ pub struct KeysStatus {
     pub rotation_period_days: i64,
     /// Per-scope key versions.
     pub scopes: Vec<ScopeStatus>,
+}
+
+/// Re-encryption that maintenance has to do.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RotationDue {
+    /// The key scope (`instance` or a workspace id).
+    pub scope: String,
+    /// Why.
+    pub reason: DueReason,
+    /// Age of the current data key (for an interrupted rotation: since it started), days.
+    pub key_age_days: i64,
+}
+
+/// Why a scope's keys are due.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DueReason {
+    /// A rotation was started and not finished (a crash, a killed process).
+    Interrupted,
+    /// The data key is older than the rotation period.
+    Age,
 }
 
 /// What a rotation did.
@@ -286,6 +315,11 @@ impl Instance {
         .fetch_all(&self.pool)
         .await?;
         for (id, scope_name) in pending {
+            let owner = lease::Owner::new();
+            if !self.claim_rotation(&id, &owner).await? {
+                // Another process re-encrypts this scope now.
+                continue;
+            }
             let Some(scope) = self.key_scope(&scope_name).await? else {
                 sqlx::query("UPDATE key_rotations SET finished_at = ? WHERE id = ?")
                     .bind(self.now())
@@ -295,7 +329,7 @@ impl Instance {
                 continue;
             };
             reports.push(
-                self.finish_rotation(scope, &id, &Actor::system(), source, progress)
+                self.finish_rotation(scope, &id, &owner, &Actor::system(), source, progress)
                     .await?,
             );
         }
@@ -312,15 +346,59 @@ impl Instance {
         for scope in scopes {
             let keys = self.vault.keys(&scope.name()).await?;
             if self.now() - keys.current_created_at() >= period_ms {
-                reports.push(
-                    self.rotate_scope(scope, &Actor::system(), source, "age", progress)
-                        .await?,
-                );
+                match self
+                    .rotate_scope(scope, &Actor::system(), source, "age", progress)
+                    .await
+                {
+                    Ok(report) => reports.push(report),
+                    // Another process rotates it now: that is the maintenance done.
+                    Err(Error::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
             } else {
                 self.retire_unused(scope, &Actor::system(), source).await?;
             }
         }
         Ok(reports)
+    }
+
+    /// The re-encryption work maintenance would do now: rotations a crash interrupted and data
+    /// keys older than the rotation period. Reads only; a few queries.
+    pub async fn rotations_due(&self) -> Result<Vec<RotationDue>> {
+        let mut due = Vec::new();
+        let open: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT scope, started_at FROM key_rotations WHERE finished_at IS NULL ORDER BY started_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (scope, started_at) in &open {
+            due.push(RotationDue {
+                scope: scope.clone(),
+                reason: DueReason::Interrupted,
+                key_age_days: (self.now() - started_at) / 86_400_000,
+            });
+        }
+        let period_ms = self.rotation_period_days().await? * 86_400_000;
+        let mut scopes = vec![INSTANCE_SCOPE.to_string()];
+        scopes.extend(
+            sqlx::query_scalar::<_, String>("SELECT id FROM workspaces")
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        for scope in scopes {
+            if open.iter().any(|(s, _)| *s == scope) {
+                continue;
+            }
+            let age = self.now() - self.vault.keys(&scope).await?.current_created_at();
+            if age >= period_ms {
+                due.push(RotationDue {
+                    scope,
+                    reason: DueReason::Age,
+                    key_age_days: age / 86_400_000,
+                });
+            }
+        }
+        Ok(due)
     }
 
     /// Destroys old data-key versions that no row uses any more, once the grace period passed.
@@ -355,8 +433,26 @@ impl Instance {
         progress: ProgressFn<'_>,
     ) -> Result<RotationReport> {
         let name = scope.name();
+        let owner = lease::Owner::new();
+        // An open rotation of the scope is finished instead of starting another (its target is
+        // a new version too); one that a live process works on refuses.
+        let open: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM key_rotations WHERE scope = ? AND finished_at IS NULL",
+        )
+        .bind(&name)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(open) = open {
+            if !self.claim_rotation(&open, &owner).await? {
+                return Err(busy(&name));
+            }
+            return self
+                .finish_rotation(scope, &open, &owner, actor, source, progress)
+                .await;
+        }
         // The new versions, their rotation record and the event commit together; a concurrent
-        // rotation that took the same version numbers makes the insert (and all of it) fail.
+        // rotation that took the same version numbers, or opened a rotation of this scope
+        // first, makes the insert (and all of it) fail.
         let data_version = self.vault.next_version(&name, Series::Data).await?;
         let audit_version = self.vault.next_version(&name, Series::Audit).await?;
         let id = uuid::Uuid::now_v7().to_string();
@@ -370,17 +466,27 @@ impl Instance {
         self.vault
             .add_version_in(&mut tx, &name, Series::Audit, audit_version)
             .await?;
-        sqlx::query("INSERT INTO key_rotations (id, scope, target_version, started_at, reason) VALUES (?, ?, ?, ?, ?)")
-            .bind(&id)
-            .bind(&name)
-            .bind(data_version as i64)
-            .bind(self.now())
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+        let opened = sqlx::query(
+            "INSERT INTO key_rotations (id, scope, target_version, started_at, reason, lease_owner, lease_until)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(data_version as i64)
+        .bind(self.now())
+        .bind(reason)
+        .bind(&*owner)
+        .bind(self.now() + lease::LEASE_MS)
+        .execute(&mut *tx)
+        .await;
+        match opened {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(busy(&name)),
+            Err(e) => return Err(e.into()),
+        }
         tx.commit().await?;
         self.vault.forget_scope(&name).await;
-        self.finish_rotation(scope, &id, actor, source, progress)
+        self.finish_rotation(scope, &id, &owner, actor, source, progress)
             .await
     }
 
@@ -388,13 +494,18 @@ impl Instance {
         &self,
         scope: KeyScope,
         rotation_id: &str,
+        owner: &str,
         actor: &Actor,
         source: &Source,
         progress: ProgressFn<'_>,
     ) -> Result<RotationReport> {
         let name = scope.name();
         let (pool, columns) = self.scope_store(scope).await?;
-        let rows = rotation::reencrypt(&self.vault, &pool, &name, columns, progress).await?;
+        let rows = self
+            .holding_rotation(rotation_id, owner, async {
+                Ok(rotation::reencrypt(&self.vault, &pool, &name, columns, progress).await?)
+            })
+            .await?;
         let (retired, awaiting) = self.retire_unused(scope, actor, source).await?;
         let data_version = self.vault.keys(&name).await?.current_version();
         let event = NewEvent::new(actor.clone(), "key.rotated", Outcome::Allowed, source)
@@ -405,14 +516,21 @@ impl Instance {
                 "retired_versions": retired,
             }));
         let mut tx = self.key_change(scope, event).await?;
-        sqlx::query(
-            "UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ? WHERE id = ?",
+        let closed = sqlx::query(
+            "UPDATE key_rotations SET finished_at = ?, rows_done = rows_done + ?, lease_owner = NULL, lease_until = NULL
+             WHERE id = ? AND lease_owner = ?",
         )
         .bind(self.now())
         .bind(rows as i64)
         .bind(rotation_id)
+        .bind(owner)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if closed != 1 {
+            // Another process took over the lapsed lease; it records the rotation's end.
+            return Err(busy(&name));
+        }
         tx.commit().await?;
         Ok(RotationReport {
             scope: name,

@@ -13,13 +13,14 @@ mod admin;
 mod kek;
 pub mod keys;
 mod keyset;
+mod lease;
 pub mod protect;
 pub mod rotation;
 pub mod seal;
 
 pub use admin::{
-    no_progress, KeyScope, KeysStatus, RotationReport, ScopeStatus, VersionStatus,
-    DEFAULT_ROTATION_DAYS, RETIRE_GRACE_MS,
+    no_progress, DueReason, KeyScope, KeysStatus, RotationDue, RotationReport, ScopeStatus,
+    VersionStatus, DEFAULT_ROTATION_DAYS, RETIRE_GRACE_MS,
 };
 
 use std::collections::HashMap;

@@ -51,6 +51,14 @@ const NO_SESSION: &[(&str, &str)] = &[
         "run by the system at start: finish, age-rotate and retire keys",
     ),
     (
+        "maintain",
+        "the maintenance service both front ends run: system work, audited as the system",
+    ),
+    (
+        "rotations_due",
+        "which scopes maintenance must re-encrypt: scope names and key ages, nothing sealed",
+    ),
+    (
         "maintain_audit",
         "run by the system at start: archive events past the retention period",
     ),

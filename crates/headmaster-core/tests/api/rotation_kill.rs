@@ -91,3 +91,66 @@ async fn a_rotation_killed_mid_way_resumes_without_losing_a_row() {
         "every role survived"
     );
 }
+
+#[tokio::test]
+async fn while_another_process_rotates_a_scope_this_one_neither_rotates_nor_finishes_it() {
+    const ROLES: usize = 5_000;
+    let fx = Fixture::new().await;
+    seed_roles(&fx, "busy", ROLES).await;
+    let pool = fx.raw().await;
+
+    let mut child = child::spawn(Task::Rotate, fx.home(), &fx.service, &[]);
+    wait_until(
+        Duration::from_secs(60),
+        "the child's first re-encrypted batch",
+        || {
+            let pool = pool.clone();
+            let exited = child.try_wait().unwrap();
+            async move {
+                assert!(exited.is_none(), "the child ended early: {exited:?}");
+                roles_on_version(&pool, 2).await > 0
+            }
+        },
+    )
+    .await;
+    // The child holds the rotation's lease: this process's maintenance leaves the scope alone
+    // (it does not re-encrypt the same rows at the same time) and a manual rotation refuses.
+    let here = fx.reopen().await;
+    let reports = here.maintain_keys(&source(), &no_progress).await.unwrap();
+    let still_running = child.try_wait().unwrap().is_none();
+    if still_running {
+        assert!(
+            reports.iter().all(|r| r.scope != "instance"),
+            "finished the child's rotation while the child ran: {reports:?}"
+        );
+        let session = sign_in_to(&here, ADMIN).await;
+        match here
+            .rotate_keys(
+                &session,
+                headmaster_core::vault::KeyScope::Instance,
+                &no_progress,
+            )
+            .await
+        {
+            Err(e) => {
+                assert_eq!(e.code(), "conflict", "{e}");
+                assert!(e.to_string().contains("another process"), "{e}");
+            }
+            // Only possible if the child finished between the two checks.
+            Ok(report) => assert!(child.try_wait().unwrap().is_some(), "{report:?}"),
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the child's rotation failed: {output:?}"
+    );
+    let rotated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM key_rotations WHERE scope = 'instance' AND finished_at IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rotated, 1, "one rotation, finished once");
+    assert_eq!(roles_on_version(&pool, 1).await, 0, "every row moved");
+}
