@@ -161,6 +161,7 @@ impl Error {
                 VaultError::Corrupt(_) => "key_store_corrupt",
                 VaultError::Store(_) => "storage",
             },
+            Error::Store(StoreError::Corrupt { .. }) => "corrupt_data",
             Error::Store(_) => "storage",
             Error::Audit(_) => "audit_failed",
         }

@@ -12,6 +12,7 @@ use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::tools::call::{CallOutcome, Prepared};
 use crate::vault::seal::Aad;
 
@@ -385,9 +386,7 @@ impl Instance {
                 serde_json::json!({ "error": e.to_string(), "code": e.code() }),
             ),
         };
-        let bytes = serde_json::to_vec(&stored).map_err(|e| {
-            Error::Conflict(format!("the result of request {id} cannot be stored: {e}"))
-        })?;
+        let bytes = body::encode("approval result", id, &stored)?;
         let scope = workspace.to_string();
         let sealed = self
             .vault
@@ -404,13 +403,14 @@ impl Instance {
             .fetch_one(&pool)
             .await?;
         let scope = workspace.to_string();
-        let body: RequestBody = serde_json::from_slice(
+        let body: RequestBody = body::decode(
+            "approval request",
+            id,
             &self
                 .vault
                 .open(&Aad::new(&scope, "approvals", "request", id), &sealed)
                 .await?,
-        )
-        .map_err(|e| Error::Conflict(format!("stored request {id} is unreadable: {e}")))?;
+        )?;
         Ok(body.args)
     }
 

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 
 /// A grant to create.
@@ -236,13 +237,14 @@ impl Instance {
             let id: String = row.get(0);
             let sealed: Vec<u8> = row.get(1);
             let revoked: Option<i64> = row.get(2);
-            let mut grant: Grant = serde_json::from_slice(
+            let mut grant: Grant = body::decode(
+                "grant",
+                &id,
                 &self
                     .vault
                     .open(&Aad::new(&scope, "grants", "spec", &id), &sealed)
                     .await?,
-            )
-            .map_err(|e| Error::Conflict(format!("stored grant {id} is unreadable: {e}")))?;
+            )?;
             if revoked.is_some() {
                 grant.revoke();
             }
@@ -259,20 +261,26 @@ impl Instance {
             .await?;
         let scope = workspace.to_string();
         let sealed: Vec<u8> = row.get(0);
-        let grant: serde_json::Value = serde_json::from_slice(
+        let grant: serde_json::Value = body::decode(
+            "grant",
+            id,
             &self
                 .vault
                 .open(&Aad::new(&scope, "grants", "spec", id), &sealed)
                 .await?,
-        )
-        .map_err(|e| Error::Conflict(format!("stored grant {id} is unreadable: {e}")))?;
+        )?;
+        // Every stored grant has its argument patterns (an empty map when it has none).
+        let args = grant
+            .get("args")
+            .cloned()
+            .ok_or_else(|| body::corrupt("grant", id, "it has no argument patterns"))?;
         let expires_at: i64 = row.get(4);
         let revoked_at: Option<i64> = row.get(5);
         Ok(GrantSummary {
             id: id.to_string(),
             action: row.get(2),
             principal: row.get(1),
-            args: grant.get("args").cloned().unwrap_or_default(),
+            args,
             created_at: rfc3339_ms(row.get(3)),
             expires_at: rfc3339_ms(expires_at),
             revoked_at: revoked_at.map(rfc3339_ms),

@@ -13,6 +13,7 @@ use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::tools::call::{verdict_tier, CallOutcome, CallRequest, Prepared, Proposer};
 use crate::vault::seal::Aad;
 
@@ -314,7 +315,9 @@ impl Instance {
             .summary(workspace, &row, session, &auth.capabilities)
             .await?;
         let scope = workspace.to_string();
-        let body: RequestBody = serde_json::from_slice(
+        let body: RequestBody = body::decode(
+            "approval request",
+            id,
             &self
                 .vault
                 .open(
@@ -322,16 +325,16 @@ impl Instance {
                     &row.get::<Vec<u8>, _>(16),
                 )
                 .await?,
-        )
-        .map_err(|e| Error::Conflict(format!("stored request {id} is unreadable: {e}")))?;
+        )?;
         let result = match row.get::<Option<Vec<u8>>, _>(17) {
-            Some(sealed) => serde_json::from_slice(
+            Some(sealed) => Some(body::decode(
+                "approval result",
+                id,
                 &self
                     .vault
                     .open(&Aad::new(&scope, "approvals", "result", id), &sealed)
                     .await?,
-            )
-            .ok(),
+            )?),
             None => None,
         };
         Ok(ApprovalDetail {

@@ -15,8 +15,10 @@ use serde::Serialize;
 
 use super::event::Source;
 use super::AuditError;
+use crate::error::Result;
 use crate::identity::{users, ERASED};
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 use crate::vault::VaultError;
 
@@ -87,7 +89,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decodes one stored event.
-    pub(crate) async fn entry(&mut self, event: &StoredEvent) -> Result<AuditEntry, AuditError> {
+    pub(crate) async fn entry(&mut self, event: &StoredEvent) -> Result<AuditEntry> {
         let opened = self.open(event).await?;
         Ok(AuditEntry {
             seq: event.seq,
@@ -107,8 +109,10 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    /// Opens the sealed source and payload of one stored event and resolves its actor.
-    pub(crate) async fn open(&mut self, event: &StoredEvent) -> Result<Opened, AuditError> {
+    /// Opens the sealed source and payload of one stored event and resolves its actor. Either
+    /// one failing to decode is damage the chain verifier also reports, so it fails the read
+    /// (naming the event) rather than showing an empty source or a null payload.
+    pub(crate) async fn open(&mut self, event: &StoredEvent) -> Result<Opened> {
         let row = event.seq.to_string();
         let vault = &self.instance.vault;
         let source = match vault
@@ -118,7 +122,7 @@ impl<'a> Decoder<'a> {
             )
             .await
         {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Ok(bytes) => body::decode("audit event source", &self.event_id(event), &bytes)?,
             Err(VaultError::Erased) => Source {
                 client: ERASED.into(),
                 host: Some(ERASED.into()),
@@ -126,7 +130,7 @@ impl<'a> Decoder<'a> {
                 ip: None,
                 user_agent: None,
             },
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(AuditError::from(e).into()),
         };
         let payload = match vault
             .open(
@@ -135,8 +139,8 @@ impl<'a> Decoder<'a> {
             )
             .await
         {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-            Err(e) => return Err(e.into()),
+            Ok(bytes) => body::decode("audit event payload", &self.event_id(event), &bytes)?,
+            Err(e) => return Err(AuditError::from(e).into()),
         };
         let agent_model = if event.actor_kind == "agent" {
             self.agent_model(&event.actor_id).await
@@ -149,6 +153,11 @@ impl<'a> Decoder<'a> {
             actor_name: self.actor_name(&event.actor_kind, &event.actor_id).await?,
             agent_model,
         })
+    }
+
+    /// How an error names an event: its position in this chain.
+    fn event_id(&self, event: &StoredEvent) -> String {
+        format!("{} of chain {}", event.seq, self.scope)
     }
 
     async fn agent_model(&mut self, id: &str) -> Option<(String, String)> {

@@ -21,9 +21,10 @@ use sqlx::SqliteConnection;
 
 use super::append;
 use super::{Actor, ActorKind, AuditError, Correlation, NewEvent, Outcome, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 use crate::vault::{Vault, INSTANCE_SCOPE};
 
@@ -135,11 +136,7 @@ impl Instance {
 
     async fn open_intent(&self, id: &str, sealed: &[u8]) -> Result<NewEvent> {
         let json = self.vault.open(&aad(id), sealed).await?;
-        let body: Body = serde_json::from_slice(&json).map_err(|e| {
-            Error::from(AuditError::Invalid(format!(
-                "audit intent {id} is unreadable: {e}"
-            )))
-        })?;
+        let body: Body = body::decode("audit intent", id, &json)?;
         let kind = ActorKind::parse(&body.actor_kind).ok_or_else(|| {
             AuditError::Invalid(format!(
                 "audit intent {id} names an unknown actor kind {:?}",

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 
 const NAME_FIELD: &str = "agents.name";
@@ -263,13 +264,14 @@ impl Instance {
             .await?
             .ok_or_else(|| Error::not_found("agent", id))?;
         let scope = workspace.to_string();
-        serde_json::from_slice(
+        Ok(body::decode(
+            "agent definition",
+            id,
             &self
                 .vault
                 .open(&Aad::new(&scope, "agents", "definition", id), &sealed)
                 .await?,
-        )
-        .map_err(|e| Error::Conflict(format!("stored agent {id} is unreadable: {e}")))
+        )?)
     }
 
     async fn agent_summary(&self, workspace: WorkspaceId, id: &str) -> Result<AgentSummary> {

@@ -227,10 +227,15 @@ impl Instance {
                 timeout_seconds,
             } => {
                 if run.state.chat.is_none() {
-                    let memory = self
+                    // Memory that cannot be read fails the run: carrying on without it would
+                    // hide the damage and give the model a context nobody chose.
+                    let memory = match self
                         .relevant_memory(workspace, &definition.memory_scope, &run.task, 4096)
                         .await
-                        .unwrap_or_default();
+                    {
+                        Ok(memory) => memory,
+                        Err(e) => return Next::Fail(format!("workspace memory: {e}")),
+                    };
                     run.state.chat =
                         Some(ChatState::new(&definition.instructions, &run.task, &memory));
                 }

@@ -13,6 +13,7 @@ use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 
 impl Instance {
@@ -46,7 +47,7 @@ impl Instance {
             .vault
             .seal(
                 &Aad::new(&scope, "runs", "state", &id),
-                &serde_json::to_vec(&state).unwrap_or_default(),
+                &body::encode("run checkpoint", &id, &state)?,
             )
             .await?;
         let event = NewEvent::new(Actor::user(started_by), "run.started", Outcome::Allowed, &runtime_source())
@@ -92,7 +93,9 @@ impl Instance {
                 &row.get::<Vec<u8>, _>(3),
             )
             .await?;
-        let state: RunState = serde_json::from_slice(
+        let state: RunState = body::decode(
+            "run checkpoint",
+            run_id,
             &self
                 .vault
                 .open(
@@ -100,17 +103,14 @@ impl Instance {
                     &row.get::<Vec<u8>, _>(4),
                 )
                 .await?,
-        )
-        .map_err(|e| {
-            Error::Conflict(format!("the checkpoint of run {run_id} is unreadable: {e}"))
-        })?;
+        )?;
         let started_by: String = row.get(2);
         Ok(Loaded {
             agent_id: row.get(0),
             status: row.get(1),
             started_by: started_by
                 .parse()
-                .map_err(|_| Error::Conflict("bad starter id".into()))?,
+                .map_err(|_| body::corrupt("run", run_id, "its starter is not a user id"))?,
             task,
             state,
             steps: row.get(5),
@@ -160,7 +160,7 @@ impl Instance {
             .vault
             .seal(
                 &Aad::new(&scope, "runs", "state", run_id),
-                &serde_json::to_vec(&run.state).unwrap_or_default(),
+                &body::encode("run checkpoint", run_id, &run.state)?,
             )
             .await?;
         let steps = self.seal_queued_steps(workspace, run).await?;
@@ -216,13 +216,13 @@ impl Instance {
     ) -> Result<Vec<SealedStep>> {
         let scope = workspace.to_string();
         let mut out = Vec::with_capacity(run.queued_steps.len());
-        for (kind, body) in std::mem::take(&mut run.queued_steps) {
+        for (kind, step) in std::mem::take(&mut run.queued_steps) {
             let id = uuid::Uuid::now_v7().to_string();
             let sealed = self
                 .vault
                 .seal(
                     &Aad::new(&scope, "run_steps", "body", &id),
-                    &serde_json::to_vec(&body).unwrap_or_default(),
+                    &body::encode("run step", &id, &step)?,
                 )
                 .await?;
             out.push(SealedStep { id, kind, sealed });

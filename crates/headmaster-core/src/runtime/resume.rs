@@ -12,6 +12,7 @@ use super::{status, AgentDefinition};
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::store::body;
 use crate::tools::call::CallOutcome;
 use crate::vault::seal::Aad;
 
@@ -135,7 +136,9 @@ impl Instance {
             ));
         };
         let scope = workspace.to_string();
-        let stored: Value = serde_json::from_slice(
+        let stored: Value = body::decode(
+            "approval result",
+            approval_id,
             &self
                 .vault
                 .open(
@@ -143,8 +146,7 @@ impl Instance {
                     &sealed,
                 )
                 .await?,
-        )
-        .unwrap_or_default();
+        )?;
         Ok(match stored.get("ok") {
             Some(output) => (StepStatus::Executed, output.clone(), None),
             None => (

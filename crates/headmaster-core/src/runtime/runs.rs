@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 
 /// A run as listed.
@@ -310,7 +311,7 @@ impl Instance {
         let mut timeline = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.get(0);
-            let body = self
+            let plain = self
                 .vault
                 .open(
                     &Aad::new(&scope, "run_steps", "body", &id),
@@ -320,7 +321,7 @@ impl Instance {
             timeline.push(RunStep {
                 seq: row.get(1),
                 kind: row.get(2),
-                body: serde_json::from_slice(&body).unwrap_or_default(),
+                body: body::decode("run step", &id, &plain)?,
                 at: rfc3339_ms(row.get(4)),
             });
         }

@@ -7,9 +7,14 @@
 //! crypto-shredding relies on) and a busy timeout, so the desktop app and the CLI can share a
 //! data directory.
 //!
-//! SQL lives in this module and in the `store`-side submodules of each domain; queries use the
-//! runtime `query`/`query_as` API, which needs no database at build time.
+//! This module opens the databases and holds what several domains share (the layout, the
+//! registry of sealed columns, sealed settings, stored-body encoding in `body`). The SQL itself
+//! lives with the domain that owns the tables: each domain module (`access`, `approvals`,
+//! `runtime`, …) runs its own queries, through sqlx's runtime `query`/`query_as` API, which
+//! needs no database at build time; the one exception is the audit chain's bulk scan
+//! (`audit::scan`, rusqlite; see ARCHITECTURE.md).
 
+pub(crate) mod body;
 mod paths;
 pub mod sealed;
 mod settings;
@@ -52,6 +57,17 @@ pub enum StoreError {
         path: String,
         /// What is wrong and what to do.
         reason: String,
+    },
+    /// A body Headmaster stored itself opens but no longer decodes (or an in-memory value
+    /// cannot be encoded for storage): damage or a bug, never a person's input.
+    #[error("{what} {id} is corrupt ({detail}); verify the audit log with `headmaster audit verify` and restore the data directory from a backup (if the log verifies, this is a bug: please report it)")]
+    Corrupt {
+        /// What the body is ("run checkpoint", "approval result").
+        what: String,
+        /// The row it belongs to.
+        id: String,
+        /// Where it breaks, never its content.
+        detail: String,
     },
 }
 

@@ -7,7 +7,7 @@ use sqlx::SqliteConnection;
 
 use crate::access::Scope;
 use crate::audit::NewEvent;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::vault::seal::Aad;
@@ -45,7 +45,7 @@ impl Instance {
             .await?;
         let current = self.read_setting(&mut tx, workspace, key).await?;
         let (value, event) = edit(current)?;
-        let json = serde_json::to_vec(&value).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = super::body::encode("workspace setting", key, &value)?;
         // Sealing may write the instance database, never this workspace's: no deadlock.
         let sealed = self
             .vault
@@ -83,8 +83,6 @@ impl Instance {
             .vault
             .open(&Aad::new(&scope, "settings", "value", key), &sealed)
             .await?;
-        serde_json::from_slice(&plain)
-            .map(Some)
-            .map_err(|e| Error::Conflict(format!("stored setting {key} is unreadable: {e}")))
+        Ok(Some(super::body::decode("workspace setting", key, &plain)?))
     }
 }

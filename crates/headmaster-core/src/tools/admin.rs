@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 
 /// Setting key of the workspace policy.
 pub(crate) const POLICY: &str = "policy";
@@ -141,6 +142,17 @@ impl Instance {
         )
         .await?;
         let policy = self.policy(workspace).await?;
+        let rules = policy
+            .rules
+            .iter()
+            .map(|r| {
+                Ok(RuleSummary {
+                    id: r.id.clone(),
+                    description: r.describe(),
+                    rule: body::to_value("policy rule", &r.id, r)?,
+                })
+            })
+            .collect::<Result<_>>()?;
         let actions = catalog()
             .into_iter()
             .map(|entry| {
@@ -158,15 +170,7 @@ impl Instance {
             .collect();
         Ok(ToolsOverview {
             actions,
-            rules: policy
-                .rules
-                .iter()
-                .map(|r| RuleSummary {
-                    id: r.id.clone(),
-                    description: r.describe(),
-                    rule: serde_json::to_value(r).unwrap_or_default(),
-                })
-                .collect(),
+            rules,
             own_domains: policy.own_domains.clone(),
             config: self.tool_config(workspace).await?,
         })
@@ -273,7 +277,7 @@ impl Instance {
         let summary = RuleSummary {
             id: rule.id.clone(),
             description: rule.describe(),
-            rule: serde_json::to_value(&rule).unwrap_or_default(),
+            rule: body::to_value("policy rule", &rule.id, &rule)?,
         };
         let payload =
             serde_json::json!({ "rule": summary.rule, "description": summary.description });

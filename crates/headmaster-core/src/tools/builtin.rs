@@ -12,6 +12,7 @@ use crate::audit::NewEvent;
 use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::store::body;
 use crate::vault::seal::Aad;
 
 const MEMORY_KEY_FIELD: &str = "memory.key";
@@ -241,7 +242,7 @@ impl Instance {
             duration_ms: outcome.duration.as_millis() as u64,
             profile: outcome.profile,
         };
-        Ok(serde_json::to_value(result).unwrap_or_default())
+        Ok(body::to_value("output of", "shell.exec", result)?)
     }
 
     /// Seals what a database-only action will write (touching the key store as needed), so

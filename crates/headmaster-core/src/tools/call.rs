@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::store::body;
 
 /// Who proposes a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -413,7 +414,11 @@ impl Instance {
                     .affected(call)
                     .await
                     .map_err(|e| Error::InvalidInput(format!("{}: {e}", prepared.action)))?;
-                Ok(serde_json::to_value(affected).unwrap_or_default())
+                Ok(body::to_value(
+                    "affected preview of",
+                    &prepared.action,
+                    affected,
+                )?)
             }
             ParsedCall::Builtin(call) => Ok(self.builtin_affected(workspace, call, &config)),
         }
@@ -548,7 +553,7 @@ impl Instance {
                             code: e.code().to_string(),
                             message: e.to_string(),
                         })?;
-                Ok(serde_json::to_value(output).unwrap_or_default())
+                Ok(body::to_value("output of", &prepared.action, output)?)
             }
             ParsedCall::Builtin(BuiltinCall::Shell(args)) => {
                 self.run_shell(workspace, args, &config).await

@@ -233,3 +233,54 @@ async fn maintenance_archives_every_chain_past_the_configured_retention() {
         .unwrap_err();
     assert_eq!(bad.code(), "invalid_input");
 }
+
+#[tokio::test]
+async fn a_payload_resealed_as_broken_json_fails_reads_naming_the_event() {
+    let (fx, session) = chain(6).await;
+    let filter = headmaster_core::audit::AuditFilter::default();
+    let page = fx
+        .instance
+        .query_audit(&session, Scope::Org, &filter)
+        .await
+        .unwrap();
+    assert!(page.entries.iter().all(|e| e.payload.is_object()));
+
+    // Authentic ciphertext under the audit key, of JSON that does not parse: the read used to
+    // show it as a null payload.
+    let keys = fx.test_vault().await.keys("instance").await.unwrap();
+    let sealed = keys
+        .seal_audit_now(
+            &headmaster_core::vault::seal::Aad::new("instance", "audit_events", "payload", "4"),
+            b"{\"period_days\": ",
+        )
+        .unwrap();
+    let pool = raw(&fx).await;
+    exec(&pool, "DROP TRIGGER audit_events_no_update").await;
+    sqlx::query("UPDATE audit_events SET payload = ? WHERE seq = 4")
+        .bind(&sealed)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let error = fx
+        .instance
+        .query_audit(&session, Scope::Org, &filter)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "corrupt_data", "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("audit event payload 4 of chain instance is corrupt"),
+        "{message}"
+    );
+    let out = fx.dir.path().join("export");
+    let error = fx
+        .instance
+        .export_audit(&session, Scope::Org, &out, &|_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "corrupt_data", "{error}");
+    // The advice holds: verification names the same row.
+    let outcome = verify(&fx, &session).await;
+    assert_eq!(breaks(&outcome), vec![("hash_mismatch".to_string(), 4)]);
+}

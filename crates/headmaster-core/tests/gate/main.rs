@@ -15,6 +15,7 @@ mod support;
 mod approvals;
 mod catalog;
 mod chained;
+mod corrupt;
 mod credentials;
 mod email;
 mod execution;
