@@ -68,7 +68,7 @@ impl Context {
         let instance = Instance::open(
             self.layout.clone(),
             Unlock { passphrase },
-            Environment::default(),
+            Environment::from_env()?,
         )
         .await?;
         // A quick maintenance pass at every start: audit events a crash left between two

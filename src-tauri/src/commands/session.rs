@@ -51,7 +51,7 @@ pub async fn app_status<R: Runtime>(
             let instance = Instance::open(
                 state.layout.clone(),
                 Unlock::default(),
-                Environment::default(),
+                Environment::from_env()?,
             )
             .await?;
             let org_name = instance.org_name().await?;
@@ -99,7 +99,7 @@ pub async fn setup<R: Runtime>(
             passphrase: request.passphrase.map(SecretBytes::from),
             source: state.source(),
         },
-        Environment::default(),
+        Environment::from_env()?,
     )
     .await?;
     let org_name = instance.org_name().await?;
@@ -124,7 +124,7 @@ pub async fn unlock<R: Runtime>(
         Unlock {
             passphrase: Some(SecretBytes::from(passphrase)),
         },
-        Environment::default(),
+        Environment::from_env()?,
     )
     .await?;
     let org_name = instance.org_name().await?;

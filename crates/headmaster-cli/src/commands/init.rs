@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
             passphrase,
             source: ctx.source(),
         },
-        Environment::default(),
+        Environment::from_env()?,
     )
     .await?;
     let org = instance.org_name().await?;

@@ -444,3 +444,24 @@ async fn an_overdue_rotation_is_announced_not_run_before_a_command_and_keys_main
     );
     pool.close().await;
 }
+
+#[test]
+fn a_bad_run_concurrency_setting_is_refused_with_what_to_set() {
+    let cli = Cli::new();
+    cli.init().ok();
+    for bad in ["0", "many", "100000"] {
+        let mut env = as_user("alice", PASSWORD);
+        env.push(("HEADMASTER_MAX_CONCURRENT_RUNS", bad));
+        let run = cli.run(&["whoami"], &env);
+        run.failed();
+        assert!(
+            run.stderr
+                .contains("set it to a whole number from 1 to 256"),
+            "{bad}: {}",
+            run.stderr
+        );
+    }
+    let mut env = as_user("alice", PASSWORD);
+    env.push(("HEADMASTER_MAX_CONCURRENT_RUNS", "2"));
+    cli.run(&["whoami"], &env).ok();
+}

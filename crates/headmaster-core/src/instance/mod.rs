@@ -77,6 +77,30 @@ impl Default for Environment {
     }
 }
 
+/// The variable that sets how many runs the background worker drives at once.
+pub const MAX_RUNS_VAR: &str = "HEADMASTER_MAX_CONCURRENT_RUNS";
+
+impl Environment {
+    /// The defaults, with the tunables an operator may set in the process environment:
+    /// [`MAX_RUNS_VAR`] (1–256, default 8). A value that is not a number in range is refused
+    /// with what to set instead, never silently replaced.
+    pub fn from_env() -> crate::Result<Self> {
+        let mut env = Self::default();
+        if let Some(value) = std::env::var_os(MAX_RUNS_VAR) {
+            env.config.max_concurrent_runs = value
+                .to_str()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| {
+                    crate::Error::InvalidInput(format!(
+                        "{MAX_RUNS_VAR} is {value:?}; set it to a whole number from 1 to 256 (how many agent runs are driven at once), or unset it for the default of 8"
+                    ))
+                })?;
+        }
+        Ok(env)
+    }
+}
+
 /// An unlocked installation.
 pub struct Instance {
     pub(crate) layout: Layout,

@@ -2,14 +2,18 @@
 //! write outside the workspace, read outside the allowed roots, open a socket, fork without
 //! bound or run past their time limit fail there. Each run is audited with what happened.
 //!
-//! The shell action is set to `low` here so that the commands run without an approval: the
-//! point is what the sandbox allows once a command does run (the policy's own judgement of
-//! command lines is in `chained`).
+//! The shell action is set to `low` here so that plain commands run without an approval; lines
+//! the judgement raises (a script the engine cannot read, a write outside the workspace) are
+//! approved by as many Approvers as their tier needs. The point is what the sandbox allows once
+//! a command does run (the policy's own judgement of command lines is in `chained` and in the
+//! policy crate's corpus).
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use headmaster_core::access::BuiltinRole;
+use headmaster_core::tools::CallOutcome;
 use serde_json::{json, Value};
 
 use crate::support::{executed, having, Gate};
@@ -28,10 +32,32 @@ async fn shell_gate(settings: &[(&str, &str)]) -> Gate {
 /// Runs `command` and returns its result and the `tool.executed` payload's output.
 async fn run(gate: &Gate, command: &str) -> (Value, Value) {
     let mark = gate.mark().await;
-    let outcome = gate
+    let mut outcome = gate
         .propose(&gate.admin, "shell.exec", json!({ "command": command }))
         .await
         .unwrap_or_else(|e| panic!("{command}: {e}"));
+    let mut reviewers = 0;
+    while let CallOutcome::Pending { approval_id, .. } = &outcome {
+        reviewers += 1;
+        assert!(
+            reviewers <= 3,
+            "{command}: still pending after {reviewers} approvals"
+        );
+        let reviewer = gate
+            .member(
+                &format!("reviewer{mark}x{reviewers}"),
+                BuiltinRole::Approver,
+            )
+            .await;
+        let decided = gate
+            .approve(&reviewer, approval_id)
+            .await
+            .unwrap_or_else(|e| panic!("{command}: approving: {e}"));
+        match decided.executed {
+            Some(done) => outcome = done,
+            None => assert_eq!(decided.status, "pending", "{command}: {decided:?}"),
+        }
+    }
     let output = executed(&outcome).clone();
     let events = gate.events_after(mark).await;
     assert_eq!(
@@ -118,7 +144,7 @@ async fn opening_a_socket_fails_and_nothing_connects() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    // A script file, so the policy sees a plain `python3 FILE` and lets it run.
+    // A script file: the judgement cannot read it, so an Approver lets it run.
     std::fs::write(
         gate.files().join("net.py"),
         format!(
@@ -173,8 +199,8 @@ async fn a_command_past_its_time_limit_is_killed() {
 #[tokio::test]
 async fn a_fork_bomb_is_bounded_and_its_whole_tree_is_gone_afterwards() {
     let gate = shell_gate(&[("wall_seconds", "2"), ("max_processes", "16")]).await;
-    // Each child that really started appends a line before it sleeps; `sh FILE` is not judged
-    // as an interpreter fed by a pipe, so the policy lets it run.
+    // Each child that really started appends a line before it sleeps; `sh FILE` runs a script
+    // the judgement cannot read, so an Approver lets it run.
     std::fs::write(
         gate.files().join("bomb.sh"),
         "while :; do sh -c 'echo x >> alive; exec sleep 60' & done\n",
