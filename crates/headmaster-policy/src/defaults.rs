@@ -4,7 +4,8 @@
 //! deny-by-default until an Admin enables a tool (`headmaster tool enable email`). Anything
 //! not listed here is unknown and denied.
 //!
-//! Shell judgement, chosen deliberately:
+//! Shell rules, chosen deliberately (they add to the built-in judgement of every command line,
+//! `shell::judge`, which applies whatever the rules say):
 //! - deny: privilege changes (`sudo`, `su`, `doas`, `pkexec`, `runuser`) and disk formatting
 //!   (`mkfs*`, `mke2fs`, `wipefs`, `fdisk`, `sfdisk`, `parted`): no agent needs them and no
 //!   approval makes them safe inside a sandbox meant to confine the agent.

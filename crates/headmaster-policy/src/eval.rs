@@ -1,16 +1,23 @@
-//! Walking a compiled policy for one call: find the action, parse its command line, apply
-//! every rule that concerns it, and combine the effects.
+//! Walking a compiled policy for one call: find the action, parse and judge its command line,
+//! apply every rule that concerns it, and combine the effects.
 //!
 //! Conditions have three outcomes (see `truth`). Restrictive effects (raise, deny) apply on
 //! true or unknown; permissive ones (lower, permit) only on true. That one rule is what makes
 //! every policy fail closed.
+//!
+//! A shell command line is a floor of its own: the built-in judgement (`shell::judge`) gives
+//! the least tier each program it can start may run at, and the line's tier is raised to the
+//! highest of them after `lower` rules, the way a line that cannot be parsed is raised to
+//! critical. No rule takes a line below its judgement; a standing grant may still allow a
+//! medium or high line, never a critical one (see `explain`).
 //!
 //! The walk is generic over a [`Sink`]: the fast path ([`CompiledPolicy::assess`]) uses a
 //! sink that does nothing and compiles to no code, the explaining path collects reasons.
 
 use crate::compile::{CompiledAction, CompiledPolicy, CompiledRule};
 use crate::model::Effect;
-use crate::shell;
+use crate::shell::judge::{self, Finding};
+use crate::shell::{self, SimpleCommand};
 use crate::tier::{Decision, Tier};
 use crate::truth::{all, Ctx, ShellState, Truth};
 use crate::ProposedCall;
@@ -42,6 +49,10 @@ pub(crate) trait Sink {
     fn unknown_action(&mut self, _call: &ProposedCall<'_>) {}
     fn disabled(&mut self, _action: &CompiledAction) {}
     fn start(&mut self, _action: &CompiledAction, _ctx: &Ctx<'_>) {}
+    /// One finding of the shell judgement, about `cmd`.
+    fn judged(&mut self, _cmd: &SimpleCommand, _finding: &Finding<'_>) {}
+    /// The shell judgement of the whole line: the highest tier of its findings.
+    fn judgement(&mut self, _commands: usize, _floor: Tier) {}
     fn applied(&mut self, _rule: &CompiledRule, _truth: Truth, _ctx: &Ctx<'_>) {}
     fn lower_ignored(&mut self, _rule: &CompiledRule) {}
     fn no_permit(&mut self, _action: &CompiledAction) {}
@@ -91,9 +102,15 @@ impl CompiledPolicy {
         };
         sink.start(action, &ctx);
         // A command line that cannot be judged is critical: two Approvers read it instead.
-        let mut raise = match ctx.shell {
+        // One that can is at least as high as the strictest program it can start.
+        let mut raise = match &ctx.shell {
             ShellState::Unparseable(_) | ShellState::Missing => Tier::Critical,
-            _ => Tier::Low,
+            ShellState::Parsed(line) => {
+                let floor = judge::floor(line, &mut |cmd, finding| sink.judged(cmd, finding));
+                sink.judgement(line.commands.len(), floor);
+                floor
+            }
+            ShellState::NotShell => Tier::Low,
         };
         let mut lowered: Option<Tier> = None;
         let mut denied = false;

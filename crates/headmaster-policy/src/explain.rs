@@ -1,9 +1,10 @@
 //! Verdicts with human-readable reasons, and the application of standing grants.
 //!
 //! [`CompiledPolicy::decide`] runs the same walk as the fast path with a sink that writes one
-//! sentence per fact that shaped the decision: the action's base tier, each rule that applied
-//! with the concrete argument that triggered it, lowering that was refused, the boundary
-//! floor, and finally which effect won.
+//! sentence per fact that shaped the decision: the action's base tier, the shell judgement of
+//! every program a command line can start (and why), each rule that applied with the concrete
+//! argument that triggered it, lowering that was refused, the boundary floor, and finally
+//! which effect won.
 
 use crate::compile::{CompiledAction, CompiledPolicy, CompiledRule};
 use crate::cond::Cond;
@@ -11,7 +12,8 @@ use crate::condition::Condition;
 use crate::eval::{Assessment, Sink};
 use crate::grant::Grant;
 use crate::model::Effect;
-use crate::shell::Origin;
+use crate::shell::judge::Finding;
+use crate::shell::{Origin, SimpleCommand};
 use crate::tier::{Decision, Tier};
 use crate::truth::{command_truth, eval, Ctx, ShellState, Truth};
 use crate::{args, ProposedCall};
@@ -136,6 +138,26 @@ impl Sink for Explainer<'_> {
             )),
             ShellState::NotShell | ShellState::Parsed(_) => {}
         }
+    }
+
+    fn judged(&mut self, cmd: &SimpleCommand, finding: &Finding<'_>) {
+        self.reasons.push(format!(
+            "the shell judgement puts `{}`{} at {} ({finding})",
+            cmd.display(),
+            origin_phrase(cmd.origin),
+            finding.tier
+        ));
+    }
+
+    fn judgement(&mut self, commands: usize, floor: Tier) {
+        self.reasons.push(if commands == 0 {
+            "the command line runs no program".to_owned()
+        } else {
+            format!(
+                "the command line is at least {floor}: the highest tier the shell judgement \
+                 gives the programs it can start, which no rule lowers"
+            )
+        });
     }
 
     fn applied(&mut self, rule: &CompiledRule, truth: Truth, ctx: &Ctx<'_>) {
@@ -266,18 +288,22 @@ fn witness(source: &Condition, cond: &Cond, ctx: &Ctx<'_>) -> Option<String> {
                     targets.join(", ")
                 ));
             }
-            let origin = match cmd.origin {
-                Origin::Direct => "",
-                Origin::Substitution => " inside a command substitution",
-                Origin::ShellString => " inside a shell string",
-                Origin::Wrapped => " started by a wrapper",
-            };
-            format!("running `{}`{origin}", cmd.display())
+            format!("running `{}`{}", cmd.display(), origin_phrase(cmd.origin))
         }
         Cond::Not(_) | Cond::Any(_) | Cond::All(_) => {
             (eval(cond, ctx) == Truth::True).then(|| format!("where {}", source.describe()))?
         }
     })
+}
+
+/// How a command was reached, as the end of a phrase about it.
+fn origin_phrase(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Direct => "",
+        Origin::Substitution => " inside a command substitution",
+        Origin::ShellString => " inside a shell string",
+        Origin::Wrapped => " started by a wrapper",
+    }
 }
 
 fn domains(ctx: &Ctx<'_>, cond: &Cond) -> String {

@@ -9,8 +9,11 @@
 //!   NeedsApproval{1}, critical → NeedsApproval{2}; disabled or unknown actions → Deny.
 //! - Rules raise, lower (inside the boundary only), deny or permit; the strictest effect wins
 //!   and a boundary-crossing call is never below medium.
-//! - Shell command lines are parsed ([`shell`]) and every simple command is judged; what
-//!   cannot be parsed is critical.
+//! - Shell command lines are parsed ([`shell`]) and every program a line can start is judged
+//!   by a built-in table: a line is low only when each one is known to be safe for that use
+//!   (read-only inspection, workspace-local text tools), unknown programs are at least medium,
+//!   code the engine cannot read high, network access critical; what cannot be parsed is
+//!   critical. No rule takes a line below its judgement.
 //! - Standing grants ([`Grant`]) turn medium and high calls into Allow, never deny or critical.
 //! - Rules are JSON (serde) or a compact one-line syntax ([`Rule::parse`]); every rule can
 //!   [`describe`](Rule::describe) itself in one line.

@@ -121,7 +121,8 @@ fn shell_commands_get_their_documented_tiers() {
         ("grep -r TODO src | wc -l", Some(Tier::Medium)),
         ("rm notes.txt", Some(Tier::Medium)),
         ("echo hi > out.txt 2>/dev/null", Some(Tier::Medium)),
-        ("python3 script.py", Some(Tier::Medium)),
+        // The shell judgement cannot read a script file, so it is high whatever the base tier.
+        ("python3 script.py", Some(Tier::High)),
         ("curl https://x", Some(Tier::Critical)),
         ("/usr/bin/wget x", Some(Tier::Critical)),
         ("rm -rf build", Some(Tier::Critical)),

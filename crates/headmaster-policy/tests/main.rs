@@ -1,17 +1,22 @@
 //! Integration tests of the public decision API: the tier table, the default policy, shell
-//! attacks, standing grants, and the JSON forms the core stores.
+//! attacks, the shell judgement and its corpus, standing grants, and the JSON forms the core
+//! stores.
 
 mod defaults;
 mod grants;
 mod invariants;
 mod serde_forms;
 mod shell_attacks;
+mod shell_corpus;
+mod shell_fuzz;
+mod shell_judgement;
 mod tier_table;
 
 use headmaster_policy::{
     default_policy, CompiledPolicy, Principal, ProposedCall, Role, Verdict, WorkspacePolicy,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
 
 /// The default policy for `acme.com` with every action enabled.
 pub fn enabled_defaults() -> CompiledPolicy {
@@ -21,6 +26,16 @@ pub fn enabled_defaults() -> CompiledPolicy {
         p.set_enabled(&key, true).unwrap();
     }
     CompiledPolicy::new(&p).unwrap()
+}
+
+/// `shell.exec` enabled at `low` with no rules, so only the built-in shell judgement decides.
+pub fn shell_at_low() -> &'static CompiledPolicy {
+    static POLICY: OnceLock<CompiledPolicy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        compile_json(json!({
+            "actions": {"shell.exec": {"enabled": true, "tier": "low", "command_arg": "command"}}
+        }))
+    })
 }
 
 /// Decides `tool.action` with `args` for `principal`.

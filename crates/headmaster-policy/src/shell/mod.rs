@@ -14,9 +14,11 @@
 //!
 //! What the parser does not see: programs that run code from their own arguments or files in
 //! ways of their own (`awk 'BEGIN{system(…)}'`, `git -c core.pager=…`, `make`, a script in the
-//! workspace). Rules can name such programs; the shell sandbox (no network unless allowed,
-//! writes only inside the workspace) is the second line for what no static reading can catch.
+//! workspace). The built-in judgement (`judge`) reads the arguments of the programs it knows
+//! and raises what it cannot read; the shell sandbox (no network unless allowed, writes only
+//! inside the workspace) is the second line for what no static reading can catch.
 
+pub(crate) mod judge;
 mod parser;
 mod words;
 mod wrappers;
@@ -32,8 +34,13 @@ pub struct CommandLine {
 /// One program invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimpleCommand {
+    /// Variable assignments written before the program (`GIT_PAGER=cat git log`), whole
+    /// `NAME=value` words after quote removal. A line of assignments alone (`HOME=.`) is a
+    /// command with an empty program: an assignment to a variable already exported changes
+    /// the environment of every later command.
+    pub assignments: Vec<Word>,
     /// The program as written, after quote removal (`/usr/bin/curl`, `curl`). Empty for a
-    /// line that only redirects (`> file`).
+    /// line that only redirects (`> file`) or assigns.
     pub program: String,
     /// Arguments after quote removal.
     pub args: Vec<Word>,
@@ -54,10 +61,19 @@ impl SimpleCommand {
 
     /// The command as a short display string, for reasons.
     pub fn display(&self) -> String {
-        let mut s = self.program.clone();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(&a.text);
+        let program = (!self.program.is_empty()).then_some(self.program.as_str());
+        let words = self
+            .assignments
+            .iter()
+            .map(|w| w.text.as_str())
+            .chain(program)
+            .chain(self.args.iter().map(|w| w.text.as_str()));
+        let mut s = String::new();
+        for w in words {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(w);
         }
         s
     }
@@ -66,10 +82,24 @@ impl SimpleCommand {
 /// A word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The text; expansions keep their source form (`$HOME`, `$(…)`).
+    /// The text; expansions keep their source form (`$HOME`, `$(…)`, `{a,b}`).
     pub text: String,
-    /// False when the word contains an expansion, so its run-time value is unknown.
+    /// False when the word contains a parameter, command, arithmetic or brace expansion, so
+    /// its run-time value (or values: `{a,b}` is two words) is unknown.
     pub literal: bool,
+    /// The word holds an unquoted `*`, `?` or `[`, so pathname expansion may replace it with
+    /// the names of files, which whoever wrote the files chose.
+    pub glob: bool,
+}
+
+impl Word {
+    /// True when the program may receive something other than this text where an option can
+    /// stand: an expansion (which may also split into several words), or a pattern whose
+    /// matches may begin with `-` (`tar cf x.tar *` next to a file named
+    /// `--checkpoint-action=exec=sh x`).
+    pub fn may_be_option(&self) -> bool {
+        !self.literal || (self.glob && self.text.starts_with(['*', '?', '[']))
+    }
 }
 
 /// How a command was reached.

@@ -46,7 +46,8 @@ pub(super) struct RawWord {
 }
 
 impl RawWord {
-    /// The variable name when this word is an assignment `NAME=value` with an unquoted name.
+    /// The variable name when this word is an assignment `NAME=value` (or bash's appending
+    /// `NAME+=value`) with an unquoted name.
     pub(super) fn assignment_name<'w>(&'w self, src: &'w str) -> Option<&'w str> {
         let raw = &src.as_bytes()[self.start..];
         let name_len = raw
@@ -56,8 +57,12 @@ impl RawWord {
         let starts_ok = raw
             .first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
-        (starts_ok && raw.get(name_len) == Some(&b'='))
-            .then(|| &src[self.start..self.start + name_len])
+        let equals = match raw.get(name_len) {
+            Some(b'=') => true,
+            Some(b'+') => raw.get(name_len + 1) == Some(&b'='),
+            _ => false,
+        };
+        (starts_ok && equals).then(|| &src[self.start..self.start + name_len])
     }
 }
 
@@ -195,6 +200,8 @@ impl Parser<'_, '_> {
     /// One simple command, or a subshell with its trailing redirections.
     fn command(&mut self, piped: bool) -> Result<()> {
         let first = self.out.len();
+        let mut assignments: Vec<Word> = Vec::new();
+        let mut timed = false;
         let mut words: Vec<RawWord> = Vec::new();
         let mut redirects = Vec::new();
         loop {
@@ -207,7 +214,7 @@ impl Parser<'_, '_> {
                     break;
                 }
                 Some(b'(') => {
-                    if !words.is_empty() || !redirects.is_empty() {
+                    if !words.is_empty() || !redirects.is_empty() || !assignments.is_empty() {
                         return Err(if words.len() == 1 {
                             Unparseable::Unsupported("a function definition")
                         } else {
@@ -230,19 +237,29 @@ impl Parser<'_, '_> {
                 if let Some(name) = word.assignment_name(self.text) {
                     check_assignment(name)?;
                     check_stored_code(&word.word)?;
+                    assignments.push(word.word);
                     continue;
                 }
             }
             if words.is_empty() && !word.quoted {
                 match reserved(&word.word.text) {
-                    Reserved::Transparent => continue,
+                    Reserved::Transparent => {
+                        timed = word.word.text == "time";
+                        continue;
+                    }
                     Reserved::Refused(what) => return Err(Unparseable::Unsupported(what)),
                     Reserved::No => {}
+                }
+                // `time -p PIPELINE`: the option belongs to the reserved word, and the
+                // program is the word after it.
+                if std::mem::take(&mut timed) && word.word.text == "-p" {
+                    continue;
                 }
             }
             words.push(word);
         }
-        self.emit(words, redirects, piped, self.origin, self.depth)
+        let origin = self.origin;
+        self.emit(assignments, words, redirects, piped, origin, self.depth)
     }
 
     /// Redirections after `( … )` apply to every command inside it.
@@ -259,7 +276,14 @@ impl Parser<'_, '_> {
             return Ok(());
         }
         if self.out.len() == first {
-            return self.emit(Vec::new(), trailing, piped, self.origin, self.depth);
+            return self.emit(
+                Vec::new(),
+                Vec::new(),
+                trailing,
+                piped,
+                self.origin,
+                self.depth,
+            );
         }
         for cmd in &mut self.out[first..] {
             cmd.redirects.extend(trailing.iter().cloned());
@@ -270,6 +294,7 @@ impl Parser<'_, '_> {
     /// Records one simple command and follows whatever it runs in turn.
     pub(super) fn emit(
         &mut self,
+        assignments: Vec<Word>,
         words: Vec<RawWord>,
         redirects: Vec<Redirect>,
         piped: bool,
@@ -280,8 +305,9 @@ impl Parser<'_, '_> {
             return Err(Unparseable::TooDeep(MAX_DEPTH));
         }
         let Some(program) = words.first() else {
-            if !redirects.is_empty() {
+            if !redirects.is_empty() || !assignments.is_empty() {
                 self.out.push(SimpleCommand {
+                    assignments,
                     program: String::new(),
                     args: Vec::new(),
                     redirects,
@@ -291,9 +317,9 @@ impl Parser<'_, '_> {
             }
             return Ok(());
         };
-        // A lone `[` is the `test` command, not a pattern: a bracket expression needs its `]`
-        // in the same word, so the shell runs it as written.
-        let lone_bracket = program.word.literal && program.word.text == "[";
+        // A lone `[` (or bash's `[[`) is the `test` command, not a pattern: a bracket
+        // expression needs its `]` in the same word, so the shell runs it as written.
+        let lone_bracket = program.word.literal && matches!(program.word.text.as_str(), "[" | "[[");
         if !program.word.literal || (program.glob && !lone_bracket) || program.brace {
             return Err(Unparseable::ComputedProgram(program.word.text.clone()));
         }
@@ -309,6 +335,7 @@ impl Parser<'_, '_> {
         }
         let next = wrappers::next(&base, &words[1..])?;
         self.out.push(SimpleCommand {
+            assignments,
             program: program.word.text.clone(),
             args: words[1..].iter().map(|w| w.word.clone()).collect(),
             redirects,
@@ -320,7 +347,14 @@ impl Parser<'_, '_> {
             Next::Run(ranges) => {
                 for range in ranges {
                     let inner = words[1..][range].to_vec();
-                    self.emit(inner, Vec::new(), piped, Origin::Wrapped, depth + 1)?;
+                    self.emit(
+                        Vec::new(),
+                        inner,
+                        Vec::new(),
+                        piped,
+                        Origin::Wrapped,
+                        depth + 1,
+                    )?;
                 }
                 Ok(())
             }

@@ -314,3 +314,75 @@ fn a_lone_bracket_is_the_test_command_but_a_bracket_pattern_is_not() {
         "a pattern as the program name stays computed"
     );
 }
+
+#[test]
+fn assignments_are_kept_with_their_command_or_alone() {
+    let cl = parse("GIT_PAGER=cat LANG=C git log").unwrap();
+    let texts: Vec<&str> = cl.commands[0]
+        .assignments
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect();
+    assert_eq!(texts, ["GIT_PAGER=cat", "LANG=C"]);
+    assert_eq!(cl.commands[0].display(), "GIT_PAGER=cat LANG=C git log");
+    let cl = parse("HOME=.; ls").unwrap();
+    assert_eq!(cl.commands.len(), 2);
+    assert!(cl.commands[0].program.is_empty());
+    assert_eq!(cl.commands[0].assignments[0].text, "HOME=.");
+    assert!(matches!(
+        refused("PATH+=:. ; ls"),
+        Unparseable::DangerousAssignment(_)
+    ));
+    assert!(matches!(
+        refused("export PATH+=:."),
+        Unparseable::DangerousAssignment(_)
+    ));
+    assert!(matches!(
+        refused("declare -n ref=PATH; ref=."),
+        Unparseable::Unsupported(_)
+    ));
+}
+
+#[test]
+fn trap_time_and_command_run_what_bash_runs() {
+    assert_eq!(programs("trap 'curl x' EXIT"), ["trap", "curl"]);
+    assert_eq!(programs("trap -- 'rm -rf x' INT TERM"), ["trap", "rm"]);
+    assert_eq!(programs("trap - EXIT; trap INT"), ["trap", "trap"]);
+    assert_eq!(programs("time -p curl x"), ["curl"]);
+    assert_eq!(programs("command -v curl"), ["command"]);
+    assert_eq!(programs("command -p curl x"), ["command", "curl"]);
+    assert!(matches!(
+        refused("trap \"$X\" EXIT"),
+        Unparseable::ComputedProgram(_)
+    ));
+}
+
+#[test]
+fn brace_expansions_are_computed_and_patterns_are_marked() {
+    let cl = parse("rm {-rf,x} a{b} {} *.o 'q*'").unwrap();
+    let args = &cl.commands[0].args;
+    let literal: Vec<bool> = args.iter().map(|a| a.literal).collect();
+    assert_eq!(literal, [false, true, true, true, true]);
+    let glob: Vec<bool> = args.iter().map(|a| a.glob).collect();
+    assert_eq!(glob, [false, false, false, true, false]);
+    assert!(args[0].may_be_option() && args[3].may_be_option());
+    assert!(!args[4].may_be_option());
+    assert_eq!(programs("[[ -d x ]] && ls"), ["[[", "ls"]);
+}
+
+#[test]
+fn option_clusters_with_a_value_hide_no_program() {
+    assert_eq!(programs("strace -fo /dev/null curl x"), ["strace", "curl"]);
+    assert_eq!(programs("ionice -tc 3 curl x"), ["ionice", "curl"]);
+    assert_eq!(programs("env -vC /tmp curl x"), ["env", "curl"]);
+    assert_eq!(programs("env --ch=/tmp -u A curl x"), ["env", "curl"]);
+    assert_eq!(programs("xargs -tn 1 rm"), ["xargs", "rm"]);
+    assert!(matches!(
+        refused("env -iS 'curl x'"),
+        Unparseable::Unsupported(_)
+    ));
+    assert!(matches!(
+        refused("env --sp='curl x'"),
+        Unparseable::Unsupported(_)
+    ));
+}

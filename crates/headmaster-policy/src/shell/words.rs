@@ -87,6 +87,7 @@ impl Parser<'_, '_> {
             word: Word {
                 text: String::new(),
                 literal: true,
+                glob: false,
             },
             quoted: false,
             glob: false,
@@ -140,6 +141,13 @@ impl Parser<'_, '_> {
                     w.word.text.push_str(&self.text[run..self.pos]);
                 }
             }
+        }
+        w.word.glob = w.glob;
+        // `{a,b}` and `{1..3}` become several words at run time, so what the program gets is
+        // not the text (`rm {-rf,x}` runs `rm -rf x`). Read conservatively: a quoted comma
+        // counts too.
+        if w.brace && brace_expands(&w.word.text) {
+            w.word.literal = false;
         }
         Ok(w)
     }
@@ -319,6 +327,14 @@ impl Parser<'_, '_> {
         w.literal = false;
         Ok(())
     }
+}
+
+/// True when a `{` in `text` is followed by a `,` or `..` and a `}`: a brace expansion.
+fn brace_expands(text: &str) -> bool {
+    text.find('{').is_some_and(|open| {
+        let rest = &text[open + 1..];
+        rest.contains('}') && (rest.contains(',') || rest.contains(".."))
+    })
 }
 
 fn is_special(b: u8) -> bool {

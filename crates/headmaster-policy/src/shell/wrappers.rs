@@ -1,4 +1,5 @@
-//! Programs that run other programs: wrappers, shells with a string, `eval`, `find -exec`.
+//! Programs that run other programs: wrappers, shells with a string, `eval`, `trap`,
+//! `find -exec`.
 //!
 //! For each known launcher, [`next`] says what it would start: a command made of some of its
 //! arguments, a shell string to parse, or nothing. When the launched program would only be
@@ -26,14 +27,15 @@ const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "po
 const LAUNCHERS: &[&str] = &[
     "env", "command", "builtin", "exec", "nohup", "busybox", "time", "nice", "timeout", "stdbuf",
     "setsid", "xargs", "find", "watch", "eval", "sudo", "doas", "su", "ionice", "taskset",
-    "strace", "ltrace", "flock", "chroot", "unshare", "nsenter", "script",
+    "strace", "ltrace", "flock", "chroot", "unshare", "nsenter", "script", "trap",
 ];
 
 /// What `base` (a program's file name) would start, given its arguments.
 pub(super) fn next(base: &str, args: &[RawWord]) -> Result<Next> {
     match base {
         "env" => env(args),
-        "command" | "builtin" | "setsid" | "nohup" | "busybox" => run_after(args, &[]),
+        "command" => command(args),
+        "builtin" | "setsid" | "nohup" | "busybox" => run_after(args, &[]),
         "exec" => run_after(args, &["-a"]),
         "time" => run_after(args, &["-f", "-o", "--format", "--output"]),
         "nice" => run_after(args, &["-n", "--adjustment"]),
@@ -68,10 +70,16 @@ pub(super) fn next(base: &str, args: &[RawWord]) -> Result<Next> {
         "find" => find(args),
         "watch" => watch(args),
         "eval" => Ok(Next::Script(joined(args, "eval")?)),
+        "trap" => trap(args),
         "export" | "readonly" | "declare" | "typeset" | "local" => {
             for a in args {
                 if !a.word.literal {
                     return Err(Unparseable::Unsupported("`export` of a computed name"));
+                }
+                // `declare -n ref=PATH` makes a later `ref=.` an assignment to PATH.
+                let t = a.word.text.as_str();
+                if base != "export" && t.starts_with(['-', '+']) && t.contains('n') {
+                    return Err(Unparseable::Unsupported("a name reference (`declare -n`)"));
                 }
                 if let Some(name) = assigned_name(&a.word.text) {
                     check_assignment(name)?;
@@ -98,16 +106,10 @@ pub(super) fn next(base: &str, args: &[RawWord]) -> Result<Next> {
     }
 }
 
-/// The name assigned by a `NAME=value` word, judged on its text (quoting does not matter to
-/// `env` and `export`).
+/// The name assigned by a `NAME=value` or `NAME+=value` word, judged on its text (quoting does
+/// not matter to `env` and `export`).
 fn assigned_name(text: &str) -> Option<&str> {
-    let (name, _) = text.split_once('=')?;
-    let ok = name
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    ok.then_some(name)
+    super::judge::split_assignment(text).map(|(name, _)| name)
 }
 
 /// Index of the first argument after the options. `with_value` lists options that take a
@@ -126,9 +128,36 @@ fn after_options(args: &[RawWord], with_value: &[&str]) -> Result<usize> {
         if !t.starts_with('-') || t == "-" {
             return Ok(i);
         }
-        i += if with_value.contains(&t) { 2 } else { 1 };
+        i += option_words(t, with_value);
     }
     Ok(i)
+}
+
+/// How many words the option `t` spans, given the options that take a separate value: 2 when
+/// it (`-o`) or the last letter of its cluster (`-fo`, as getopt reads `-f -o`) takes the
+/// next word, 1 otherwise (`-ofile`, `-f`, `--long=value`).
+pub(super) fn option_words(t: &str, with_value: &[&str]) -> usize {
+    if with_value.contains(&t) {
+        return 2;
+    }
+    if t.starts_with("--") {
+        return 1;
+    }
+    let letters = t.strip_prefix('-').unwrap_or("");
+    for (at, c) in letters.char_indices() {
+        let takes_value = with_value.iter().any(|v| {
+            let mut v = v.chars();
+            v.next() == Some('-') && v.next() == Some(c) && v.next().is_none()
+        });
+        if takes_value {
+            return if at + c.len_utf8() == letters.len() {
+                2
+            } else {
+                1
+            };
+        }
+    }
+    1
 }
 
 fn run_from(args: &[RawWord], at: usize) -> Next {
@@ -143,6 +172,37 @@ fn run_after(args: &[RawWord], with_value: &[&str]) -> Result<Next> {
     Ok(run_from(args, after_options(args, with_value)?))
 }
 
+/// `command -v NAME` and `command -V NAME` only say what NAME is; otherwise `command` runs it.
+fn command(args: &[RawWord]) -> Result<Next> {
+    let at = after_options(args, &[])?;
+    let describes = args[..at]
+        .iter()
+        .any(|a| a.word.text != "--" && a.word.text.contains(['v', 'V']));
+    if describes {
+        Ok(Next::Nothing)
+    } else {
+        Ok(run_from(args, at))
+    }
+}
+
+/// `trap ACTION SIGNAL…` runs ACTION, a shell string, when a signal arrives or the shell
+/// exits. With a single operand, `-`, an empty action or a number first, it only resets.
+fn trap(args: &[RawWord]) -> Result<Next> {
+    let at = after_options(args, &[])?;
+    let operands = &args[at..];
+    let [action, _, ..] = operands else {
+        return Ok(Next::Nothing);
+    };
+    if !action.word.literal {
+        return Err(Unparseable::ComputedProgram(action.word.text.clone()));
+    }
+    let t = action.word.text.as_str();
+    if t == "-" || t.is_empty() || t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Next::Nothing);
+    }
+    Ok(Next::Script(t.to_owned()))
+}
+
 fn env(args: &[RawWord]) -> Result<Next> {
     let mut i = 0;
     while let Some(a) = args.get(i) {
@@ -150,17 +210,30 @@ fn env(args: &[RawWord]) -> Result<Next> {
             return Err(Unparseable::ComputedProgram(a.word.text.clone()));
         }
         let t = a.word.text.as_str();
-        if t.starts_with("-S") || t.starts_with("--split-string") {
-            return Err(Unparseable::Unsupported("`env -S`"));
-        }
         if t == "--" {
             i += 1;
             break;
         }
-        if matches!(t, "-u" | "-C" | "--unset" | "--chdir") {
-            i += 2;
+        if let Some(long) = t.strip_prefix("--") {
+            // Long options may be abbreviated: `--sp` is `--split-string`.
+            let (name, value) = long
+                .split_once('=')
+                .map_or((long, None), |(n, v)| (n, Some(v)));
+            let is = |option: &str| !name.is_empty() && option.starts_with(name);
+            if is("split-string") {
+                return Err(Unparseable::Unsupported("`env -S`"));
+            }
+            i += if value.is_none() && (is("unset") || is("chdir")) {
+                2
+            } else {
+                1
+            };
         } else if t.starts_with('-') {
-            i += 1;
+            // A cluster such as `-iS 'curl x'` or `-vC dir`.
+            if t.contains('S') {
+                return Err(Unparseable::Unsupported("`env -S`"));
+            }
+            i += option_words(t, &["-u", "-C"]);
         } else if let Some(name) = assigned_name(t) {
             check_assignment(name)?;
             check_stored_code(&a.word)?;
@@ -230,26 +303,27 @@ fn string_or_run(args: &[RawWord], at: usize, string_flags: &[&str]) -> Result<N
     Ok(run_from(args, at))
 }
 
+/// Options of `xargs` that take a separate value; the judgement reads the same list to find
+/// the program `xargs` starts.
+pub(super) const XARGS_VALUES: &[&str] = &[
+    "-a",
+    "-d",
+    "-E",
+    "-I",
+    "-L",
+    "-n",
+    "-P",
+    "-s",
+    "--arg-file",
+    "--delimiter",
+    "--max-args",
+    "--max-procs",
+    "--max-chars",
+    "--max-lines",
+];
+
 fn xargs(args: &[RawWord]) -> Result<Next> {
-    let at = after_options(
-        args,
-        &[
-            "-a",
-            "-d",
-            "-E",
-            "-I",
-            "-L",
-            "-n",
-            "-P",
-            "-s",
-            "--arg-file",
-            "--delimiter",
-            "--max-args",
-            "--max-procs",
-            "--max-chars",
-            "--max-lines",
-        ],
-    )?;
+    let at = after_options(args, XARGS_VALUES)?;
     if let Some(program) = args.get(at) {
         let base = program.word.text.rsplit('/').next().unwrap_or("");
         if SHELLS.contains(&base) || LAUNCHERS.contains(&base) {
