@@ -56,11 +56,8 @@ pub struct Signals {
 pub enum MaintenancePhase {
     /// No pass started yet (the instance is not unlocked).
     NotYet,
-    /// Pass number `pass` is running.
-    Running {
-        /// Its number.
-        pass: u64,
-    },
+    /// A pass is running.
+    Running,
     /// Pass number `pass` finished.
     Done {
         /// Its number.

@@ -28,9 +28,7 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
         let mut wait = EVERY;
         if let Some(instance) = instance {
             pass += 1;
-            state
-                .maintenance
-                .send_replace(MaintenancePhase::Running { pass });
+            state.maintenance.send_replace(MaintenancePhase::Running);
             let progress = events::maintenance_progress(&app);
             let outcome = {
                 let _work = state.key_work.lock().await;
