@@ -76,23 +76,38 @@ impl Context {
         // few queries when nothing is due). Re-encryption can take minutes, so it never runs
         // before an unrelated command: the user is told when it is due, and `keys maintain`
         // does it with a progress bar (the desktop app does it in the background).
+        // A failing step never stops the command the user asked for: it is reported, and the
+        // next command (or `keys maintain`) tries again.
         let report = instance
             .maintain(
                 &self.source(),
                 Work::Quick,
                 &headmaster_core::vault::no_progress,
             )
-            .await?;
+            .await;
         if !self.json {
-            for due in &report.due {
-                let why = match due.reason {
-                    DueReason::Interrupted => "a rotation was interrupted".to_string(),
-                    DueReason::Age => format!("its data key is {} days old", due.key_age_days),
-                };
-                eprintln!(
-                    "note: the keys of {} are due for re-encryption ({why}); run `headmaster keys maintain` (or open the desktop app, which does it in the background)",
-                    due.scope
-                );
+            match report {
+                Ok(report) => {
+                    for due in &report.due {
+                        let why = match due.reason {
+                            DueReason::Interrupted => "a rotation was interrupted".to_string(),
+                            DueReason::Age => {
+                                format!("its data key is {} days old", due.key_age_days)
+                            }
+                        };
+                        eprintln!(
+                            "note: the keys of {} are due for re-encryption ({why}); run `headmaster keys maintain` (or open the desktop app, which does it in the background)",
+                            due.scope
+                        );
+                    }
+                    for p in &report.problems {
+                        eprintln!(
+                            "warning: maintenance could not finish {} ({}): {}",
+                            p.step, p.scope, p.message
+                        );
+                    }
+                }
+                Err(e) => eprintln!("warning: maintenance could not run: {e}"),
             }
         }
         Ok(instance)

@@ -19,7 +19,7 @@
 use serde::Serialize;
 
 use crate::audit::{ArchiveReport, Source};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::vault::rotation::ProgressFn;
@@ -46,32 +46,75 @@ pub struct MaintenanceReport {
     /// Re-encryption still due after the pass (a quick pass leaves it; a full pass leaves what
     /// another process is doing).
     pub due: Vec<RotationDue>,
+    /// Steps that failed; the others still ran.
+    pub problems: Vec<MaintenanceProblem>,
+}
+
+/// A maintenance step that failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaintenanceProblem {
+    /// Which step (`audit delivery`, `approval expiry`, `audit archiving`, `key rotation`,
+    /// `due rotations`).
+    pub step: &'static str,
+    /// Where: `instance`, a workspace id, or `all`.
+    pub scope: String,
+    /// The error's stable code.
+    pub code: &'static str,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl MaintenanceReport {
+    fn failed(&mut self, step: &'static str, scope: impl Into<String>, error: &Error) {
+        tracing::warn!(step, %error, "a maintenance step failed");
+        self.problems.push(MaintenanceProblem {
+            step,
+            scope: scope.into(),
+            code: error.code(),
+            message: error.to_string(),
+        });
+    }
 }
 
 impl Instance {
     /// One maintenance pass (see the module doc). Run by the system, so it takes no session;
-    /// every change it makes is audited with the system as the actor.
+    /// every change it makes is audited with the system as the actor. A failing step (one
+    /// workspace whose database cannot be read, say) is reported in
+    /// [`MaintenanceReport::problems`] and the other steps still run; only an unreadable
+    /// instance database fails the pass.
     pub async fn maintain(
         &self,
         source: &Source,
         work: Work,
         progress: ProgressFn<'_>,
     ) -> Result<MaintenanceReport> {
-        let mut report = MaintenanceReport {
-            intents_delivered: self.deliver_intents().await?,
-            ..MaintenanceReport::default()
-        };
+        let mut report = MaintenanceReport::default();
+        match self.deliver_intents().await {
+            Ok(n) => report.intents_delivered = n,
+            Err(e) => report.failed("audit delivery", "instance", &e),
+        }
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
             .fetch_all(&self.pool)
             .await?;
         for workspace in ids.iter().filter_map(|id| id.parse::<WorkspaceId>().ok()) {
-            self.expire_due(workspace).await?;
+            if let Err(e) = self.expire_due(workspace).await {
+                report.failed("approval expiry", workspace.to_string(), &e);
+            }
         }
-        report.archives = self.maintain_audit(source).await?;
+        match self.maintain_audit(source).await {
+            Ok(archives) => report.archives = archives,
+            Err(e) => report.failed("audit archiving", "all", &e),
+        }
         if work == Work::Full {
-            report.rotations = self.maintain_keys(source, progress).await?;
+            match self.maintain_keys(source, progress).await {
+                Ok(rotations) => report.rotations = rotations,
+                Err(e) => report.failed("key rotation", "all", &e),
+            }
         }
-        report.due = self.rotations_due().await?;
+        match self.rotations_due().await {
+            Ok(due) => report.due = due,
+            Err(e) => report.failed("due rotations", "all", &e),
+        }
         Ok(report)
     }
 }

@@ -37,6 +37,20 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
                     .await
             };
             let phase = match outcome {
+                Ok(report) if !report.problems.is_empty() => {
+                    wait = RETRY;
+                    let message = report
+                        .problems
+                        .iter()
+                        .map(|p| format!("{} ({}): {}", p.step, p.scope, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tracing::warn!(%message, "a maintenance pass left work undone");
+                    MaintenancePhase::Failed {
+                        pass,
+                        error: CommandError::new("maintenance_incomplete", &message),
+                    }
+                }
                 Ok(report) => {
                     for r in &report.rotations {
                         tracing::info!(scope = %r.scope, version = r.data_version, rows = r.rows_reencrypted, "maintenance rotated keys");

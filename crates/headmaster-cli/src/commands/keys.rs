@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Subcommand;
-use headmaster_core::maintenance::Work;
+use headmaster_core::maintenance::{MaintenanceReport, Work};
 use headmaster_core::vault::rotation::Progress;
 use headmaster_core::vault::{KeyScope, Protection, RETIRE_GRACE_MS};
 use headmaster_core::{Instance, Session};
@@ -178,8 +178,27 @@ async fn maintain(ctx: &Context, instance: &Instance) -> anyhow::Result<()> {
         bar.finish_and_clear();
     }
     if ctx.json {
-        return print_json(&report);
+        print_json(&report)?;
+    } else {
+        describe(&due, &report);
     }
+    if let Some(p) = report.problems.first() {
+        anyhow::bail!(
+            "maintenance could not finish {} ({}): {}{}",
+            p.step,
+            p.scope,
+            p.message,
+            match report.problems.len() {
+                1 => String::new(),
+                n => format!(" (and {} more problems)", n - 1),
+            }
+        );
+    }
+    Ok(())
+}
+
+/// What a full pass did, for people.
+fn describe(due: &[headmaster_core::vault::RotationDue], report: &MaintenanceReport) {
     if due.is_empty() && report.rotations.is_empty() {
         println!("Nothing was due: every data key is younger than the rotation period.");
     }
@@ -191,11 +210,10 @@ async fn maintain(ctx: &Context, instance: &Instance) -> anyhow::Result<()> {
     }
     for d in &report.due {
         println!(
-            "{} is being rotated by another process; it finishes there.",
+            "{} is still due: another process is rotating it (or was, until its lease lapses).",
             d.scope
         );
     }
-    Ok(())
 }
 
 async fn scope(ctx: &Context, instance: &Instance, session: &Session) -> anyhow::Result<KeyScope> {

@@ -22,7 +22,7 @@ use super::playbook::{Next, PlaybookState, StepStatus};
 use super::{status, AgentDefinition, ProviderConfig};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
@@ -96,8 +96,14 @@ impl Instance {
                     tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
                 loop {
                     ticker.tick().await;
-                    if instance.beat(workspace, &run, &owner).await.is_err() {
-                        break;
+                    match instance.beat(workspace, &run, &owner).await {
+                        Ok(()) => {}
+                        // Another process took the run: stop renewing.
+                        Err(Error::Conflict(_)) => break,
+                        // A busy or briefly failing database is not a lost lease: the next
+                        // beat tries again (giving up here would let the lease lapse while
+                        // the step still runs).
+                        Err(e) => tracing::warn!(run = %run, error = %e, "a run heartbeat failed"),
                     }
                 }
             })

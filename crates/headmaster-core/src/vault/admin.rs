@@ -460,12 +460,8 @@ impl Instance {
             .target(&name)
             .payload(serde_json::json!({ "data_version": data_version, "audit_version": audit_version, "reason": reason }));
         let mut tx = self.key_change(scope, event).await?;
-        self.vault
-            .add_version_in(&mut tx, &name, Series::Data, data_version)
-            .await?;
-        self.vault
-            .add_version_in(&mut tx, &name, Series::Audit, audit_version)
-            .await?;
+        // The open rotation first: a process that lost the race to another one opening a
+        // rotation of this scope is refused here as busy, before its version numbers collide.
         let opened = sqlx::query(
             "INSERT INTO key_rotations (id, scope, target_version, started_at, reason, lease_owner, lease_until)
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -484,6 +480,12 @@ impl Instance {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(busy(&name)),
             Err(e) => return Err(e.into()),
         }
+        self.vault
+            .add_version_in(&mut tx, &name, Series::Data, data_version)
+            .await?;
+        self.vault
+            .add_version_in(&mut tx, &name, Series::Audit, audit_version)
+            .await?;
         tx.commit().await?;
         self.vault.forget_scope(&name).await;
         self.finish_rotation(scope, &id, &owner, actor, source, progress)

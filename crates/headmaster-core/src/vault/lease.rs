@@ -93,15 +93,17 @@ impl Instance {
         if !free {
             return Ok(false);
         }
-        // Compare and swap: a process that took the lease in between wins.
+        // Compare and swap on owner and expiry: a process that took or renewed the lease in
+        // between wins.
         let taken = sqlx::query(
             "UPDATE key_rotations SET lease_owner = ?, lease_until = ?
-             WHERE id = ? AND finished_at IS NULL AND lease_owner IS ?",
+             WHERE id = ? AND finished_at IS NULL AND lease_owner IS ? AND lease_until IS ?",
         )
         .bind(owner)
         .bind(now + LEASE_MS)
         .bind(id)
         .bind(&holder)
+        .bind(until)
         .execute(&self.pool)
         .await?
         .rows_affected();

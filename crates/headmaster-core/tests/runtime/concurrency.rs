@@ -10,7 +10,10 @@ use headmaster_core::instance::Config;
 use headmaster_core::runtime::{status, RunSummary};
 use headmaster_core::Session;
 
-use crate::common::wait_until;
+use headmaster_core::maintenance::Work;
+use headmaster_core::vault::no_progress;
+
+use crate::common::{source, wait_until};
 use crate::support::chat_server::{ChatServer, Reply};
 use crate::support::{config, model_agent, Team, WAIT};
 
@@ -228,4 +231,24 @@ async fn a_workspace_whose_database_cannot_be_read_is_reported_and_the_others_ru
     let runs = restarted.list_runs(&bob, second).await.unwrap();
     let run = runs.iter().find(|r| r.id == queued.id).unwrap();
     assert_eq!(run.status, status::COMPLETED, "{run:?}");
+
+    // Maintenance reports the workspace and still does the rest.
+    let report = restarted
+        .maintain(&source(), Work::Full, &no_progress)
+        .await
+        .unwrap();
+    let broken_scope = team.ws.to_string();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.scope == broken_scope && p.step == "approval expiry"),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems.iter().all(|p| !p.message.is_empty()),
+        "{:?}",
+        report.problems
+    );
 }
