@@ -165,6 +165,18 @@ impl Instance {
                 run_status.as_str(),
                 status::WAITING_APPROVAL | status::WAITING_CONFIRMATION
             );
+            if run_status == status::WAITING_CHILD {
+                // A parent whose sub-run (or a deeper one) waits on a pending request has
+                // nothing to do; driving it would only re-claim its lease on every pass.
+                match self.child_waits_for_decision(workspace, &run_id).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(run = %run_id, %error, "the sub-runs of a run could not be read");
+                        continue;
+                    }
+                }
+            }
             if let (true, Some(approval)) = (waits_for_decision, waiting_on) {
                 match self.approval_status(workspace, &approval).await {
                     Ok(state) if state == "pending" => continue,
@@ -178,6 +190,23 @@ impl Instance {
             ready.push(run_id);
         }
         Ok(ready)
+    }
+
+    /// Whether a sub-run in `run_id`'s tree waits on a request nobody decided yet.
+    async fn child_waits_for_decision(&self, workspace: WorkspaceId, run_id: &str) -> Result<bool> {
+        let pool = self.workspace_pool(workspace).await?;
+        let waiting: Option<i64> = sqlx::query_scalar(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT id FROM runs WHERE parent_run_id = ?1
+                 UNION ALL SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id)
+             SELECT 1 FROM runs c JOIN tree t ON c.id = t.id JOIN approvals a ON a.id = c.waiting_on
+             WHERE c.status IN ('waiting_approval', 'waiting_confirmation') AND a.status = 'pending'
+             LIMIT 1",
+        )
+        .bind(run_id)
+        .fetch_optional(&pool)
+        .await?;
+        Ok(waiting.is_some())
     }
 
     /// Hands a run to a task that waits for a slot and drives it; `None` if a task of this

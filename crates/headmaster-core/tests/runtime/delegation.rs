@@ -326,6 +326,10 @@ async fn cancelling_a_parent_cancels_its_waiting_sub_run_and_withdraws_the_reque
     let child = detail.children[0].clone();
     assert_eq!(child.status, "waiting_confirmation");
     let request = child.waiting_on.clone().unwrap();
+    // While the sub-run's request is pending, the worker's pass leaves the parent alone (it
+    // used to re-claim its lease on every pass).
+    let pass = team.instance().dispatch_runs().await.unwrap();
+    assert_eq!(pass.started(), 0, "nothing can advance yet");
 
     let cancelled = team
         .instance()
