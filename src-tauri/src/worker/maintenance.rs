@@ -29,12 +29,25 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
         if let Some(instance) = instance {
             pass += 1;
             state.maintenance.send_replace(MaintenancePhase::Running);
-            let progress = events::maintenance_progress(&app);
-            let outcome = {
-                let _work = state.key_work.lock().await;
-                instance
-                    .maintain(&state.source(), Work::Full, &progress)
-                    .await
+            // The pass runs in a task of its own, so that a panic in it ends as a failed
+            // pass (and the window hears of it) instead of leaving the phase `running`.
+            let task = {
+                let app = app.clone();
+                tauri::async_runtime::spawn(async move {
+                    let state = app.state::<AppState>();
+                    let progress = events::maintenance_progress(&app);
+                    let _work = state.key_work.lock().await;
+                    instance
+                        .maintain(&state.source(), Work::Full, &progress)
+                        .await
+                })
+            };
+            let outcome = match task.await {
+                Ok(outcome) => outcome.map_err(CommandError::from),
+                Err(error) => Err(CommandError::new(
+                    "maintenance_failed",
+                    format!("the maintenance pass stopped unexpectedly ({error}); it is tried again in a few minutes"),
+                )),
             };
             let phase = match outcome {
                 Ok(report) if !report.problems.is_empty() => {
@@ -61,12 +74,9 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "a maintenance pass failed");
+                    tracing::warn!(code = %error.code, message = %error.message, "a maintenance pass failed");
                     wait = RETRY;
-                    MaintenancePhase::Failed {
-                        pass,
-                        error: CommandError::from(error),
-                    }
+                    MaintenancePhase::Failed { pass, error }
                 }
             };
             state.maintenance.send_replace(phase);
