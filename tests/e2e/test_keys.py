@@ -4,6 +4,7 @@ version; rotating the KEK from the UI keeps the instance openable through the re
 
 import re
 import sqlite3
+import time
 from collections import Counter
 
 from selenium.webdriver.common.by import By
@@ -148,3 +149,36 @@ def test_kek_rotation_from_the_ui_survives_a_restart(app_factory, home):
     again.click("nav-keys")
     again.wait_text("keys-kek", "version 2,")
     assert again.find("keys-keychain").text == "available"
+
+
+def test_an_aged_key_is_rotated_in_the_background_without_opening_the_keys_screen(app_factory, home):
+    """Issue 12: maintenance is the app's, not a screen's. The data key is made 400 days old
+    while the app is closed; the next start rotates it without anyone signing in or opening
+    the Keys screen, and the sign-in that follows is told what was rotated."""
+    app = app_factory()
+    app.setup(org="Acme Corp", username="alice")
+    app.quit()
+    db = home / "instance.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE wrapped_keys SET created_at = created_at - ? WHERE scope = 'instance' AND purpose = 'data'",
+            (400 * 86_400_000,),
+        )
+    assert data_key_versions(db) == [1]
+
+    again = app_factory()
+    again.wait("signin-form")
+    # Nobody signs in yet: the keychain unlocked the instance, and its maintenance worker runs.
+    deadline = time.monotonic() + 60
+    while 2 not in data_key_versions(db):
+        assert time.monotonic() < deadline, f"the aged key was not rotated: {data_key_versions(db)}"
+        time.sleep(0.2)
+    assert rows_by_version(db).get(1, 0) == 0, rows_by_version(db)
+
+    again.sign_in("alice", ADMIN_PASSWORD)
+    again.wait_text("home-username", "alice")
+    again.wait_css('[data-testid="key-maintenance"][data-state="done"]', timeout=60)
+    report = again.wait("key-maintenance-report")
+    assert "rotated to v2" in report.text, report.text
+    assert again.find_all("key-scope-instance") == [], "the Keys screen was never opened"
+    again.screenshot("keys-rotated-in-background")
