@@ -20,7 +20,6 @@ use serde::Serialize;
 
 use crate::audit::{ArchiveReport, Source};
 use crate::error::{Error, Result};
-use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::vault::rotation::ProgressFn;
 use crate::vault::{RotationDue, RotationReport};
@@ -93,10 +92,7 @@ impl Instance {
             Ok(n) => report.intents_delivered = n,
             Err(e) => report.failed("audit delivery", "instance", &e),
         }
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
-            .fetch_all(&self.pool)
-            .await?;
-        for workspace in ids.iter().filter_map(|id| id.parse::<WorkspaceId>().ok()) {
+        for workspace in self.workspace_ids().await? {
             if let Err(e) = self.expire_due(workspace).await {
                 report.failed("approval expiry", workspace.to_string(), &e);
             }

@@ -403,7 +403,7 @@ pub const CORPUS: &[Case] = &[
     ("apt-get install -y jq", C, "changes the system's packages"),
     ("brew install jq", C, ""),
     ("gem install rails", C, ""),
-    ("php -S 0.0.0.0:8000", C, "starts a web server"),
+    ("php -S 127.0.0.1:8000", C, "starts a web server"),
     (
         "openssl s_client -connect example.org:443",
         C,

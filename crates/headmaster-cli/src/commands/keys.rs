@@ -91,16 +91,7 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Rotate => {
             let bar = progress_bar(ctx);
-            let report = {
-                let bar = bar.clone();
-                let progress = move |p: Progress| {
-                    if let Some(bar) = &bar {
-                        bar.set_length(p.total);
-                        bar.set_position(p.done);
-                    }
-                };
-                instance.rotate_keys(&session, scope, &progress).await?
-            };
+            let report = instance.rotate_keys(&session, scope, &follow(&bar)).await?;
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
@@ -162,18 +153,9 @@ pub async fn run(ctx: &Context, command: KeysCommand) -> anyhow::Result<()> {
 async fn maintain(ctx: &Context, instance: &Instance) -> anyhow::Result<()> {
     let due = instance.rotations_due().await?;
     let bar = progress_bar(ctx);
-    let report = {
-        let bar = bar.clone();
-        let progress = move |p: Progress| {
-            if let Some(bar) = &bar {
-                bar.set_length(p.total);
-                bar.set_position(p.done);
-            }
-        };
-        instance
-            .maintain(&ctx.source(), Work::Full, &progress)
-            .await?
-    };
+    let report = instance
+        .maintain(&ctx.source(), Work::Full, &follow(&bar))
+        .await?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -224,6 +206,17 @@ async fn scope(ctx: &Context, instance: &Instance, session: &Session) -> anyhow:
         }
         None => KeyScope::Instance,
     })
+}
+
+/// A progress callback for the core that moves `bar` (nothing without one).
+fn follow(bar: &Option<ProgressBar>) -> impl Fn(Progress) + Send + Sync {
+    let bar = bar.clone();
+    move |p: Progress| {
+        if let Some(bar) = &bar {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+        }
+    }
 }
 
 fn progress_bar(ctx: &Context) -> Option<ProgressBar> {

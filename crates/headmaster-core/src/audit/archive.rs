@@ -22,7 +22,6 @@ use crate::access::Scope;
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::identity::Session;
-use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::store::StoreError;
 use crate::vault::seal::Aad;
@@ -57,16 +56,11 @@ impl Instance {
     /// as it is and no event is written.
     pub async fn maintain_audit(&self, source: &Source) -> Result<Vec<ArchiveReport>> {
         let mut chains = vec![(self.pool.clone(), Scope::Org)];
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
-            .fetch_all(&self.pool)
-            .await?;
-        for id in ids {
-            if let Ok(workspace) = id.parse::<WorkspaceId>() {
-                chains.push((
-                    self.workspace_pool(workspace).await?,
-                    Scope::Workspace(workspace),
-                ));
-            }
+        for workspace in self.workspace_ids().await? {
+            chains.push((
+                self.workspace_pool(workspace).await?,
+                Scope::Workspace(workspace),
+            ));
         }
         let cutoff = rfc3339_ms(self.now() - self.retention_days().await? * 86_400_000);
         let mut reports = Vec::new();

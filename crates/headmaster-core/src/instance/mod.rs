@@ -175,6 +175,24 @@ impl Instance {
         Ok(pool)
     }
 
+    /// Every workspace of the installation. A row whose id does not parse is logged and left
+    /// out, so one damaged row does not stop the background work over the others.
+    pub(crate) async fn workspace_ids(&self) -> Result<Vec<WorkspaceId>> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| match id.parse() {
+                Ok(workspace) => Some(workspace),
+                Err(_) => {
+                    tracing::warn!(workspace = %id, "a workspace row has an unreadable id");
+                    None
+                }
+            })
+            .collect())
+    }
+
     /// Subscribes to events of this process (approval requests, decisions, run updates).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<crate::events::CoreEvent> {
         self.events.subscribe()

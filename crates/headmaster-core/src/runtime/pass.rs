@@ -107,21 +107,11 @@ impl Instance {
     /// One pass of the background worker (see the module doc). Returns at once; the runs it
     /// started go on in their own tasks.
     pub async fn dispatch_runs(self: &Arc<Self>) -> Result<Pass> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
-            .fetch_all(&self.pool)
-            .await?;
         let mut pass = Pass {
             started: Vec::new(),
             problems: Vec::new(),
         };
-        for id in ids {
-            let workspace: WorkspaceId = match id.parse() {
-                Ok(workspace) => workspace,
-                Err(_) => {
-                    tracing::warn!(workspace = %id, "a workspace row has an unreadable id");
-                    continue;
-                }
-            };
+        for workspace in self.workspace_ids().await? {
             match self.ready_runs(workspace).await {
                 Ok(ready) => {
                     for run_id in ready {

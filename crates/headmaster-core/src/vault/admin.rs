@@ -334,16 +334,7 @@ impl Instance {
             );
         }
         let period_ms = self.rotation_period_days().await? * 86_400_000;
-        let mut scopes = vec![KeyScope::Instance];
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM workspaces")
-            .fetch_all(&self.pool)
-            .await?;
-        scopes.extend(
-            ids.iter()
-                .filter_map(|id| id.parse().ok())
-                .map(KeyScope::Workspace),
-        );
-        for scope in scopes {
+        for scope in self.key_scopes().await? {
             let keys = self.vault.keys(&scope.name()).await?;
             if self.now() - keys.current_created_at() >= period_ms {
                 match self
@@ -379,13 +370,8 @@ impl Instance {
             });
         }
         let period_ms = self.rotation_period_days().await? * 86_400_000;
-        let mut scopes = vec![INSTANCE_SCOPE.to_string()];
-        scopes.extend(
-            sqlx::query_scalar::<_, String>("SELECT id FROM workspaces")
-                .fetch_all(&self.pool)
-                .await?,
-        );
-        for scope in scopes {
+        for scope in self.key_scopes().await? {
+            let scope = scope.name();
             if open.iter().any(|(s, _)| *s == scope) {
                 continue;
             }
@@ -399,6 +385,18 @@ impl Instance {
             }
         }
         Ok(due)
+    }
+
+    /// The instance's key scope and every workspace's.
+    async fn key_scopes(&self) -> Result<Vec<KeyScope>> {
+        let mut scopes = vec![KeyScope::Instance];
+        scopes.extend(
+            self.workspace_ids()
+                .await?
+                .into_iter()
+                .map(KeyScope::Workspace),
+        );
+        Ok(scopes)
     }
 
     /// Destroys old data-key versions that no row uses any more, once the grace period passed.

@@ -120,6 +120,8 @@ impl Instance {
     ) -> Result<T> {
         let renew = async {
             loop {
+                // A timer, not a condition: the lease must be renewed well before it lapses,
+                // however long the batch in flight takes.
                 tokio::time::sleep(RENEW_EVERY).await;
                 let renewed = sqlx::query(
                     "UPDATE key_rotations SET lease_until = ? WHERE id = ? AND lease_owner = ?",

@@ -11,13 +11,8 @@ use crate::child::{self, Task};
 use crate::common::{sign_in_to, source, wait_until, Fixture, ADMIN};
 use crate::rotation::{data_versions, roles_on_version, seed_roles, OTHER_INSTANCE_ROWS};
 
-#[tokio::test]
-async fn a_rotation_killed_mid_way_resumes_without_losing_a_row() {
-    const ROLES: usize = 5_000;
-    let fx = Fixture::new().await;
-    let names = seed_roles(&fx, "kill", ROLES).await;
-    let pool = fx.raw().await;
-
+/// A child process rotating the instance keys, once its first re-encrypted batch committed.
+async fn rotating_child(fx: &Fixture, pool: &sqlx::SqlitePool) -> std::process::Child {
     let mut child = child::spawn(Task::Rotate, fx.home(), &fx.service, &[]);
     wait_until(
         Duration::from_secs(60),
@@ -28,13 +23,24 @@ async fn a_rotation_killed_mid_way_resumes_without_losing_a_row() {
             async move {
                 assert!(
                     exited.is_none(),
-                    "the child finished or failed before it could be killed: {exited:?}"
+                    "the child finished or failed before its first batch: {exited:?}"
                 );
                 roles_on_version(&pool, 2).await > 0
             }
         },
     )
     .await;
+    child
+}
+
+#[tokio::test]
+async fn a_rotation_killed_mid_way_resumes_without_losing_a_row() {
+    const ROLES: usize = 5_000;
+    let fx = Fixture::new().await;
+    let names = seed_roles(&fx, "kill", ROLES).await;
+    let pool = fx.raw().await;
+
+    let mut child = rotating_child(&fx, &pool).await;
     child.kill().unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -99,20 +105,7 @@ async fn while_another_process_rotates_a_scope_this_one_neither_rotates_nor_fini
     seed_roles(&fx, "busy", ROLES).await;
     let pool = fx.raw().await;
 
-    let mut child = child::spawn(Task::Rotate, fx.home(), &fx.service, &[]);
-    wait_until(
-        Duration::from_secs(60),
-        "the child's first re-encrypted batch",
-        || {
-            let pool = pool.clone();
-            let exited = child.try_wait().unwrap();
-            async move {
-                assert!(exited.is_none(), "the child ended early: {exited:?}");
-                roles_on_version(&pool, 2).await > 0
-            }
-        },
-    )
-    .await;
+    let mut child = rotating_child(&fx, &pool).await;
     // The child holds the rotation's lease: this process's maintenance leaves the scope alone
     // (it does not re-encrypt the same rows at the same time) and a manual rotation refuses.
     let here = fx.reopen().await;
