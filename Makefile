@@ -32,9 +32,10 @@ ui-deps:
 		cd ui && npm ci --no-audit --no-fund; \
 	fi
 
+# Installs the pinned e2e packages unless exactly those versions are already there.
 py-deps:
-	@$(PYTHON) -c 'import selenium, pytest, aiosmtpd' 2>/dev/null || \
-		$(PYTHON) -m pip install --quiet --disable-pip-version-check selenium pytest aiosmtpd
+	@$(PYTHON) scripts/pinned.py tests/e2e/requirements.txt 2>/dev/null || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 
 driver:
 	@tauri-driver --help >/dev/null 2>&1 || cargo install tauri-driver --locked --version '^2'
