@@ -4,7 +4,7 @@
 
 mod inputs;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::vault::{KeyScope, RotationReport, INSTANCE_SCOPE};
 use headmaster_core::Error;
@@ -16,7 +16,7 @@ pub use inputs::{
 };
 
 /// Every command's error: a stable code and a message for people.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CommandError {
     /// Stable machine code (`forbidden`, `auth_failed`, …).
     pub code: String,
@@ -47,7 +47,7 @@ impl CommandError {
 pub type CommandResult<T> = Result<T, CommandError>;
 
 /// The app's state as the UI routes on it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AppStatus {
     /// `setup`, `locked`, `signed_out` or `signed_in`.
     pub state: &'static str,
@@ -60,7 +60,7 @@ pub struct AppStatus {
 }
 
 /// What the background maintenance worker's latest finished pass did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct MaintenanceOutcome {
     /// Which pass of this run of the app (1 is the one at unlock).
     pub pass: u64,
@@ -87,8 +87,8 @@ pub fn key_scope(text: &str) -> CommandResult<KeyScope> {
 }
 
 /// Parses an organisation role name (`viewer`, `operator`, `approver`, `admin`).
-pub fn org_role(text: &str) -> CommandResult<BuiltinRole> {
-    BuiltinRole::parse(text).ok_or_else(|| {
+pub fn org_role(text: &str) -> CommandResult<Role> {
+    Role::parse(text).ok_or_else(|| {
         CommandError::new(
             "invalid_input",
             format!(
@@ -114,8 +114,8 @@ mod tests {
 
     #[test]
     fn org_roles_parse_case_insensitively_and_reject_custom_names() {
-        assert_eq!(org_role("Operator").unwrap(), BuiltinRole::Operator);
-        assert_eq!(org_role("admin").unwrap(), BuiltinRole::Admin);
+        assert_eq!(org_role("Operator").unwrap(), Role::Operator);
+        assert_eq!(org_role("admin").unwrap(), Role::Admin);
         assert_eq!(org_role("auditor").unwrap_err().code, "invalid_input");
     }
 

@@ -59,18 +59,20 @@ pub struct AuditProgress {
 }
 
 /// A run's new state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RunUpdate {
     /// The run's workspace.
     pub workspace_id: String,
     /// The run.
     pub run_id: String,
-    /// Its status now (or `stalled`).
-    pub status: String,
+    /// Its status now.
+    pub status: headmaster_core::states::RunStatus,
+    /// Whether the update is the run being flagged as stalled.
+    pub stalled: bool,
 }
 
 /// The inbox as the approval watcher last saw it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct ApprovalsChanged {
     /// Pending requests, in every workspace, that the signed-in person may decide.
     pub pending: usize,

@@ -10,6 +10,8 @@
 mod commands;
 mod dto;
 mod events;
+#[cfg(test)]
+mod ipc_contract;
 mod state;
 mod tray;
 mod worker;

@@ -160,7 +160,7 @@ impl AppState {
 
 #[cfg(test)]
 mod tests {
-    use headmaster_core::access::BuiltinRole;
+    use headmaster_core::access::Role;
     use headmaster_core::ids::{SessionId, UserId};
 
     use super::*;
@@ -173,7 +173,7 @@ mod tests {
             id: SessionId::new(),
             user_id: UserId::new(),
             username: "alice".into(),
-            org_role: BuiltinRole::Admin,
+            org_role: Role::Admin,
             expires_at: i64::MAX,
             source: Source::default(),
         });

@@ -1,6 +1,8 @@
 // Typed calls into the desktop shell. Every command returns its DTO or rejects with
 // `{ code, message }`; the UI shows `message` and branches only on `code`.
 import { invoke } from "@tauri-apps/api/core";
+export type { KeysStatus, MaintenanceOutcome, MemberSummary, RoleSummary, RotationReport, ScopeStatus, UserSummary, VersionStatus, WhoAmI, WorkspaceSummary } from "./api/generated";
+import type { KeysStatus, MaintenanceOutcome, MemberSummary, RoleSummary, RotationReport, UserSummary, WhoAmI, WorkspaceSummary } from "./api/generated";
 
 export interface ApiError {
   code: string;
@@ -39,95 +41,7 @@ export interface AppStatus {
   home: string;
 }
 
-export interface WorkspaceSummary {
-  id: string;
-  name: string;
-  role: string;
-  /** What the role grants in this workspace; the UI hides what is missing. */
-  capabilities: string[];
-}
-
-export interface WhoAmI {
-  user_id: string;
-  username: string;
-  org_role: string;
-  /** What the organisation role grants (users, workspaces, custom roles, security). */
-  org_capabilities: string[];
-  org_name: string;
-  session_expires_at: string;
-  workspaces: WorkspaceSummary[];
-}
-
-export interface MemberSummary {
-  user_id: string;
-  username: string;
-  role: string;
-  capabilities: string[];
-  disabled: boolean;
-}
-
-export interface RoleSummary {
-  /** `viewer`…`admin` for built-in roles, the id for custom ones. */
-  id: string;
-  name: string;
-  builtin: boolean;
-  capabilities: string[];
-}
-
-export interface UserSummary {
-  id: string;
-  username: string;
-  org_role: string;
-  disabled: boolean;
-  locked: boolean;
-}
-
 export type OrgRole = "viewer" | "operator" | "approver" | "admin";
-
-export interface VersionStatus {
-  purpose: "data" | "audit";
-  version: number;
-  state: "active" | "retired" | "retained";
-  /** Rows sealed under it (data keys only). */
-  rows: number | null;
-  encryptions: number;
-  created_at: string;
-  retired_at: string | null;
-}
-
-export interface ScopeStatus {
-  /** `instance` or the workspace id. */
-  scope: string;
-  name: string;
-  versions: VersionStatus[];
-  last_rotation: string | null;
-  rotation_pending: boolean;
-  rotation_due: boolean;
-}
-
-export interface KeysStatus {
-  protection: Protection;
-  keychain_available: boolean | null;
-  kek_version: number;
-  kek_rotated_at: string;
-  rotation_period_days: number;
-  scopes: ScopeStatus[];
-}
-
-export interface RotationReport {
-  scope: string;
-  data_version: number;
-  rows_reencrypted: number;
-  retired: number[];
-  awaiting_retirement: number[];
-}
-
-/** The background maintenance worker's latest finished pass. */
-export interface MaintenanceOutcome {
-  /** Which pass of this run of the app (1 is the one at unlock). */
-  pass: number;
-  reports: RotationReport[];
-}
 
 export interface SetupRequest {
   org_name: string;

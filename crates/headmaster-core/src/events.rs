@@ -2,7 +2,10 @@
 //! them into UI updates and native notifications; the runtime resumes runs on decisions).
 //! Other processes learn of changes by reading the database.
 
+use headmaster_policy::Tier;
+
 use crate::ids::WorkspaceId;
+use crate::states::{ApprovalStatus, RunStatus};
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +16,8 @@ pub enum CoreEvent {
         workspace: WorkspaceId,
         /// Request id.
         approval_id: String,
-        /// Tier (`medium`, `high`, `critical`).
-        tier: String,
+        /// Tier (medium, high or critical).
+        tier: Tier,
         /// `tool.action`.
         action: String,
         /// Creation time (ms), for measuring notification latency.
@@ -27,7 +30,7 @@ pub enum CoreEvent {
         /// Request id.
         approval_id: String,
         /// New status.
-        status: String,
+        status: ApprovalStatus,
     },
     /// A run changed state or gained a step.
     RunUpdated {
@@ -35,7 +38,9 @@ pub enum CoreEvent {
         workspace: WorkspaceId,
         /// Run id.
         run_id: String,
-        /// New status.
-        status: String,
+        /// Its status now.
+        status: RunStatus,
+        /// Whether this update is the run being flagged as stalled (its heartbeat stopped).
+        stalled: bool,
     },
 }

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod instance;
 pub mod maintenance;
 pub mod runtime;
+pub mod states;
 pub mod store;
 pub mod tools;
 pub mod vault;

@@ -71,7 +71,7 @@ impl Principal {
             id,
             kind,
             role,
-            role_name: role.as_str().to_owned(),
+            role_name: role.title().to_owned(),
             groups: Vec::new(),
             attributes: BTreeMap::new(),
         }

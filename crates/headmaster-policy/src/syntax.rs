@@ -294,15 +294,11 @@ fn path_test(t: &mut Tokens<'_>) -> Result<PathTest, PolicyError> {
 }
 
 fn role(name: &str) -> Result<Role, PolicyError> {
-    match name.to_ascii_lowercase().as_str() {
-        "viewer" => Ok(Role::Viewer),
-        "operator" => Ok(Role::Operator),
-        "approver" => Ok(Role::Approver),
-        "admin" => Ok(Role::Admin),
-        _ => Err(syntax(format!(
+    Role::parse(name).ok_or_else(|| {
+        syntax(format!(
             "unknown role `{name}`: use viewer, operator, approver or admin"
-        ))),
-    }
+        ))
+    })
 }
 
 #[cfg(test)]

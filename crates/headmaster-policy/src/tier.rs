@@ -10,6 +10,12 @@ use std::fmt;
 /// How risky a call is. Ordered: `Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "TEXT", rename_all = "lowercase")
+)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Tier {
     /// Runs without a human.
     Low,
@@ -22,6 +28,9 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Every tier, least risky first.
+    pub const ALL: [Tier; 4] = [Tier::Low, Tier::Medium, Tier::High, Tier::Critical];
+
     /// The lowercase name used in JSON, the CLI and reasons.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -92,10 +101,18 @@ impl Decision {
     }
 }
 
-/// The four built-in roles. They nest: every Admin is an Approver, every Approver an Operator,
-/// every Operator a Viewer, which is why the order matters.
+/// The four built-in roles, least privileged first. They nest: every Admin is an Approver,
+/// every Approver an Operator, every Operator a Viewer, which is why the order matters. The same
+/// enum names a person's role in the policy's conditions and in membership (whose capability
+/// matrix the core defines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "TEXT", rename_all = "lowercase")
+)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// Reads, never decides.
     Viewer,
@@ -108,8 +125,21 @@ pub enum Role {
 }
 
 impl Role {
+    /// All four, least privileged first.
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Operator, Role::Approver, Role::Admin];
+
+    /// The stable lowercase name (stored, in JSON, in policy text, on the command line).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+
     /// The capitalised name shown to people.
-    pub fn as_str(self) -> &'static str {
+    pub fn title(self) -> &'static str {
         match self {
             Role::Viewer => "Viewer",
             Role::Operator => "Operator",
@@ -117,11 +147,18 @@ impl Role {
             Role::Admin => "Admin",
         }
     }
+
+    /// Parses a role name, case-insensitively.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
+    }
 }
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.title())
     }
 }
 

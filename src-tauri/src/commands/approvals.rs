@@ -2,25 +2,34 @@
 //! caller may decide each), show one with its full context, decide; create, list and revoke
 //! grants (grant.manage).
 
-use headmaster_core::approvals::{ApprovalDetail, ApprovalSummary, DecisionResult, GrantSummary};
+use headmaster_core::approvals::{
+    ApprovalDetail, ApprovalPage, DecisionResult, GrantSummary, PageRequest,
+};
 use tauri::State;
 
 use crate::dto::{self, CommandResult, GrantInput};
 use crate::state::AppState;
 
-/// Requests, newest first: `pending`, `decided` or `all` (the default).
+/// One page of requests, newest first: `pending`, `decided` or `all` (the default), with the
+/// total and the cursor of the next page.
 #[tauri::command]
 pub async fn list_approvals(
     state: State<'_, AppState>,
     workspace_id: String,
     status: Option<String>,
-) -> CommandResult<Vec<ApprovalSummary>> {
+    page: Option<PageRequest>,
+) -> CommandResult<ApprovalPage> {
     let workspace = dto::workspace_id(&workspace_id)?;
     let (instance, session) = state.signed_in().await?;
     state
         .settle(
             instance
-                .list_approvals(&session, workspace, status.as_deref())
+                .list_approvals(
+                    &session,
+                    workspace,
+                    status.as_deref(),
+                    &page.unwrap_or_default(),
+                )
                 .await,
         )
         .await

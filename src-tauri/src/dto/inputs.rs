@@ -23,8 +23,9 @@ pub fn chain_scope(text: &str) -> CommandResult<Scope> {
 
 /// The Audit screen's filters. Empty text fields mean "no filter", so the form can send every
 /// field as it stands.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ts_rs::TS)]
 #[serde(default)]
+#[ts(rename = "AuditFilter", optional_fields = nullable)]
 pub struct AuditFilterInput {
     since: Option<String>,
     until: Option<String>,
@@ -66,12 +67,13 @@ pub fn decision(text: &str) -> CommandResult<ApprovalDecision> {
 
 /// The grant form: the action, who it is for (a username or `agent:<id>`), argument patterns
 /// (exact JSON or text, or `like:GLOB`) and a lifetime of at most 24 hours.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct GrantInput {
     action: String,
     principal: String,
     #[serde(default)]
     args: BTreeMap<String, String>,
+    #[ts(type = "number")]
     minutes: i64,
 }
 
@@ -99,7 +101,7 @@ pub fn setting_pairs(settings: Vec<SettingInput>) -> Vec<(String, String)> {
 }
 
 /// An example playbook the UI offers to install.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ExamplePlaybook {
     /// File name, used to install it.
     pub file: &'static str,

@@ -122,7 +122,8 @@ fn a_started_run_is_driven_by_the_worker_and_resumed_after_a_decision_elsewhere(
         "list_approvals",
         json!({ "workspaceId": ws, "status": "pending" }),
     )
-    .unwrap();
+    .unwrap()["items"]
+        .clone();
     assert_eq!(inbox[0]["id"], approval.as_str());
     assert_eq!(inbox[0]["can_decide"], false);
 

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use headmaster_core::approvals::ApprovalSummary;
+use headmaster_core::approvals::{ApprovalSummary, PageRequest};
 use headmaster_core::ids::{UserId, WorkspaceId};
 use headmaster_core::{Instance, Session};
 use tauri::{AppHandle, Manager, Runtime};
@@ -139,16 +139,23 @@ async fn decidable(
         if !workspace.capabilities.contains(&"workspace.read") {
             continue;
         }
-        for request in instance
-            .list_approvals(session, id, Some("pending"))
-            .await?
-        {
-            if request.can_decide {
-                waiting.push(Waiting {
-                    workspace: id,
-                    workspace_name: workspace.name.clone(),
-                    request,
-                });
+        let mut page = PageRequest::first(200);
+        loop {
+            let found = instance
+                .list_approvals(session, id, Some("pending"), &page)
+                .await?;
+            for request in found.items {
+                if request.can_decide {
+                    waiting.push(Waiting {
+                        workspace: id,
+                        workspace_name: workspace.name.clone(),
+                        request,
+                    });
+                }
+            }
+            match found.next_cursor {
+                Some(cursor) => page = PageRequest::after(cursor, 200),
+                None => break,
             }
         }
     }

@@ -103,11 +103,13 @@ async fn forward_events<R: Runtime>(app: AppHandle<R>, mut events: Receiver<Core
                 workspace,
                 run_id,
                 status,
+                stalled,
             }) => {
                 let update = RunUpdate {
                     workspace_id: workspace.to_string(),
                     run_id,
                     status,
+                    stalled,
                 };
                 events::to_main(&app, events::RUN_UPDATED, update);
             }

@@ -3,6 +3,7 @@
 //! summary of what would happen, read from the request's affected resources.
 
 use headmaster_core::approvals::{ApprovalDetail, ApprovalSummary};
+use headmaster_core::audit::ActorKind;
 use serde_json::Value;
 
 /// Longest body, in characters; notification servers cut longer ones anyway.
@@ -24,7 +25,7 @@ pub fn for_request(
     request: &ApprovalSummary,
     detail: Option<&ApprovalDetail>,
 ) -> Notice {
-    let requester = if request.requester_kind == "agent" {
+    let requester = if request.requester_kind == ActorKind::Agent {
         format!("An agent run of {}", request.on_behalf_of_name)
     } else {
         request.on_behalf_of_name.clone()
@@ -117,12 +118,12 @@ mod tests {
     fn request(action: &str, tier: &str, kind: &str, quorum: u8) -> ApprovalSummary {
         ApprovalSummary {
             id: "a-1".into(),
-            status: "pending".into(),
-            tier: tier.into(),
+            status: headmaster_core::approvals::ApprovalStatus::Pending,
+            tier: tier.parse().expect("a tier name"),
             quorum,
             approvals: 0,
             action: action.into(),
-            requester_kind: kind.into(),
+            requester_kind: ActorKind::parse(kind).expect("an actor kind"),
             requester_id: "r-1".into(),
             on_behalf_of: "u-1".into(),
             on_behalf_of_name: "oscar".into(),
@@ -131,6 +132,7 @@ mod tests {
             expires_at: "2026-11-28T10:00:00.000Z".into(),
             ms_left: 86_400_000,
             can_decide: true,
+            cannot_decide: None,
         }
     }
 

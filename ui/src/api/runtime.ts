@@ -1,74 +1,7 @@
 // Typed calls of agents, runs, drafts and memory.
 import { invoke } from "@tauri-apps/api/core";
-
-export interface AgentSummary {
-  id: string;
-  name: string;
-  provider: string;
-  model: string | null;
-  tools: string[];
-  created_at: string;
-}
-
-export interface ExamplePlaybook {
-  file: string;
-  name: string;
-  description: string | null;
-  tools: string[];
-}
-
-export interface RunSummary {
-  id: string;
-  agent_id: string;
-  agent_name: string;
-  parent_run_id: string | null;
-  status: string;
-  started_by: string;
-  task: string;
-  steps: number;
-  stalled: boolean;
-  waiting_on: string | null;
-  outcome: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface RunStep {
-  seq: number;
-  /** `tool_call`, `decision`, `result`, `delegation`, `finish`, `error`. */
-  kind: string;
-  body: Record<string, unknown>;
-  at: string;
-}
-
-export interface DraftSummary {
-  id: string;
-  key: string;
-  version: number;
-  title: string;
-  run_id: string | null;
-  author: string;
-  created_at: string;
-}
-
-export interface RunDetail extends RunSummary {
-  timeline: RunStep[];
-  children: RunSummary[];
-  drafts: DraftSummary[];
-}
-
-export interface DraftDetail {
-  key: string;
-  /** Newest first: each version with its body. */
-  versions: [DraftSummary, string][];
-}
-
-export interface MemoryEntry {
-  key: string;
-  value: string;
-  author: string;
-  updated_at: string;
-}
+export type { AgentSummary, DraftDetail, DraftSummary, ExamplePlaybook, MemoryEntry, RunDetail, RunStatus, RunStep, RunSummary } from "./generated";
+import type { AgentSummary, DraftDetail, DraftSummary, ExamplePlaybook, MemoryEntry, RunDetail, RunSummary } from "./generated";
 
 const FINAL = new Set(["completed", "failed", "cancelled", "expired"]);
 

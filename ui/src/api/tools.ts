@@ -1,76 +1,10 @@
 // Typed calls of the tools, policy and credential commands of a workspace.
 import { invoke } from "@tauri-apps/api/core";
 import type { AuditEntry } from "./audit";
+export type { CredentialSummary, EmailConfig, ExpiryConfig, HttpConfig, RuleSummary, ShellSettings, Tier, ToolConfig, ToolStatus, ToolsOverview } from "./generated";
+import type { CredentialSummary, ExpiryConfig, RuleSummary, Tier, ToolsOverview } from "./generated";
 
-export type Tier = "low" | "medium" | "high" | "critical";
 export const TIERS: Tier[] = ["low", "medium", "high", "critical"];
-
-export interface ToolStatus {
-  /** `tool.action`. */
-  name: string;
-  tool: string;
-  summary: string;
-  crosses_boundary: boolean;
-  enabled: boolean;
-  tier: string;
-}
-
-export interface RuleSummary {
-  id: string;
-  description: string;
-  rule: unknown;
-}
-
-export interface EmailConfig {
-  host: string;
-  port: number;
-  tls: "none" | "starttls" | "tls";
-  from: string;
-  username: string | null;
-  /** A `{{credential:NAME}}` reference, never a value. */
-  password: string | null;
-  timeout_ms: number;
-}
-
-export interface HttpConfig {
-  allowed_hosts: string[];
-  allowed_internal: string[];
-}
-
-export interface ShellSettings {
-  tcp_ports: number[];
-  wall_seconds: number;
-  memory_mb: number;
-  max_processes: number;
-  max_output_kb: number;
-}
-
-export interface ToolConfig {
-  http: HttpConfig;
-  email: EmailConfig | null;
-  shell: ShellSettings;
-}
-
-export interface ToolsOverview {
-  actions: ToolStatus[];
-  rules: RuleSummary[];
-  own_domains: string[];
-  config: ToolConfig;
-}
-
-/** Names and usage only: the backend never returns a credential's value. */
-export interface CredentialSummary {
-  name: string;
-  created_at: string;
-  updated_at: string;
-  last_used_at: string | null;
-}
-
-export interface ExpiryConfig {
-  medium_minutes: number;
-  high_minutes: number;
-  critical_minutes: number;
-}
 
 /** The core's defaults until an Admin changes them. */
 export const DEFAULT_EXPIRY: ExpiryConfig = { medium_minutes: 240, high_minutes: 1440, critical_minutes: 1440 };

@@ -14,7 +14,7 @@ export function usePendingApprovals(workspaceId: string | null): number | null {
       return;
     }
     try {
-      const pending = await approvalsApi.list(workspaceId, "pending");
+      const pending = await approvalsApi.listAll(workspaceId, "pending");
       setCount(pending.filter((r) => r.can_decide).length);
     } catch {
       // The badge is a hint; the Approvals screen shows the error when opened.

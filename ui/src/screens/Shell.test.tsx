@@ -85,15 +85,15 @@ describe("Shell", () => {
     const request = (id: string, can_decide: boolean) => ({ id, can_decide, status: "pending" });
     routes({
       maintain_keys: async () => ({ pass: 1, reports: [] }),
-      list_approvals: async () => [request("a", true), request("b", false), request("c", true)],
+      list_approvals: async () => ({ items: [request("a", true), request("b", false), request("c", true)], total: 3, next_cursor: null }),
     });
     renderShell(person("ann", "approver", [workspaceAs("approver")]));
     expect((await screen.findByTestId("approvals-badge")).textContent).toBe("2");
-    expect(invoke).toHaveBeenCalledWith("list_approvals", { workspaceId: "ws-1", status: "pending" });
+    expect(invoke).toHaveBeenCalledWith("list_approvals", { workspaceId: "ws-1", status: "pending", page: { limit: 200 } });
   });
 
   it("opens the inbox when an approval notification is clicked", async () => {
-    routes({ maintain_keys: async () => ({ pass: 1, reports: [] }), list_approvals: async () => [] });
+    routes({ maintain_keys: async () => ({ pass: 1, reports: [] }), list_approvals: async () => ({ items: [], total: 0, next_cursor: null }) });
     renderShell(person("ann", "approver", [workspaceAs("approver")]));
     expect(screen.getByTestId("home")).toBeTruthy();
     await waitFor(() => expect(bus.listeners("open-approvals")).toBe(1));

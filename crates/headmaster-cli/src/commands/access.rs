@@ -1,7 +1,7 @@
 //! `headmaster workspace|user|member|role …`.
 
 use clap::Subcommand;
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::Error;
 
 use crate::context::{read_secret, Context};
@@ -294,8 +294,8 @@ pub async fn role(ctx: &Context, command: RoleCommand) -> anyhow::Result<()> {
     }
 }
 
-fn parse_builtin(name: &str) -> anyhow::Result<BuiltinRole> {
-    BuiltinRole::parse(name).ok_or_else(|| {
+fn parse_builtin(name: &str) -> anyhow::Result<Role> {
+    Role::parse(name).ok_or_else(|| {
         Error::InvalidInput(format!(
             "unknown organisation role {name:?}; use viewer, operator, approver or admin"
         ))

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use clap::Subcommand;
-use headmaster_core::approvals::{ApprovalDecision, GrantRequest};
+use headmaster_core::approvals::{ApprovalDecision, GrantRequest, PageRequest};
 use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
 use headmaster_core::{Error, Instance, Session};
 
@@ -19,6 +19,12 @@ pub enum ApprovalCommand {
         /// pending, decided or all.
         #[arg(long, default_value = "pending")]
         status: String,
+        /// Requests per page (1–200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue after this cursor (printed at the end of the page before).
+        #[arg(long)]
+        cursor: Option<String>,
     },
     /// One request with its reasoning, affected resources, tier and decisions.
     Show {
@@ -118,12 +124,23 @@ pub async fn approval(ctx: &Context, command: ApprovalCommand) -> anyhow::Result
     let (instance, session) = ctx.signed_in().await?;
     let ws = workspace(ctx, &instance, &session).await?;
     match command {
-        ApprovalCommand::List { status } => {
-            let list = instance.list_approvals(&session, ws, Some(&status)).await?;
+        ApprovalCommand::List {
+            status,
+            limit,
+            cursor,
+        } => {
+            let page = PageRequest {
+                cursor,
+                limit: Some(limit),
+            };
+            let page = instance
+                .list_approvals(&session, ws, Some(&status), &page)
+                .await?;
             if ctx.json {
-                return print_json(&list);
+                return print_json(&page);
             }
-            for a in list {
+            let shown = page.items.len();
+            for a in page.items {
                 println!(
                     "{} {:<9} {:<8} {}/{} {:<12} by {}{}",
                     a.id,
@@ -138,6 +155,12 @@ pub async fn approval(ctx: &Context, command: ApprovalCommand) -> anyhow::Result
                     } else {
                         ""
                     }
+                );
+            }
+            if let Some(next) = page.next_cursor {
+                println!(
+                    "{shown} of {} shown; the next page: --cursor {next}",
+                    page.total
                 );
             }
             Ok(())

@@ -13,9 +13,10 @@
 //!   time to execution start from below, and the whole `decide_approval` (which returns after
 //!   the call ran and its result was stored) bounds it from above.
 
+use headmaster_core::states::ApprovalStatus;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::ApprovalDecision;
 use headmaster_core::events::CoreEvent;
 use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
@@ -39,7 +40,7 @@ struct Received {
 /// Runs the suite.
 pub async fn run(scale: Scale) {
     let bench = Bench::new(headmaster_core::clock::system()).await;
-    let bob = bench.member("bob", BuiltinRole::Approver).await;
+    let bob = bench.member("bob", Role::Approver).await;
     bench.enable("memory").await;
     bench.set_tier("memory.write", "high").await;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -110,7 +111,7 @@ pub async fn run(scale: Scale) {
             .await
             .expect("decide");
         let decided_all = deciding.elapsed();
-        assert_eq!(result.status, "executed", "{result:?}");
+        assert_eq!(result.status, ApprovalStatus::Executed, "{result:?}");
         let decided = next(&mut rx, &approval_id).await;
         // The first round warms caches (keys, policy, statements); it is not counted.
         if round > 0 {

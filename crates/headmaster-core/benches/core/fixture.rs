@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::audit::Source;
 use headmaster_core::clock::SharedClock;
 use headmaster_core::ids::WorkspaceId;
@@ -88,9 +88,9 @@ impl Bench {
     }
 
     /// Adds a user who is a member of the workspace with `role`, and signs them in.
-    pub async fn member(&self, name: &str, role: BuiltinRole) -> Session {
+    pub async fn member(&self, name: &str, role: Role) -> Session {
         self.instance
-            .add_user(&self.admin, name, &secret(PASSWORD), BuiltinRole::Viewer)
+            .add_user(&self.admin, name, &secret(PASSWORD), Role::Viewer)
             .await
             .expect("add user");
         self.instance

@@ -12,9 +12,9 @@
 
 use std::time::{Duration, Instant};
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::ApprovalDecision;
-use headmaster_core::runtime::status;
+use headmaster_core::runtime::RunStatus;
 
 use crate::fixture::Bench;
 use crate::stats::{per_second, verdict, Summary};
@@ -65,7 +65,7 @@ async fn per_step(bench: &Bench) {
             .await
             .expect("start run");
         let elapsed = started.elapsed();
-        assert_eq!(summary.status, status::COMPLETED, "{summary:?}");
+        assert_eq!(summary.status, RunStatus::Completed, "{summary:?}");
         // The first run warms caches (agent definition, policy, statements); not counted.
         if run > 0 {
             per_step.push(elapsed / STEPS as u32);
@@ -103,7 +103,7 @@ async fn runs_per_second(bench: &Bench, runs: usize) {
             .await
             .expect("start run");
         each.push(one.elapsed());
-        assert_eq!(summary.status, status::COMPLETED, "{summary:?}");
+        assert_eq!(summary.status, RunStatus::Completed, "{summary:?}");
     }
     let elapsed = started.elapsed();
     println!(
@@ -114,7 +114,7 @@ async fn runs_per_second(bench: &Bench, runs: usize) {
 }
 
 async fn resume(bench: &Bench, restarts: usize) {
-    let bob = bench.member("bob", BuiltinRole::Approver).await;
+    let bob = bench.member("bob", Role::Approver).await;
     bench.set_tier("memory.write", "high").await;
     create_agent(
         bench,
@@ -138,7 +138,7 @@ async fn resume(bench: &Bench, restarts: usize) {
             )
             .await
             .expect("start run");
-        assert_eq!(parked.status, status::WAITING_APPROVAL, "{parked:?}");
+        assert_eq!(parked.status, RunStatus::WaitingApproval, "{parked:?}");
         let approval = parked.waiting_on.clone().expect("the request it waits on");
         drop(before);
 
@@ -155,7 +155,7 @@ async fn resume(bench: &Bench, restarts: usize) {
             .await
             .expect("resume");
         resumes.push(started.elapsed());
-        assert_eq!(resumed.status, status::COMPLETED, "{resumed:?}");
+        assert_eq!(resumed.status, RunStatus::Completed, "{resumed:?}");
     }
     println!(
         "restart: Instance::open in passphrase mode (Argon2id dominates): {}",

@@ -1,17 +1,17 @@
 //! The audit events the audit suites append: what a busy workspace records, spread over a few
 //! people and the system so that filters by actor select a fraction of the chain.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::audit::{Actor, Correlation, NewEvent, Outcome};
 use serde_json::json;
 
 use crate::fixture::{source, Bench};
 
 /// The people of the workload besides the Admin, with their workspace roles.
-pub const PEOPLE: [(&str, BuiltinRole); 3] = [
-    ("bob", BuiltinRole::Approver),
-    ("carol", BuiltinRole::Operator),
-    ("dave", BuiltinRole::Operator),
+pub const PEOPLE: [(&str, Role); 3] = [
+    ("bob", Role::Approver),
+    ("carol", Role::Operator),
+    ("dave", Role::Operator),
 ];
 
 /// Actions, in the proportions they come round.

@@ -174,57 +174,17 @@ impl fmt::Debug for CapabilitySet {
     }
 }
 
-/// The four built-in roles, least privileged first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BuiltinRole {
-    /// Reads.
-    Viewer,
-    /// Runs agents and low-risk tools, confirms medium-risk actions.
-    Operator,
-    /// Approves boundary-crossing actions.
-    Approver,
-    /// Administers.
-    Admin,
+pub use headmaster_policy::Role;
+
+/// The capability matrix of the built-in roles. (The role enum itself lives with the policy
+/// engine, whose conditions name roles too; what each role may do is the core's business.)
+pub trait RoleCapabilities {
+    /// The role's capabilities.
+    fn capabilities(&self) -> CapabilitySet;
 }
 
-impl BuiltinRole {
-    /// All four, least privileged first.
-    pub const ALL: [BuiltinRole; 4] = [
-        BuiltinRole::Viewer,
-        BuiltinRole::Operator,
-        BuiltinRole::Approver,
-        BuiltinRole::Admin,
-    ];
-
-    /// The stable name (lowercase).
-    pub fn name(&self) -> &'static str {
-        match self {
-            BuiltinRole::Viewer => "viewer",
-            BuiltinRole::Operator => "operator",
-            BuiltinRole::Approver => "approver",
-            BuiltinRole::Admin => "admin",
-        }
-    }
-
-    /// The display name.
-    pub fn title(&self) -> &'static str {
-        match self {
-            BuiltinRole::Viewer => "Viewer",
-            BuiltinRole::Operator => "Operator",
-            BuiltinRole::Approver => "Approver",
-            BuiltinRole::Admin => "Admin",
-        }
-    }
-
-    /// Parses a role name, case-insensitively.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.name().eq_ignore_ascii_case(name.trim()))
-    }
-
-    /// The role's capabilities.
-    pub fn capabilities(&self) -> CapabilitySet {
+impl RoleCapabilities for Role {
+    fn capabilities(&self) -> CapabilitySet {
         use Capability::*;
         let viewer = CapabilitySet::of(&[WorkspaceRead, AuditRead]);
         let operator = CapabilitySet::of(&[
@@ -254,10 +214,28 @@ impl BuiltinRole {
         ]);
         let union = |a: CapabilitySet, b: CapabilitySet| CapabilitySet(a.0 | b.0);
         match self {
-            BuiltinRole::Viewer => viewer,
-            BuiltinRole::Operator => union(viewer, operator),
-            BuiltinRole::Approver => union(union(viewer, operator), approver),
-            BuiltinRole::Admin => union(union(union(viewer, operator), approver), admin),
+            Role::Viewer => viewer,
+            Role::Operator => union(viewer, operator),
+            Role::Approver => union(union(viewer, operator), approver),
+            Role::Admin => union(union(union(viewer, operator), approver), admin),
         }
     }
+}
+
+/// The built-in role that a set of capabilities amounts to, for the policy's role conditions
+/// (`role >= approver`): the most privileged role whose defining capability the set holds.
+/// A custom role with `approval.decide` counts as an Approver, one with `member.manage` as an
+/// Admin, one with `tool.call` as an Operator; anything else as a Viewer.
+pub fn policy_role(caps: &CapabilitySet) -> Role {
+    let defining = |role: Role| match role {
+        Role::Admin => Some(Capability::MemberManage),
+        Role::Approver => Some(Capability::ApprovalDecide),
+        Role::Operator => Some(Capability::ToolCall),
+        Role::Viewer => None,
+    };
+    Role::ALL
+        .into_iter()
+        .rev()
+        .find(|r| defining(*r).is_some_and(|c| caps.contains(c)))
+        .unwrap_or(Role::Viewer)
 }

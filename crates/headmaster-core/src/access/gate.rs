@@ -10,7 +10,8 @@
 use sqlx::Row;
 
 use super::roles::CUSTOM_PREFIX;
-use super::{BuiltinRole, Capability, CapabilitySet};
+use super::{Capability, CapabilitySet, Role};
+use crate::access::RoleCapabilities;
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -63,7 +64,7 @@ impl Instance {
     pub(crate) async fn authorize_user(
         &self,
         user_id: UserId,
-        org_role: BuiltinRole,
+        org_role: Role,
         source: &crate::audit::Source,
         scope: Scope,
         capability: Capability,
@@ -186,7 +187,7 @@ impl Instance {
 
     /// Title and capabilities of a stored role name (`admin`, or `custom:<id>`).
     pub(crate) async fn resolve_role(&self, stored: &str) -> Result<(String, CapabilitySet)> {
-        if let Some(role) = BuiltinRole::parse(stored) {
+        if let Some(role) = Role::parse(stored) {
             return Ok((role.title().to_string(), role.capabilities()));
         }
         if let Some(id) = stored.strip_prefix(CUSTOM_PREFIX) {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{BuiltinRole, Capability, Scope};
+use super::{Capability, Role, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::{users, Session};
@@ -13,7 +13,7 @@ use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 
 /// A member as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct MemberSummary {
     /// User id.
     pub user_id: String,
@@ -133,7 +133,7 @@ impl Instance {
                 .grant_refused(session, "member.set_role", &current_title)
                 .await?);
         }
-        if current == BuiltinRole::Admin.name() && stored != current {
+        if current == Role::Admin.name() && stored != current {
             self.ensure_not_last_admin(workspace, username).await?;
         }
         let event = NewEvent::new(
@@ -198,7 +198,7 @@ impl Instance {
                 .grant_refused(session, "member.remove", &current_title)
                 .await?);
         }
-        if current == BuiltinRole::Admin.name() {
+        if current == Role::Admin.name() {
             self.ensure_not_last_admin(workspace, username).await?;
         }
         let event = NewEvent::new(

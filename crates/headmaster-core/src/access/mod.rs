@@ -7,7 +7,7 @@ mod members;
 mod roles;
 mod workspaces;
 
-pub use capability::{BuiltinRole, Capability, CapabilitySet};
+pub use capability::{policy_role, Capability, CapabilitySet, Role, RoleCapabilities};
 pub use gate::{Authorized, Scope};
 pub use members::MemberSummary;
 pub use roles::RoleSummary;

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{BuiltinRole, Capability, CapabilitySet, Scope};
+use super::{Capability, CapabilitySet, Role, Scope};
+use crate::access::RoleCapabilities;
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -19,7 +20,7 @@ pub(crate) const CUSTOM_PREFIX: &str = "custom:";
 const NAME_FIELD: &str = "roles.name";
 
 /// A role as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RoleSummary {
     /// `viewer`…`admin` for built-in roles, the id for custom ones.
     pub id: String,
@@ -51,7 +52,7 @@ impl Instance {
             .authorize(session, Scope::Org, Capability::OrgRoles, "role.create")
             .await?;
         let name = validate_name("role name", name)?;
-        if BuiltinRole::parse(&name).is_some() {
+        if Role::parse(&name).is_some() {
             return Err(Error::AlreadyExists { kind: "role", name });
         }
         let caps = CapabilitySet::parse_names(capabilities).map_err(Error::InvalidInput)?;
@@ -145,7 +146,7 @@ impl Instance {
     }
 
     async fn all_roles(&self) -> Result<Vec<RoleSummary>> {
-        let mut out: Vec<RoleSummary> = BuiltinRole::ALL
+        let mut out: Vec<RoleSummary> = Role::ALL
             .iter()
             .map(|r| RoleSummary {
                 id: r.name().to_string(),
@@ -210,7 +211,7 @@ impl Instance {
     /// Resolves a role name given on the command line or in the UI to its stored form and
     /// capabilities: a built-in role name, or a custom role's name.
     pub(crate) async fn role_by_name(&self, name: &str) -> Result<(String, String, CapabilitySet)> {
-        if let Some(role) = BuiltinRole::parse(name) {
+        if let Some(role) = Role::parse(name) {
             return Ok((
                 role.name().to_string(),
                 role.title().to_string(),

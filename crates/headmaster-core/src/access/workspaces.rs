@@ -4,7 +4,8 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{BuiltinRole, Capability, Scope};
+use super::{Capability, Role, Scope};
+use crate::access::RoleCapabilities;
 use crate::audit::{Actor, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -18,7 +19,7 @@ use crate::vault::INSTANCE_SCOPE;
 const NAME_FIELD: &str = "workspaces.name";
 
 /// A workspace as a member sees it in the switcher.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct WorkspaceSummary {
     /// Workspace id.
     pub id: String,
@@ -145,7 +146,7 @@ impl Instance {
         sqlx::query("INSERT INTO memberships (workspace_id, user_id, role, added_by, added_at) VALUES (?, ?, ?, ?, ?)")
             .bind(&scope)
             .bind(creator.to_string())
-            .bind(BuiltinRole::Admin.name())
+            .bind(Role::Admin.name())
             .bind(creator.to_string())
             .bind(now)
             .execute(&mut *tx)
@@ -237,8 +238,8 @@ impl Instance {
         Ok(WorkspaceSummary {
             id: id.to_string(),
             name: crate::instance::validate_name("workspace name", name)?,
-            role: BuiltinRole::Admin.title().to_string(),
-            capabilities: BuiltinRole::Admin.capabilities().names(),
+            role: Role::Admin.title().to_string(),
+            capabilities: Role::Admin.capabilities().names(),
         })
     }
 

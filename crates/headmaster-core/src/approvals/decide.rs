@@ -1,10 +1,12 @@
 //! Deciding a request and executing an approved call exactly once.
 
+use headmaster_policy::Tier;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Row;
+use ts_rs::TS;
 
 use super::request::RequestBody;
+use super::rules::{self, Facts, Refusal};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::error::{Error, Result};
@@ -12,33 +14,16 @@ use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
 use crate::store::body;
 use crate::tools::call::{CallOutcome, Prepared};
 use crate::vault::seal::Aad;
 
-/// Approve or reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalDecision {
-    /// Approve (counts towards the quorum).
-    Approve,
-    /// Reject (one rejection rejects the request).
-    Reject,
-}
-
-impl ApprovalDecision {
-    fn as_str(&self) -> &'static str {
-        match self {
-            ApprovalDecision::Approve => "approve",
-            ApprovalDecision::Reject => "reject",
-        }
-    }
-}
-
 /// What a decision led to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DecisionResult {
     /// The request's status now.
-    pub status: String,
+    pub status: ApprovalStatus,
     /// Approvals so far.
     pub approvals: u8,
     /// Approvals needed.
@@ -67,19 +52,21 @@ impl Instance {
         .await?;
         self.expire_due(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query("SELECT status, tier, quorum, on_behalf_of, action, run_id, step_id, expires_at FROM approvals WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&pool)
-            .await?
-            .ok_or_else(|| Error::not_found("approval request", id))?;
-        let status: String = row.get(0);
-        let tier: String = row.get(1);
-        let quorum = row.get::<i64, _>(2) as u8;
-        let on_behalf_of: String = row.get(3);
-        let action: String = row.get(4);
+        let row: DecideRow = sqlx::query_as(
+            "SELECT a.status, a.tier, a.quorum, a.on_behalf_of, a.action, a.run_id, a.step_id, a.expires_at,
+                    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted
+             FROM approvals a WHERE a.id = ?2",
+        )
+        .bind(session.user_id.to_string())
+        .bind(id)
+        .fetch_optional(&pool)
+        .await?
+        .ok_or_else(|| Error::not_found("approval request", id))?;
+        let quorum = row.quorum.clamp(0, 255) as u8;
+        let action = row.action.clone();
         let correlation = Correlation {
-            run_id: row.get::<Option<String>, _>(5).unwrap_or_default(),
-            step_id: row.get::<Option<String>, _>(6).unwrap_or_default(),
+            run_id: row.run_id.clone().unwrap_or_default(),
+            step_id: row.step_id.clone().unwrap_or_default(),
             approval_id: id.to_string(),
         };
         let (refuse_action, refuse_correlation) = (&action, &correlation);
@@ -99,27 +86,26 @@ impl Instance {
             .await?;
             Ok::<Error, Error>(Error::Conflict(reason))
         };
-        let needed = if tier == "medium" {
-            Capability::ApprovalConfirm
-        } else {
-            Capability::ApprovalDecide
-        };
-        let what = if tier == "medium" {
-            "approval.confirm"
-        } else {
-            "approval.decide"
-        };
-        self.authorize(session, Scope::Workspace(workspace), needed, what)
-            .await?;
-        if on_behalf_of == session.user_id.to_string() {
-            let err = refuse("you proposed this call (or started the run that did); another person must decide it".into()).await?;
-            return Err(Error::NotAllowed(err.to_string()));
-        }
-        if status != "pending" {
-            return Err(refuse(format!(
-                "this request is already {status}; nothing was changed"
-            ))
-            .await?);
+        let me = session.user_id.to_string();
+        let caps = self
+            .authorize(
+                session,
+                Scope::Workspace(workspace),
+                rules::deciding_capability(row.tier),
+                rules::decision_action(row.tier),
+            )
+            .await?
+            .capabilities;
+        // The time check is the expiry pass above: a request past its time reads as expired.
+        match rules::may_decide(&row.facts(), &me, &caps, i64::MIN) {
+            Ok(()) => {}
+            Err(Refusal::OwnRequest) => {
+                let err = refuse(Refusal::OwnRequest.to_string()).await?;
+                return Err(Error::NotAllowed(err.to_string()));
+            }
+            // The vote is checked again, authoritatively, inside the transaction below.
+            Err(Refusal::AlreadyVoted) => {}
+            Err(refusal) => return Err(refuse(refusal.to_string()).await?),
         }
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         if comment.is_some_and(|c| c.len() > 4000) {
@@ -153,70 +139,57 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        let current: String = sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if current != "pending" {
-            drop(tx);
-            return Err(refuse(format!(
-                "this request is already {current}; nothing was changed"
-            ))
-            .await?);
-        }
-        let voted: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decider_id = ?",
+        // Checked again inside the write transaction: a decision that raced this one, or this
+        // person's own earlier vote, wins.
+        let current: DecideRow = sqlx::query_as(
+            "SELECT a.status, a.tier, a.quorum, a.on_behalf_of, a.action, a.run_id, a.step_id, a.expires_at,
+                    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted
+             FROM approvals a WHERE a.id = ?2",
         )
+        .bind(&me)
         .bind(id)
-        .bind(session.user_id.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        if voted > 0 {
+        if let Err(refusal) = rules::may_decide(&current.facts(), &me, &caps, i64::MIN) {
             drop(tx);
-            return Err(refuse(
-                "you already decided this request; a second vote by the same person does not count"
-                    .into(),
-            )
-            .await?);
+            return Err(refuse(refusal.to_string()).await?);
         }
         sqlx::query(
             "INSERT INTO approval_decisions (id, approval_id, decider_id, decision, comment, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(&decision_id)
         .bind(id)
-        .bind(session.user_id.to_string())
-        .bind(decision.as_str())
+        .bind(&me)
+        .bind(decision)
         .bind(&sealed_comment)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let approvals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decision = 'approve'")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let approvals: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decision = ?",
+        )
+        .bind(id)
+        .bind(ApprovalDecision::Approve)
+        .fetch_one(&mut *tx)
+        .await?;
         let new_status = match decision {
-            ApprovalDecision::Reject => "rejected",
-            ApprovalDecision::Approve if approvals as u8 >= quorum => "approved",
-            ApprovalDecision::Approve => "pending",
+            ApprovalDecision::Reject => ApprovalStatus::Rejected,
+            ApprovalDecision::Approve if approvals as u8 >= quorum => ApprovalStatus::Approved,
+            ApprovalDecision::Approve => ApprovalStatus::Pending,
         };
-        if new_status != "pending" {
-            sqlx::query("UPDATE approvals SET status = ?, decided_at = ? WHERE id = ?")
-                .bind(new_status)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        if new_status != ApprovalStatus::Pending {
+            move_approval(&mut tx, id, new_status, "decided_at", now).await?;
         }
         tx.commit().await?;
-        if new_status != "pending" {
+        if new_status != ApprovalStatus::Pending {
             self.announce(CoreEvent::ApprovalDecided {
                 workspace,
                 approval_id: id.to_string(),
-                status: new_status.to_string(),
+                status: new_status,
             });
         }
         // A person's own call runs as soon as it is approved; an agent's runs when its run resumes.
-        let executed = if new_status == "approved" && correlation.run_id.is_empty() {
+        let executed = if new_status == ApprovalStatus::Approved && correlation.run_id.is_empty() {
             let args = match self.approved_args(workspace, id).await {
                 Ok(args) => args,
                 Err(e) => {
@@ -233,7 +206,7 @@ impl Instance {
             status: if executed.is_some() {
                 self.approval_status(workspace, id).await?
             } else {
-                new_status.to_string()
+                new_status
             },
             approvals: approvals as u8,
             quorum,
@@ -250,25 +223,22 @@ impl Instance {
         args: &Value,
     ) -> Result<CallOutcome> {
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query("SELECT action, args_hash, requester_kind, requester_id, run_id, step_id, tier FROM approvals WHERE id = ?")
+        let row: ExecuteRow = sqlx::query_as("SELECT action, args_hash, requester_kind, requester_id, run_id, step_id, tier FROM approvals WHERE id = ?")
             .bind(id)
             .fetch_optional(&pool)
             .await?
             .ok_or_else(|| Error::not_found("approval request", id))?;
-        let action: String = row.get(0);
-        let approved_hash: String = row.get(1);
-        let kind: String = row.get(2);
-        let requester: String = row.get(3);
+        let action = row.action;
+        let approved_hash = row.args_hash;
         let correlation = Correlation {
-            run_id: row.get::<Option<String>, _>(4).unwrap_or_default(),
-            step_id: row.get::<Option<String>, _>(5).unwrap_or_default(),
+            run_id: row.run_id.unwrap_or_default(),
+            step_id: row.step_id.unwrap_or_default(),
             approval_id: id.to_string(),
         };
-        let tier: String = row.get(6);
-        let actor = if kind == "agent" {
-            Actor::agent(&requester)
-        } else {
-            Actor::user(&requester)
+        let tier = row.tier;
+        let actor = match row.requester_kind {
+            crate::audit::ActorKind::Agent => Actor::agent(&row.requester_id),
+            _ => Actor::user(&row.requester_id),
         };
         let source = crate::audit::Source::local("runtime", "headmaster");
         let prepared: Prepared = self.prepare_call(&action, args)?;
@@ -304,9 +274,11 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![claim])
             .await?;
-        let claimed = sqlx::query(
-            "UPDATE approvals SET status = 'executing' WHERE id = ? AND status = 'approved'",
-        )
+        let claimed = sqlx::query(&format!(
+            "UPDATE approvals SET status = ? WHERE id = ? AND {}",
+            approval_sources(ApprovalStatus::Executing)
+        ))
+        .bind(ApprovalStatus::Executing)
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -364,11 +336,19 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        sqlx::query("UPDATE approvals SET status = 'failed', executed_at = ? WHERE id = ? AND status = 'approved'")
-            .bind(self.now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE approvals SET status = ?, executed_at = ? WHERE id = ? AND {}",
+            status_in(
+                "status",
+                &[ApprovalStatus::Approved],
+                ApprovalStatus::as_str
+            )
+        ))
+        .bind(ApprovalStatus::Failed)
+        .bind(self.now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 
@@ -378,11 +358,14 @@ impl Instance {
         workspace: WorkspaceId,
         id: &str,
         result: &Result<Value>,
-    ) -> Result<(&'static str, Vec<u8>)> {
+    ) -> Result<(ApprovalStatus, Vec<u8>)> {
         let (status, stored) = match result {
-            Ok(output) => ("executed", serde_json::json!({ "ok": output })),
+            Ok(output) => (
+                ApprovalStatus::Executed,
+                serde_json::json!({ "ok": output }),
+            ),
             Err(e) => (
-                "failed",
+                ApprovalStatus::Failed,
                 serde_json::json!({ "error": e.to_string(), "code": e.code() }),
             ),
         };
@@ -415,7 +398,11 @@ impl Instance {
     }
 
     /// A request's current status.
-    pub(crate) async fn approval_status(&self, workspace: WorkspaceId, id: &str) -> Result<String> {
+    pub(crate) async fn approval_status(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+    ) -> Result<ApprovalStatus> {
         let pool = self.workspace_pool(workspace).await?;
         sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
             .bind(id)
@@ -423,4 +410,79 @@ impl Instance {
             .await?
             .ok_or_else(|| Error::not_found("approval request", id))
     }
+}
+
+/// The guard of an UPDATE that moves a request to `next`.
+fn approval_sources(next: ApprovalStatus) -> String {
+    status_in(
+        "status",
+        &ApprovalStatus::sources(next),
+        ApprovalStatus::as_str,
+    )
+}
+
+/// Moves a request to `next` (stamping `stamp_column`), guarded by the state machine; a request
+/// that moved meanwhile is a conflict and nothing is written.
+async fn move_approval(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    next: ApprovalStatus,
+    stamp_column: &str,
+    at: i64,
+) -> Result<()> {
+    let moved = sqlx::query(&format!(
+        "UPDATE approvals SET status = ?, {stamp_column} = ? WHERE id = ? AND {}",
+        approval_sources(next)
+    ))
+    .bind(next)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if moved == 1 {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "approval {id} could not become {next}; nothing was changed"
+        )))
+    }
+}
+
+/// What deciding reads about a request (and whether the decider already voted).
+#[derive(sqlx::FromRow)]
+struct DecideRow {
+    status: ApprovalStatus,
+    tier: Tier,
+    quorum: i64,
+    on_behalf_of: String,
+    action: String,
+    run_id: Option<String>,
+    step_id: Option<String>,
+    expires_at: i64,
+    voted: bool,
+}
+
+impl DecideRow {
+    fn facts(&self) -> Facts<'_> {
+        Facts {
+            status: self.status,
+            tier: self.tier,
+            on_behalf_of: &self.on_behalf_of,
+            expires_at: self.expires_at,
+            voted: self.voted,
+        }
+    }
+}
+
+/// What executing an approved request reads.
+#[derive(sqlx::FromRow)]
+struct ExecuteRow {
+    action: String,
+    args_hash: String,
+    requester_kind: crate::audit::ActorKind,
+    requester_id: String,
+    run_id: Option<String>,
+    step_id: Option<String>,
+    tier: Tier,
 }

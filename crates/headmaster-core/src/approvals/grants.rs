@@ -33,7 +33,7 @@ pub struct GrantRequest {
 }
 
 /// A grant as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct GrantSummary {
     /// Id.
     pub id: String,

@@ -10,7 +10,12 @@
 mod decide;
 mod grants;
 mod request;
+mod rules;
 
-pub use decide::{ApprovalDecision, DecisionResult};
+pub use crate::states::{ApprovalDecision, ApprovalStatus};
+pub use decide::DecisionResult;
 pub use grants::{GrantRequest, GrantSummary};
-pub use request::{ApprovalDetail, ApprovalSummary, DecisionRecord, ExpiryConfig};
+pub use request::{
+    ApprovalDetail, ApprovalPage, ApprovalSummary, DecisionRecord, ExpiryConfig, PageRequest,
+};
+pub use rules::{deciding_capability, waiting_status, Refusal};

@@ -1,18 +1,22 @@
 //! Filing, listing and showing approval requests, and expiring old ones.
 
-use headmaster_policy::{Decision, Verdict};
+use std::collections::HashSet;
+
+use headmaster_policy::{Tier, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::Row;
+use ts_rs::TS;
 
-use crate::access::{Capability, Scope};
-use crate::audit::{Actor, Correlation, NewEvent, Outcome};
+use super::rules::{self, Facts};
+use crate::access::{Capability, CapabilitySet, Scope};
+use crate::audit::{Actor, ActorKind, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
 use crate::store::body;
 use crate::tools::call::{verdict_tier, CallOutcome, CallRequest, Prepared, Proposer};
 use crate::vault::seal::Aad;
@@ -21,7 +25,7 @@ use crate::vault::seal::Aad;
 const EXPIRY: &str = "approval_expiry";
 
 /// How long a request waits per tier, in minutes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, TS)]
 pub struct ExpiryConfig {
     /// Medium.
     pub medium_minutes: i64,
@@ -29,6 +33,25 @@ pub struct ExpiryConfig {
     pub high_minutes: i64,
     /// Critical.
     pub critical_minutes: i64,
+}
+
+impl ExpiryConfig {
+    /// The minutes a request of `tier` waits (low-tier calls never wait; they read as high).
+    pub fn minutes(&self, tier: Tier) -> i64 {
+        match tier {
+            Tier::Medium => self.medium_minutes,
+            Tier::Low | Tier::High => self.high_minutes,
+            Tier::Critical => self.critical_minutes,
+        }
+    }
+
+    fn per_tier(&self) -> [(Tier, i64); 3] {
+        [
+            (Tier::Medium, self.medium_minutes),
+            (Tier::High, self.high_minutes),
+            (Tier::Critical, self.critical_minutes),
+        ]
+    }
 }
 
 impl Default for ExpiryConfig {
@@ -42,22 +65,22 @@ impl Default for ExpiryConfig {
 }
 
 /// A request in a list (the inbox).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ApprovalSummary {
     /// Id.
     pub id: String,
-    /// `pending`, `approved`, `rejected`, `expired`, `executing`, `executed`, `failed`.
-    pub status: String,
+    /// Where it is.
+    pub status: ApprovalStatus,
     /// Tier.
-    pub tier: String,
+    pub tier: Tier,
     /// Approvals needed.
     pub quorum: u8,
     /// Approvals so far.
     pub approvals: u8,
     /// `tool.action`.
     pub action: String,
-    /// `user` or `agent`.
-    pub requester_kind: String,
+    /// A person or an agent.
+    pub requester_kind: ActorKind,
     /// Requester id (agent id or user id).
     pub requester_id: String,
     /// The person on whose behalf (the proposer, or the person who started the agent's run).
@@ -74,37 +97,118 @@ pub struct ApprovalSummary {
     pub ms_left: i64,
     /// Whether the caller may decide it now.
     pub can_decide: bool,
+    /// Why not, when they may not (the same rule `decide_approval` applies).
+    pub cannot_decide: Option<String>,
+}
+
+/// One page of the inbox, newest first.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApprovalPage {
+    /// The requests on this page.
+    pub items: Vec<ApprovalSummary>,
+    /// How many requests match the filter in all.
+    pub total: u32,
+    /// Pass this back for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[ts(optional_fields = nullable)]
+pub struct PageRequest {
+    /// The `next_cursor` of the page before; none for the first page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Items per page (1–200; 50 when absent).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items.
+    pub fn first(limit: u32) -> Self {
+        Self {
+            cursor: None,
+            limit: Some(limit),
+        }
+    }
+
+    /// The page after `cursor`.
+    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
+        Self {
+            cursor: Some(cursor.into()),
+            limit: Some(limit),
+        }
+    }
+
+    /// The page size, checked.
+    pub(crate) fn size(&self) -> Result<u32> {
+        match self.limit {
+            None => Ok(50),
+            Some(n @ 1..=200) => Ok(n),
+            Some(n) => Err(Error::InvalidInput(format!(
+                "a page holds 1 to 200 items, not {n}"
+            ))),
+        }
+    }
+
+    /// The position after which this page starts: (created_at, id) of the last item before.
+    pub(crate) fn position(&self) -> Result<Option<(i64, String)>> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        let bad = || {
+            Error::InvalidInput(format!(
+                "{cursor:?} is not a cursor this list returned; start again from the first page"
+            ))
+        };
+        let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+        let at: i64 = at.parse().map_err(|_| bad())?;
+        if id.is_empty() || id.len() > 64 {
+            return Err(bad());
+        }
+        Ok(Some((at, id.to_string())))
+    }
+}
+
+/// The cursor that continues after an item.
+pub(crate) fn cursor_after(created_at: i64, id: &str) -> String {
+    format!("{created_at}.{id}")
 }
 
 /// Everything a reviewer sees.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ApprovalDetail {
     /// The summary.
     #[serde(flatten)]
     pub summary: ApprovalSummary,
     /// Canonical arguments (credential references, never values).
+    #[ts(type = "unknown")]
     pub args: Value,
     /// SHA-256 of action and canonical arguments: what the decision binds.
     pub args_sha256: String,
     /// The agent's (or person's) reasoning.
     pub reasoning: Option<String>,
-    /// Affected resources: recipients, path and diff, method and URL, command and sandbox.
+    /// Affected resources, tagged by `kind`: recipients, path and diff, method and URL,
+    /// command and sandbox.
+    #[ts(type = "Record<string, unknown>")]
     pub affected: Value,
     /// The policy's reasons for the tier.
     pub reasons: Vec<String>,
     /// Decisions so far.
     pub decisions: Vec<DecisionRecord>,
     /// The result, once executed.
+    #[ts(type = "unknown")]
     pub result: Option<Value>,
 }
 
 /// One person's decision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DecisionRecord {
     /// Who.
     pub decider: String,
-    /// `approve` or `reject`.
-    pub decision: String,
+    /// Approve or reject.
+    pub decision: ApprovalDecision,
     /// Their comment.
     pub comment: Option<String>,
     /// When (RFC 3339).
@@ -133,17 +237,9 @@ impl Instance {
         verdict: &Verdict,
         (actor, correlation, proposed): (Actor, Correlation, NewEvent),
     ) -> Result<CallOutcome> {
-        let quorum: u8 = match verdict.decision {
-            Decision::NeedsApproval { quorum } => quorum.max(1),
-            _ => 1,
-        };
+        let quorum = rules::quorum(verdict.decision);
         let tier = verdict_tier(verdict);
-        let expiry = self.expiry_config(workspace).await?;
-        let minutes = match tier.as_str() {
-            "medium" => expiry.medium_minutes,
-            "critical" => expiry.critical_minutes,
-            _ => expiry.high_minutes,
-        };
+        let minutes = self.expiry_config(workspace).await?.minutes(tier);
         let now = self.now();
         let expires_at = now + minutes * 60_000;
         let id = uuid::Uuid::now_v7().to_string();
@@ -210,12 +306,13 @@ impl Instance {
         sqlx::query(
             "INSERT INTO approvals (id, status, tier, quorum, requester_kind, requester_id, on_behalf_of, run_id, step_id,
                  action, args_hash, request, created_at, expires_at)
-             VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
-        .bind(&tier)
+        .bind(ApprovalStatus::Pending)
+        .bind(tier)
         .bind(quorum as i64)
-        .bind(actor.kind.as_str())
+        .bind(actor.kind)
         .bind(&actor.id)
         .bind(on_behalf_of.to_string())
         .bind(&run_id)
@@ -231,7 +328,7 @@ impl Instance {
         self.announce(CoreEvent::ApprovalRequested {
             workspace,
             approval_id: id.clone(),
-            tier: tier.clone(),
+            tier,
             action: prepared.action.clone(),
             created_at: now,
         });
@@ -244,14 +341,16 @@ impl Instance {
         })
     }
 
-    /// Lists requests (`pending`, `decided` or everything), newest first, with whether the
-    /// caller may decide each.
+    /// One page of requests (`pending`, `decided` or everything), newest first, with whether
+    /// the caller may decide each. A constant number of queries whatever the page size: the
+    /// page with its vote counts and the caller's votes, the total, and the names.
     pub async fn list_approvals(
         &self,
         session: &Session,
         workspace: WorkspaceId,
         status: Option<&str>,
-    ) -> Result<Vec<ApprovalSummary>> {
+        page: &PageRequest,
+    ) -> Result<ApprovalPage> {
         let auth = self
             .authorize(
                 session,
@@ -260,31 +359,59 @@ impl Instance {
                 "approval.list",
             )
             .await?;
-        self.expire_due(workspace).await?;
-        let pool = self.workspace_pool(workspace).await?;
         let filter = match status {
-            None | Some("all") => "",
-            Some("pending") => "WHERE status = 'pending'",
-            Some("decided") => "WHERE status <> 'pending'",
+            None | Some("all") => "1".to_string(),
+            Some("pending") => status_in(
+                "a.status",
+                &[ApprovalStatus::Pending],
+                ApprovalStatus::as_str,
+            ),
+            Some("decided") => {
+                let decided: Vec<ApprovalStatus> = ApprovalStatus::ALL
+                    .iter()
+                    .copied()
+                    .filter(|s| *s != ApprovalStatus::Pending)
+                    .collect();
+                status_in("a.status", &decided, ApprovalStatus::as_str)
+            }
             Some(other) => {
                 return Err(Error::InvalidInput(format!(
                     "unknown status filter {other:?}; use pending, decided or all"
                 )))
             }
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM approvals {filter} ORDER BY created_at DESC LIMIT 500"
+        let limit = page.size()?;
+        let after = page.position()?;
+        self.expire_due(workspace).await?;
+        let pool = self.workspace_pool(workspace).await?;
+        let (after_at, after_id) = after.unzip();
+        let mut rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM approvals a
+             WHERE {filter} AND (?2 IS NULL OR (a.created_at, a.id) < (?2, ?3))
+             ORDER BY a.created_at DESC, a.id DESC LIMIT ?4"
         ))
+        .bind(session.user_id.to_string())
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::from(limit) + 1)
         .fetch_all(&pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(
-                self.summary(workspace, row, session, &auth.capabilities)
-                    .await?,
-            );
-        }
-        Ok(out)
+        let total: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM approvals a WHERE {filter}"))
+                .fetch_one(&pool)
+                .await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| cursor_after(r.created_at, &r.id))
+        } else {
+            None
+        };
+        let items = self.summaries(rows, session, &auth.capabilities).await?;
+        Ok(ApprovalPage {
+            items,
+            total: total.max(0) as u32,
+            next_cursor,
+        })
     }
 
     /// One request with everything a reviewer needs.
@@ -304,16 +431,24 @@ impl Instance {
             .await?;
         self.expire_due(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, request, result, args_hash FROM approvals WHERE id = ?"
+        let row: SummaryRow = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM approvals a WHERE a.id = ?2"
         ))
+        .bind(session.user_id.to_string())
         .bind(id)
         .fetch_optional(&pool)
         .await?
         .ok_or_else(|| Error::not_found("approval request", id))?;
+        let sealed: SealedParts =
+            sqlx::query_as("SELECT request, result FROM approvals WHERE id = ?")
+                .bind(id)
+                .fetch_one(&pool)
+                .await?;
+        let args_sha256 = row.args_hash.clone();
         let summary = self
-            .summary(workspace, &row, session, &auth.capabilities)
-            .await?;
+            .summaries(vec![row], session, &auth.capabilities)
+            .await?
+            .remove(0);
         let scope = workspace.to_string();
         let body: RequestBody = body::decode(
             "approval request",
@@ -322,11 +457,11 @@ impl Instance {
                 .vault
                 .open(
                     &Aad::new(&scope, "approvals", "request", id),
-                    &row.get::<Vec<u8>, _>(16),
+                    &sealed.request,
                 )
                 .await?,
         )?;
-        let result = match row.get::<Option<Vec<u8>>, _>(17) {
+        let result = match sealed.result {
             Some(sealed) => Some(body::decode(
                 "approval result",
                 id,
@@ -340,7 +475,7 @@ impl Instance {
         Ok(ApprovalDetail {
             summary,
             args: body.args,
-            args_sha256: row.get(18),
+            args_sha256,
             reasoning: body.reasoning,
             affected: body.affected,
             reasons: body.reasons,
@@ -356,8 +491,9 @@ impl Instance {
         let now = self.now();
         // The common case (nothing due) costs one indexed read and no write lock.
         let due: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM approvals WHERE status = 'pending' AND expires_at <= ? LIMIT 1",
+            "SELECT 1 FROM approvals WHERE status = ? AND expires_at <= ? LIMIT 1",
         )
+        .bind(ApprovalStatus::Pending)
         .bind(now)
         .fetch_optional(&pool)
         .await?;
@@ -368,10 +504,12 @@ impl Instance {
             .begin_change(Scope::Workspace(workspace), Vec::new())
             .await?;
         let expired: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "UPDATE approvals SET status = 'expired', decided_at = ? WHERE status = 'pending' AND expires_at <= ?
+            "UPDATE approvals SET status = ?, decided_at = ? WHERE status = ? AND expires_at <= ?
              RETURNING id, action, run_id",
         )
+        .bind(ApprovalStatus::Expired)
         .bind(now)
+        .bind(ApprovalStatus::Pending)
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
@@ -398,7 +536,7 @@ impl Instance {
             self.announce(CoreEvent::ApprovalDecided {
                 workspace,
                 approval_id: id,
-                status: "expired".into(),
+                status: ApprovalStatus::Expired,
             });
         }
         Ok(())
@@ -442,11 +580,7 @@ impl Instance {
             "approval.set_expiry",
         )
         .await?;
-        for (tier, minutes) in [
-            ("medium", config.medium_minutes),
-            ("high", config.high_minutes),
-            ("critical", config.critical_minutes),
-        ] {
+        for (tier, minutes) in config.per_tier() {
             if !(1..=7 * 24 * 60).contains(&minutes) {
                 return Err(Error::InvalidInput(format!(
                     "{tier} expiry must be 1 to 10080 minutes"
@@ -470,87 +604,84 @@ impl Instance {
         .await
     }
 
-    async fn summary(
+    /// Summaries of rows read with `SUMMARY_COLUMNS`, with the names of the people they were
+    /// proposed for (one query for all of them) and whether the caller may decide each.
+    async fn summaries(
         &self,
-        workspace: WorkspaceId,
-        row: &sqlx::sqlite::SqliteRow,
+        rows: Vec<SummaryRow>,
         session: &Session,
-        caps: &crate::access::CapabilitySet,
-    ) -> Result<ApprovalSummary> {
-        let id: String = row.get(0);
-        let status: String = row.get(1);
-        let tier: String = row.get(2);
-        let on_behalf_of: String = row.get(6);
-        let expires_at: i64 = row.get(12);
-        let approvals = self.approval_count(workspace, &id).await?;
-        let voted = self
-            .has_voted(workspace, &id, &session.user_id.to_string())
-            .await?;
-        let needed = if tier == "medium" {
-            Capability::ApprovalConfirm
-        } else {
-            Capability::ApprovalDecide
-        };
-        let can_decide = status == "pending"
-            && caps.contains(needed)
-            && on_behalf_of != session.user_id.to_string()
-            && !voted
-            && expires_at > self.now();
-        Ok(ApprovalSummary {
-            on_behalf_of_name: self.username_of(&on_behalf_of).await,
-            id,
-            status,
-            tier,
-            quorum: row.get::<i64, _>(3) as u8,
-            approvals,
-            requester_kind: row.get(4),
-            requester_id: row.get(5),
-            on_behalf_of,
-            run_id: row.get(7),
-            action: row.get(9),
-            created_at: rfc3339_ms(row.get(11)),
-            expires_at: rfc3339_ms(expires_at),
-            ms_left: (expires_at - self.now()).max(0),
-            can_decide,
-        })
+        caps: &CapabilitySet,
+    ) -> Result<Vec<ApprovalSummary>> {
+        let people: HashSet<&str> = rows.iter().map(|r| r.on_behalf_of.as_str()).collect();
+        let names = self.display_names(people).await?;
+        let me = session.user_id.to_string();
+        let now = self.now();
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let verdict = rules::may_decide(
+                    &Facts {
+                        status: row.status,
+                        tier: row.tier,
+                        on_behalf_of: &row.on_behalf_of,
+                        expires_at: row.expires_at,
+                        voted: row.voted,
+                    },
+                    &me,
+                    caps,
+                    now,
+                );
+                ApprovalSummary {
+                    on_behalf_of_name: names
+                        .get(&row.on_behalf_of)
+                        .cloned()
+                        .unwrap_or_else(|| row.on_behalf_of.clone()),
+                    id: row.id,
+                    status: row.status,
+                    tier: row.tier,
+                    quorum: row.quorum.clamp(0, 255) as u8,
+                    approvals: row.approvals.clamp(0, 255) as u8,
+                    action: row.action,
+                    requester_kind: row.requester_kind,
+                    requester_id: row.requester_id,
+                    on_behalf_of: row.on_behalf_of,
+                    run_id: row.run_id,
+                    created_at: rfc3339_ms(row.created_at),
+                    expires_at: rfc3339_ms(row.expires_at),
+                    ms_left: (row.expires_at - now).max(0),
+                    can_decide: verdict.is_ok(),
+                    cannot_decide: verdict.err().map(|r| r.to_string()),
+                }
+            })
+            .collect())
     }
 
-    pub(crate) async fn approval_count(&self, workspace: WorkspaceId, id: &str) -> Result<u8> {
-        let pool = self.workspace_pool(workspace).await?;
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decision = 'approve'")
-            .bind(id)
-            .fetch_one(&pool)
-            .await?;
-        Ok(n as u8)
-    }
-
-    async fn has_voted(&self, workspace: WorkspaceId, id: &str, user: &str) -> Result<bool> {
-        let pool = self.workspace_pool(workspace).await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decider_id = ?",
-        )
-        .bind(id)
-        .bind(user)
-        .fetch_one(&pool)
-        .await?;
-        Ok(n > 0)
+    /// Display names of many users in one query of the instance database.
+    pub(crate) async fn display_names<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut conn = self.pool.acquire().await?;
+        crate::identity::users::display_names(&self.vault, &mut conn, ids).await
     }
 
     async fn decisions(&self, workspace: WorkspaceId, id: &str) -> Result<Vec<DecisionRecord>> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, decider_id, decision, comment, decided_at FROM approval_decisions WHERE approval_id = ? ORDER BY decided_at")
+        let rows: Vec<DecisionRow> = sqlx::query_as("SELECT id, decider_id, decision, comment, decided_at FROM approval_decisions WHERE approval_id = ? ORDER BY decided_at")
             .bind(id)
             .fetch_all(&pool)
             .await?;
+        let names = self
+            .display_names(rows.iter().map(|r| r.decider_id.as_str()))
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let row_id: String = row.get(0);
-            let comment = match row.get::<Option<Vec<u8>>, _>(3) {
+            let comment = match row.comment {
                 Some(sealed) => Some(
                     self.vault
                         .open_string(
-                            &Aad::new(&scope, "approval_decisions", "comment", &row_id),
+                            &Aad::new(&scope, "approval_decisions", "comment", &row.id),
                             &sealed,
                         )
                         .await?,
@@ -558,10 +689,13 @@ impl Instance {
                 None => None,
             };
             out.push(DecisionRecord {
-                decider: self.username_of(&row.get::<String, _>(1)).await,
-                decision: row.get(2),
+                decider: names
+                    .get(&row.decider_id)
+                    .cloned()
+                    .unwrap_or(row.decider_id),
+                decision: row.decision,
                 comment,
-                decided_at: rfc3339_ms(row.get(4)),
+                decided_at: rfc3339_ms(row.decided_at),
             });
         }
         Ok(out)
@@ -587,7 +721,45 @@ impl Instance {
     }
 }
 
-/// Columns of a summary, in `summary`'s order.
-const SUMMARY_COLUMNS: &str =
-    "id, status, tier, quorum, requester_kind, requester_id, on_behalf_of, run_id, step_id, \
-    action, args_hash, created_at, expires_at, decided_at, executed_at, result IS NOT NULL";
+/// The columns of `SummaryRow`, for a query over `approvals a` whose first parameter (`?1`) is
+/// the caller's user id: the request, its approvals so far, and whether the caller voted.
+const SUMMARY_COLUMNS: &str = "a.id, a.status, a.tier, a.quorum, a.requester_kind, a.requester_id, \
+    a.on_behalf_of, a.run_id, a.action, a.args_hash, a.created_at, a.expires_at, \
+    (SELECT COUNT(*) FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') AS approvals, \
+    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted";
+
+/// A request as the inbox reads it.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    status: ApprovalStatus,
+    tier: Tier,
+    quorum: i64,
+    requester_kind: ActorKind,
+    requester_id: String,
+    on_behalf_of: String,
+    run_id: Option<String>,
+    action: String,
+    args_hash: String,
+    created_at: i64,
+    expires_at: i64,
+    approvals: i64,
+    voted: bool,
+}
+
+/// A request's sealed parts.
+#[derive(sqlx::FromRow)]
+struct SealedParts {
+    request: Vec<u8>,
+    result: Option<Vec<u8>>,
+}
+
+/// One stored decision.
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: String,
+    decider_id: String,
+    decision: ApprovalDecision,
+    comment: Option<Vec<u8>>,
+    decided_at: i64,
+}

@@ -32,7 +32,7 @@ pub const DEFAULT_RETENTION_DAYS: i64 = 90;
 pub const SEGMENT_EVENTS: i64 = 100_000;
 
 /// What an archive run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ArchiveReport {
     /// Segments written.
     pub segments: u64,

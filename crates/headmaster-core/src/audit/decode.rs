@@ -23,7 +23,7 @@ use crate::vault::seal::Aad;
 use crate::vault::VaultError;
 
 /// A decoded audit event, as `audit query` and the Audit screen show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AuditEntry {
     /// Position in the chain.
     pub seq: u64,
@@ -53,6 +53,7 @@ pub struct AuditEntry {
     pub payload: serde_json::Value,
     /// The model behind an agent actor (`provider`, `name`), if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub agent_model: Option<(String, String)>,
 }
 

@@ -47,7 +47,9 @@ impl Actor {
 }
 
 /// The kinds of actor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum ActorKind {
     /// A person with an account.
     User,
@@ -83,8 +85,9 @@ impl ActorKind {
 }
 
 /// How an action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum Outcome {
     /// It was allowed and happened.
     Allowed,
@@ -121,21 +124,25 @@ impl Outcome {
 
 /// Where a request came from. Personal data (host, OS user, IP, user agent): sealed under the
 /// actor's own subject key in the audit log.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Source {
     /// `desktop`, `cli`, `server`, `runtime`.
     pub client: String,
     /// Host name of the machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub host: Option<String>,
     /// Operating-system account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub os_user: Option<String>,
     /// Network address, for network clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ip: Option<String>,
     /// User agent, for network clients; the client's version otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub user_agent: Option<String>,
 }
 

@@ -16,7 +16,7 @@ use crate::identity::Session;
 use crate::instance::Instance;
 
 /// What an export wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ExportReport {
     /// Bundle path.
     pub path: String,

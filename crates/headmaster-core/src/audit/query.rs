@@ -38,7 +38,7 @@ pub struct AuditFilter {
 }
 
 /// One page of results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AuditPage {
     /// Entries, newest first.
     pub entries: Vec<AuditEntry>,

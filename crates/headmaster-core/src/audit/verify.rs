@@ -13,7 +13,7 @@ use crate::identity::Session;
 use crate::instance::Instance;
 
 /// A verification result for people and scripts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VerifyOutcome {
     /// Chain scope.
     pub scope: String,
@@ -32,7 +32,7 @@ pub struct VerifyOutcome {
 }
 
 /// One break.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VerifyBreak {
     /// Where.
     pub seq: u64,

@@ -1,6 +1,7 @@
 //! Managing accounts (organisation scope): add, list, disable, enable, change org role.
 
-use crate::access::{BuiltinRole, Capability, Scope};
+use crate::access::RoleCapabilities;
+use crate::access::{Capability, Role, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::password::{check_password, normalize_username};
@@ -18,7 +19,7 @@ impl Instance {
         session: &Session,
         username: &str,
         password: &SecretBytes,
-        org_role: BuiltinRole,
+        org_role: Role,
     ) -> Result<UserSummary> {
         let auth = self
             .authorize(session, Scope::Org, Capability::OrgUsers, "user.add")
@@ -83,7 +84,7 @@ impl Instance {
         if user.disabled_at.is_some() {
             return Ok(());
         }
-        if user.org_role == BuiltinRole::Admin && self.enabled_org_admins().await? <= 1 {
+        if user.org_role == Role::Admin && self.enabled_org_admins().await? <= 1 {
             return Err(Error::Conflict(
                 "this is the organisation's last enabled Admin; make another user an Admin first"
                     .into(),
@@ -147,12 +148,7 @@ impl Instance {
     }
 
     /// Changes a user's organisation role. The last organisation Admin cannot be demoted.
-    pub async fn set_org_role(
-        &self,
-        session: &Session,
-        username: &str,
-        role: BuiltinRole,
-    ) -> Result<()> {
+    pub async fn set_org_role(&self, session: &Session, username: &str, role: Role) -> Result<()> {
         let auth = self
             .authorize(session, Scope::Org, Capability::OrgUsers, "user.set_role")
             .await?;
@@ -162,8 +158,8 @@ impl Instance {
                 .await?);
         }
         let user = self.user_by_name(username).await?;
-        if user.org_role == BuiltinRole::Admin
-            && role != BuiltinRole::Admin
+        if user.org_role == Role::Admin
+            && role != Role::Admin
             && self.enabled_org_admins().await? <= 1
         {
             return Err(Error::Conflict(

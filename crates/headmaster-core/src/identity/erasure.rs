@@ -70,7 +70,7 @@ impl Instance {
                 "you cannot erase yourself; ask another Admin".into(),
             ));
         }
-        if user.org_role == crate::access::BuiltinRole::Admin {
+        if user.org_role == crate::access::Role::Admin {
             let admins: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM users WHERE org_role = 'admin' AND disabled_at IS NULL AND erased_at IS NULL",
             )

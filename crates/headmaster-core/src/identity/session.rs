@@ -13,7 +13,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::access::BuiltinRole;
+use crate::access::Role;
 use crate::audit::Source;
 use crate::ids::{SessionId, UserId};
 
@@ -27,7 +27,7 @@ pub struct Session {
     /// The user's name at sign-in.
     pub username: String,
     /// The user's organisation role.
-    pub org_role: BuiltinRole,
+    pub org_role: Role,
     /// When the session ends (ms).
     pub expires_at: i64,
     /// Where requests in this session come from.

@@ -10,7 +10,8 @@ use sqlx::Row;
 use super::password::{decoy_hash, normalize_username, verify_password};
 use super::session::{Session, SessionToken};
 use super::users::{self, UserRecord};
-use crate::access::{BuiltinRole, Scope, WorkspaceSummary};
+use crate::access::RoleCapabilities;
+use crate::access::{Role, Scope, WorkspaceSummary};
 use crate::audit::{Actor, NewEvent, Outcome, Source};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -28,7 +29,7 @@ pub struct SignedIn {
 }
 
 /// Who the signed-in person is, for the home screen and `headmaster whoami`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct WhoAmI {
     /// User id.
     pub user_id: String,
@@ -47,7 +48,7 @@ pub struct WhoAmI {
 }
 
 /// A user as listed to Admins.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct UserSummary {
     /// User id.
     pub id: String,
@@ -294,7 +295,7 @@ impl Instance {
         }
         Ok(SessionState {
             user_id,
-            org_role: BuiltinRole::parse(&role).unwrap_or(BuiltinRole::Viewer),
+            org_role: Role::parse(&role).unwrap_or(Role::Viewer),
             expires_at,
         })
     }
@@ -356,6 +357,6 @@ impl Instance {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionState {
     pub user_id: UserId,
-    pub org_role: BuiltinRole,
+    pub org_role: Role,
     pub expires_at: i64,
 }

@@ -4,9 +4,9 @@
 //! it unreadable) and found by equality through a blind index. The password hash is sealed under
 //! the instance data key, so a stolen database file gives an attacker nothing to crack offline.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
-use crate::access::BuiltinRole;
+use crate::access::Role;
 use crate::error::{Error, Result};
 use crate::identity::password::hash_password;
 use crate::ids::UserId;
@@ -25,7 +25,7 @@ pub(crate) struct NewUser {
     username_idx: Vec<u8>,
     username_sealed: Vec<u8>,
     password_sealed: Vec<u8>,
-    org_role: BuiltinRole,
+    org_role: Role,
 }
 
 impl NewUser {
@@ -35,7 +35,7 @@ impl NewUser {
         id: UserId,
         username: &str,
         password: &SecretBytes,
-        org_role: BuiltinRole,
+        org_role: Role,
     ) -> Result<Self> {
         let pass = SecretBytes::new(password.dangerously_expose().to_vec());
         let phc = tokio::task::spawn_blocking(move || hash_password(&pass))
@@ -94,7 +94,7 @@ impl NewUser {
 #[derive(Debug, Clone)]
 pub(crate) struct UserRecord {
     pub id: UserId,
-    pub org_role: BuiltinRole,
+    pub org_role: Role,
     pub failed_count: u32,
     pub locked_until: Option<i64>,
     pub disabled_at: Option<i64>,
@@ -106,21 +106,32 @@ pub(crate) struct UserRecord {
 const USER_COLUMNS: &str =
     "id, org_role, failed_count, locked_until, disabled_at, erased_at, username, password_hash";
 
-fn record(row: &sqlx::sqlite::SqliteRow) -> Result<UserRecord> {
-    let id: String = row.get(0);
-    let role: String = row.get(1);
+/// A `users` row as stored, in `USER_COLUMNS` order.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    org_role: Role,
+    failed_count: i64,
+    locked_until: Option<i64>,
+    disabled_at: Option<i64>,
+    erased_at: Option<i64>,
+    username: Vec<u8>,
+    password_hash: Vec<u8>,
+}
+
+fn record(row: UserRow) -> Result<UserRecord> {
     Ok(UserRecord {
-        id: id
+        id: row
+            .id
             .parse()
-            .map_err(|_| VaultError::Corrupt(format!("user id {id} is not a UUID")))?,
-        org_role: BuiltinRole::parse(&role)
-            .ok_or_else(|| VaultError::Corrupt(format!("unknown org role {role:?}")))?,
-        failed_count: row.get::<i64, _>(2).max(0) as u32,
-        locked_until: row.get(3),
-        disabled_at: row.get(4),
-        erased_at: row.get(5),
-        username_sealed: row.get(6),
-        password_sealed: row.get(7),
+            .map_err(|_| VaultError::Corrupt(format!("user id {} is not a UUID", row.id)))?,
+        org_role: row.org_role,
+        failed_count: row.failed_count.max(0) as u32,
+        locked_until: row.locked_until,
+        disabled_at: row.disabled_at,
+        erased_at: row.erased_at,
+        username_sealed: row.username,
+        password_sealed: row.password_hash,
     })
 }
 
@@ -133,13 +144,13 @@ pub(crate) async fn find_by_username(
     let idx = vault
         .blind_index(INSTANCE_SCOPE, USERNAME_FIELD, username)
         .await?;
-    let row = sqlx::query(&format!(
+    let row: Option<UserRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE username_idx = ?"
     ))
     .bind(idx)
     .fetch_optional(&mut *conn)
     .await?;
-    row.as_ref().map(record).transpose()
+    row.map(record).transpose()
 }
 
 /// Finds a user by id.
@@ -147,21 +158,54 @@ pub(crate) async fn find_by_id(
     conn: &mut SqliteConnection,
     id: UserId,
 ) -> Result<Option<UserRecord>> {
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-        .bind(id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(record).transpose()
+    let row: Option<UserRow> =
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(record).transpose()
 }
 
 /// All users, oldest first.
 pub(crate) async fn all(conn: &mut SqliteConnection) -> Result<Vec<UserRecord>> {
-    let rows = sqlx::query(&format!(
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users ORDER BY created_at, id"
     ))
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(record).collect()
+    rows.into_iter().map(record).collect()
+}
+
+/// Display names for many user ids in one query: the username, `[erased]` once erased, and the
+/// id itself for anything that is not a known user (an agent id, a deleted row).
+pub(crate) async fn display_names(
+    vault: &Vault,
+    conn: &mut SqliteConnection,
+    ids: impl IntoIterator<Item = &str>,
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut names: std::collections::HashMap<String, String> = ids
+        .into_iter()
+        .map(|id| (id.to_string(), id.to_string()))
+        .collect();
+    if names.is_empty() {
+        return Ok(names);
+    }
+    let mut query =
+        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ("));
+    let mut list = query.separated(", ");
+    for id in names.keys() {
+        list.push_bind(id.clone());
+    }
+    query.push(")");
+    let rows: Vec<UserRow> = query.build_query_as().fetch_all(&mut *conn).await?;
+    for row in rows {
+        let user = record(row)?;
+        let name = username(vault, &user)
+            .await
+            .unwrap_or_else(|_| ERASED.to_string());
+        names.insert(user.id.to_string(), name);
+    }
+    Ok(names)
 }
 
 /// Opens a user's username; `[erased]` once the user was erased.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use super::{Config, Environment, Instance};
-use crate::access::{BuiltinRole, Scope};
+use crate::access::{Role, Scope};
 use crate::audit::{Actor, DeviceKey, NewEvent, Outcome, Source};
 use crate::clock::SharedClock;
 use crate::error::{Error, Result};
@@ -178,7 +178,7 @@ async fn create(
         admin_id,
         admin_username,
         &config.admin_password,
-        BuiltinRole::Admin,
+        Role::Admin,
     )
     .await?;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;

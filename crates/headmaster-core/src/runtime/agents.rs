@@ -17,7 +17,7 @@ use crate::vault::seal::Aad;
 const NAME_FIELD: &str = "agents.name";
 
 /// An agent as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AgentSummary {
     /// Id.
     pub id: String,

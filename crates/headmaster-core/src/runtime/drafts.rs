@@ -12,7 +12,7 @@ use crate::instance::Instance;
 use crate::vault::seal::Aad;
 
 /// A draft as listed (latest version of each key).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DraftSummary {
     /// Row id of this version.
     pub id: String,
@@ -31,7 +31,7 @@ pub struct DraftSummary {
 }
 
 /// A draft with every version's body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DraftDetail {
     /// Key.
     pub key: String,

@@ -19,13 +19,14 @@ use sqlx::SqliteConnection;
 
 use super::chat::{self, ChatEndpoint, ChatState};
 use super::playbook::{Next, PlaybookState, StepStatus};
-use super::{status, AgentDefinition, ProviderConfig};
+use super::{AgentDefinition, ProviderConfig};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::states::RunStatus;
 use crate::tools::call::{CallOutcome, CallRequest, Proposer, SameTransaction};
 
 /// How long a lease lasts without renewal (ms).
@@ -64,7 +65,7 @@ pub(crate) struct ChildWait {
 /// A loaded run.
 pub(crate) struct Loaded {
     pub agent_id: String,
-    pub status: String,
+    pub status: RunStatus,
     pub started_by: UserId,
     pub task: String,
     pub state: RunState,
@@ -82,7 +83,7 @@ impl Instance {
         self: &Arc<Self>,
         workspace: WorkspaceId,
         run_id: &str,
-    ) -> Result<String> {
+    ) -> Result<RunStatus> {
         let owner = format!("{}:{}", std::process::id(), uuid::Uuid::now_v7());
         if !self.claim_lease(workspace, run_id, &owner).await? {
             return self.run_status(workspace, run_id).await;
@@ -124,7 +125,7 @@ impl Instance {
         workspace: WorkspaceId,
         run_id: &str,
         owner: &str,
-    ) -> Result<String> {
+    ) -> Result<RunStatus> {
         // Every checkpoint proves the lease (see `checkpoint`); the heartbeat task renews it.
         // An explicit beat between steps is only needed when steps are rare.
         let mut last_beat = self.now();
@@ -138,7 +139,7 @@ impl Instance {
                 None => self.load_run(workspace, run_id).await?,
             };
             run.owner = Some(owner.to_string());
-            if status::is_final(&run.status) {
+            if run.status.is_final() {
                 return Ok(run.status);
             }
             if self.now() - last_beat >= 1_000 {
@@ -151,7 +152,7 @@ impl Instance {
                         workspace,
                         run_id,
                         &mut run,
-                        status::EXPIRED,
+                        RunStatus::Expired,
                         "the run exceeded its wall-time limit",
                     )
                     .await;
@@ -168,18 +169,18 @@ impl Instance {
                             workspace,
                             run_id,
                             &mut run,
-                            status::FAILED,
+                            RunStatus::Failed,
                             &format!("agent unavailable: {e}"),
                         )
                         .await
                 }
             };
-            match run.status.as_str() {
-                status::QUEUED => {
-                    self.set_status(workspace, run_id, status::RUNNING, None)
+            match run.status {
+                RunStatus::Queued => {
+                    self.set_status(workspace, run_id, RunStatus::Running, None)
                         .await?;
                 }
-                status::WAITING_APPROVAL | status::WAITING_CONFIRMATION => {
+                RunStatus::WaitingApproval | RunStatus::WaitingConfirmation => {
                     if !self
                         .resolve_pending(workspace, run_id, &mut run, &definition)
                         .await?
@@ -187,7 +188,7 @@ impl Instance {
                         return Ok(run.status);
                     }
                 }
-                status::WAITING_CHILD => {
+                RunStatus::WaitingChild => {
                     if !self
                         .resolve_child(workspace, run_id, &mut run, &definition)
                         .await?
@@ -200,7 +201,7 @@ impl Instance {
                         let reason =
                             format!("the run reached its step limit ({})", run.state.max_steps);
                         return self
-                            .finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
+                            .finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
                             .await;
                     }
                     let next = self.next_step(workspace, &mut run, &definition).await;
@@ -303,12 +304,12 @@ impl Instance {
         match next {
             Next::Finish(summary) => {
                 self.add_step(&mut run, "finish", json!({ "summary": summary }));
-                self.finish_run(workspace, run_id, &mut run, status::COMPLETED, &summary)
+                self.finish_run(workspace, run_id, &mut run, RunStatus::Completed, &summary)
                     .await?;
             }
             Next::Fail(reason) => {
                 self.add_step(&mut run, "error", json!({ "error": reason }));
-                self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
+                self.finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
                     .await?;
             }
             Next::Tool {
@@ -387,11 +388,11 @@ impl Instance {
                     // The action, its audit events, the step's result and the checkpoint
                     // committed together; only a playbook's "stop" is left to finish.
                     if let Some(reason) = record.stop.take() {
-                        self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
+                        self.finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
                             .await?;
                         return Ok(None);
                     }
-                    self.announce_run(workspace, run_id, status::RUNNING);
+                    self.announce_run(workspace, run_id, RunStatus::Running);
                     return Ok(Some(run));
                 }
                 match outcome {
@@ -434,11 +435,7 @@ impl Instance {
                             args,
                             approval_id: approval_id.clone(),
                         });
-                        let waiting = if tier == "medium" {
-                            status::WAITING_CONFIRMATION
-                        } else {
-                            status::WAITING_APPROVAL
-                        };
+                        let waiting = crate::approvals::waiting_status(tier);
                         self.checkpoint(workspace, run_id, &mut run, waiting, Some(&approval_id))
                             .await?;
                     }
@@ -510,7 +507,7 @@ impl Instance {
                     workspace,
                     run_id,
                     &mut run,
-                    status::WAITING_CHILD,
+                    RunStatus::WaitingChild,
                     Some(&child),
                 )
                 .await?;
@@ -572,11 +569,11 @@ impl Instance {
         let stop = self.record_result(&mut run, definition, step, step_status, output, reason);
         match stop {
             Some(reason) => {
-                self.finish_run(workspace, run_id, &mut run, status::FAILED, &reason)
+                self.finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
                     .await?;
             }
             None => {
-                self.checkpoint(workspace, run_id, &mut run, status::RUNNING, None)
+                self.checkpoint(workspace, run_id, &mut run, RunStatus::Running, None)
                     .await?
             }
         }
@@ -649,11 +646,12 @@ pub(crate) fn runtime_source() -> Source {
 
 impl Instance {
     /// Announces a run update.
-    pub(crate) fn announce_run(&self, workspace: WorkspaceId, run_id: &str, status: &str) {
+    pub(crate) fn announce_run(&self, workspace: WorkspaceId, run_id: &str, status: RunStatus) {
         self.announce(CoreEvent::RunUpdated {
             workspace,
             run_id: run_id.to_string(),
-            status: status.to_string(),
+            status,
+            stalled: false,
         });
     }
 }
@@ -698,7 +696,7 @@ impl SameTransaction for RecordStep<'_> {
                 self.workspace,
                 self.run_id,
                 self.run,
-                status::RUNNING,
+                RunStatus::Running,
                 None,
             )
             .await?;

@@ -15,11 +15,11 @@ impl Instance {
     ) -> Result<bool> {
         let pool = self.workspace_pool(workspace).await?;
         let now = self.now();
-        let claimed = sqlx::query(
+        let claimed = sqlx::query(&format!(
             "UPDATE runs SET lease_owner = ?, lease_until = ?, heartbeat_at = ?, stalled = 0
-             WHERE id = ? AND (lease_owner IS NULL OR lease_until < ?)
-               AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')",
-        )
+             WHERE id = ? AND (lease_owner IS NULL OR lease_until < ?) AND {}",
+            super::runs::unfinished("status")
+        ))
         .bind(owner)
         .bind(now + LEASE_MS)
         .bind(now)

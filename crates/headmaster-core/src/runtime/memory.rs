@@ -20,7 +20,7 @@ use crate::instance::Instance;
 use crate::vault::seal::Aad;
 
 /// A memory entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct MemoryEntry {
     /// Key.
     pub key: String,

@@ -25,6 +25,7 @@ mod template;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::states::RunStatus;
 pub use agents::AgentSummary;
 pub use drafts::{DraftDetail, DraftSummary};
 pub use engine::HEARTBEAT;
@@ -35,7 +36,7 @@ pub use playbook::{Playbook, PlaybookError};
 pub use runs::{RunDetail, RunStep, RunSummary};
 
 /// How an agent decides its next step.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProviderConfig {
     /// A declarative playbook: no model, fully offline.
@@ -64,7 +65,7 @@ fn default_timeout() -> u64 {
 }
 
 /// An agent definition.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct AgentDefinition {
     /// Name (unique in the workspace).
     pub name: String,
@@ -84,7 +85,7 @@ pub struct AgentDefinition {
 }
 
 /// Run limits.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(default)]
 pub struct Limits {
     /// Most steps.
@@ -102,33 +103,6 @@ impl Default for Limits {
             max_tokens: 200_000,
             wall_seconds: 24 * 3600,
         }
-    }
-}
-
-/// Run statuses.
-pub mod status {
-    /// Created, not yet started.
-    pub const QUEUED: &str = "queued";
-    /// Advancing.
-    pub const RUNNING: &str = "running";
-    /// Waiting for an Operator to confirm a medium-tier call.
-    pub const WAITING_CONFIRMATION: &str = "waiting_confirmation";
-    /// Waiting for Approvers.
-    pub const WAITING_APPROVAL: &str = "waiting_approval";
-    /// Waiting for a delegated sub-run.
-    pub const WAITING_CHILD: &str = "waiting_child";
-    /// Finished.
-    pub const COMPLETED: &str = "completed";
-    /// Ended with an error.
-    pub const FAILED: &str = "failed";
-    /// Cancelled by a person.
-    pub const CANCELLED: &str = "cancelled";
-    /// Ran out of wall time.
-    pub const EXPIRED: &str = "expired";
-
-    /// Whether a status is final.
-    pub fn is_final(status: &str) -> bool {
-        matches!(status, COMPLETED | FAILED | CANCELLED | EXPIRED)
     }
 }
 

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use super::status;
 use crate::error::{Error, Result};
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::states::{ApprovalStatus, RunStatus};
 
 /// The runs this process drives now, and the slots that bound them.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ pub struct WorkspaceProblem {
 /// What one pass started. Dropping it leaves the runs going; [`Pass::finish`] waits for them.
 #[derive(Debug)]
 pub struct Pass {
-    started: Vec<JoinHandle<Result<String>>>,
+    started: Vec<JoinHandle<Result<RunStatus>>>,
     /// Workspaces the pass skipped, with the reason.
     pub problems: Vec<WorkspaceProblem>,
 }
@@ -141,21 +141,19 @@ impl Instance {
         self.flag_stalled(workspace).await?;
         self.expire_due(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let candidates: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        let candidates: Vec<(String, RunStatus, Option<String>)> = sqlx::query_as(&format!(
             "SELECT r.id, r.status, r.waiting_on FROM runs r
-             WHERE r.status NOT IN ('completed', 'failed', 'cancelled', 'expired') AND r.parent_run_id IS NULL
+             WHERE {} AND r.parent_run_id IS NULL
                AND (r.lease_owner IS NULL OR r.lease_until < ?)",
-        )
+            super::runs::unfinished("r.status")
+        ))
         .bind(self.now())
         .fetch_all(&pool)
         .await?;
         let mut ready = Vec::with_capacity(candidates.len());
         for (run_id, run_status, waiting_on) in candidates {
-            let waits_for_decision = matches!(
-                run_status.as_str(),
-                status::WAITING_APPROVAL | status::WAITING_CONFIRMATION
-            );
-            if run_status == status::WAITING_CHILD {
+            let waits_for_decision = run_status.waits_on_decision();
+            if run_status == RunStatus::WaitingChild {
                 // A parent whose sub-run (or a deeper one) waits on a pending request has
                 // nothing to do; driving it would only re-claim its lease on every pass.
                 match self.child_waits_for_decision(workspace, &run_id).await {
@@ -169,7 +167,7 @@ impl Instance {
             }
             if let (true, Some(approval)) = (waits_for_decision, waiting_on) {
                 match self.approval_status(workspace, &approval).await {
-                    Ok(state) if state == "pending" => continue,
+                    Ok(ApprovalStatus::Pending) => continue,
                     Ok(_) => {}
                     Err(error) => {
                         tracing::warn!(run = %run_id, %error, "the request a run waits on could not be read");
@@ -190,10 +188,13 @@ impl Instance {
                  SELECT id FROM runs WHERE parent_run_id = ?1
                  UNION ALL SELECT r.id FROM runs r JOIN tree t ON r.parent_run_id = t.id)
              SELECT 1 FROM runs c JOIN tree t ON c.id = t.id JOIN approvals a ON a.id = c.waiting_on
-             WHERE c.status IN ('waiting_approval', 'waiting_confirmation') AND a.status = 'pending'
+             WHERE c.status IN (?2, ?3) AND a.status = ?4
              LIMIT 1",
         )
         .bind(run_id)
+        .bind(RunStatus::WaitingApproval)
+        .bind(RunStatus::WaitingConfirmation)
+        .bind(ApprovalStatus::Pending)
         .fetch_optional(&pool)
         .await?;
         Ok(waiting.is_some())
@@ -205,7 +206,7 @@ impl Instance {
         self: &Arc<Self>,
         workspace: WorkspaceId,
         run_id: String,
-    ) -> Option<JoinHandle<Result<String>>> {
+    ) -> Option<JoinHandle<Result<RunStatus>>> {
         let taken = self.run_slots.take(workspace, &run_id)?;
         let permits = Arc::clone(&self.run_slots.permits);
         let instance = Arc::clone(self);

@@ -2,17 +2,17 @@
 //! steps, finishing it, and reading its summary.
 
 use serde_json::{json, Value};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::engine::{runtime_source, Loaded, RunState};
 use super::runs::RunSummary;
-use super::status;
 use crate::access::Scope;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::states::{status_in, ApprovalStatus, RunStatus};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -72,13 +72,13 @@ impl Instance {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.announce_run(workspace, &id, status::QUEUED);
+        self.announce_run(workspace, &id, RunStatus::Queued);
         Ok(id)
     }
 
     pub(crate) async fn load_run(&self, workspace: WorkspaceId, run_id: &str) -> Result<Loaded> {
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query(
+        let row: LoadRow = sqlx::query_as(
             "SELECT agent_id, status, started_by, task, state, steps FROM runs WHERE id = ?",
         )
         .bind(run_id)
@@ -88,32 +88,26 @@ impl Instance {
         let scope = workspace.to_string();
         let task = self
             .vault
-            .open_string(
-                &Aad::new(&scope, "runs", "task", run_id),
-                &row.get::<Vec<u8>, _>(3),
-            )
+            .open_string(&Aad::new(&scope, "runs", "task", run_id), &row.task)
             .await?;
         let state: RunState = body::decode(
             "run checkpoint",
             run_id,
             &self
                 .vault
-                .open(
-                    &Aad::new(&scope, "runs", "state", run_id),
-                    &row.get::<Vec<u8>, _>(4),
-                )
+                .open(&Aad::new(&scope, "runs", "state", run_id), &row.state)
                 .await?,
         )?;
-        let started_by: String = row.get(2);
         Ok(Loaded {
-            agent_id: row.get(0),
-            status: row.get(1),
-            started_by: started_by
+            agent_id: row.agent_id,
+            status: row.status,
+            started_by: row
+                .started_by
                 .parse()
                 .map_err(|_| body::corrupt("run", run_id, "its starter is not a user id"))?,
             task,
             state,
-            steps: row.get(5),
+            steps: row.steps,
             queued_steps: Vec::new(),
             owner: None,
         })
@@ -125,7 +119,7 @@ impl Instance {
         workspace: WorkspaceId,
         run_id: &str,
         run: &mut Loaded,
-        new_status: &str,
+        new_status: RunStatus,
         waiting_on: Option<&str>,
     ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
@@ -135,7 +129,7 @@ impl Instance {
             .await?;
         if !stored {
             // The run was cancelled meanwhile; the timeline steps still go in.
-            run.status = status::CANCELLED.to_string();
+            run.status = RunStatus::Cancelled;
         }
         tx.commit().await?;
         self.announce_run(workspace, run_id, new_status);
@@ -152,7 +146,7 @@ impl Instance {
         workspace: WorkspaceId,
         run_id: &str,
         run: &mut Loaded,
-        new_status: &str,
+        new_status: RunStatus,
         waiting_on: Option<&str>,
     ) -> Result<bool> {
         let scope = workspace.to_string();
@@ -165,10 +159,11 @@ impl Instance {
             .await?;
         let steps = self.seal_queued_steps(workspace, run).await?;
         insert_steps(&mut *conn, run_id, steps, self.now()).await?;
-        let updated = sqlx::query(
+        let updated = sqlx::query(&format!(
             "UPDATE runs SET state = ?, status = ?, waiting_on = ?, steps = ?, updated_at = ?
-             WHERE id = ? AND status NOT IN ('cancelled') AND (? IS NULL OR lease_owner = ?)",
-        )
+             WHERE id = ? AND {} AND (? IS NULL OR lease_owner = ?)",
+            run_sources(new_status)
+        ))
         .bind(&sealed)
         .bind(new_status)
         .bind(waiting_on)
@@ -181,21 +176,29 @@ impl Instance {
         .await?
         .rows_affected();
         if updated == 0 && run.owner.is_some() {
-            let current: Option<String> =
+            let current: Option<RunStatus> =
                 sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
                     .bind(run_id)
                     .fetch_optional(&mut *conn)
                     .await?;
-            if current.as_deref() != Some(status::CANCELLED) {
-                return Err(Error::Conflict(format!(
-                    "run {run_id} is being driven by another process now; this one stops"
-                )));
+            match current {
+                Some(RunStatus::Cancelled) => {}
+                Some(current) if !current.may_become(new_status) => {
+                    return Err(Error::Conflict(format!(
+                        "run {run_id} is {current} and cannot become {new_status}; nothing was changed"
+                    )))
+                }
+                _ => {
+                    return Err(Error::Conflict(format!(
+                        "run {run_id} is being driven by another process now; this one stops"
+                    )))
+                }
             }
         }
         if updated == 0 {
             return Ok(false);
         }
-        run.status = new_status.to_string();
+        run.status = new_status;
         Ok(true)
     }
 
@@ -234,17 +237,20 @@ impl Instance {
         &self,
         workspace: WorkspaceId,
         run_id: &str,
-        new_status: &str,
+        new_status: RunStatus,
         waiting_on: Option<&str>,
     ) -> Result<()> {
         let pool = self.workspace_pool(workspace).await?;
-        sqlx::query("UPDATE runs SET status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND status NOT IN ('cancelled')")
-            .bind(new_status)
-            .bind(waiting_on)
-            .bind(self.now())
-            .bind(run_id)
-            .execute(&pool)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE runs SET status = ?, waiting_on = ?, updated_at = ? WHERE id = ? AND {}",
+            run_sources(new_status)
+        ))
+        .bind(new_status)
+        .bind(waiting_on)
+        .bind(self.now())
+        .bind(run_id)
+        .execute(&pool)
+        .await?;
         self.announce_run(workspace, run_id, new_status);
         Ok(())
     }
@@ -256,9 +262,9 @@ impl Instance {
         workspace: WorkspaceId,
         run_id: &str,
         run: &mut Loaded,
-        final_status: &str,
+        final_status: RunStatus,
         outcome: &str,
-    ) -> Result<String> {
+    ) -> Result<RunStatus> {
         let scope = workspace.to_string();
         let sealed = self
             .vault
@@ -271,7 +277,7 @@ impl Instance {
         let event = NewEvent::new(
             Actor::agent(&run.agent_id),
             &format!("run.{final_status}"),
-            if final_status == status::COMPLETED { Outcome::Allowed } else { Outcome::Failed },
+            if final_status == RunStatus::Completed { Outcome::Allowed } else { Outcome::Failed },
             &runtime_source(),
         )
         .target(run_id)
@@ -283,7 +289,7 @@ impl Instance {
             .await?;
         // The guarded update goes first: a run cancelled meanwhile keeps its cancellation, and
         // this transaction (its steps and its final event) rolls back.
-        let finished = sqlx::query("UPDATE runs SET status = ?, outcome = ?, steps = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND status NOT IN ('cancelled')")
+        let finished = sqlx::query(&format!("UPDATE runs SET status = ?, outcome = ?, steps = ?, finished_at = ?, updated_at = ?, waiting_on = NULL WHERE id = ? AND {}", run_sources(final_status)))
             .bind(final_status)
             .bind(&sealed)
             .bind(run.steps)
@@ -298,14 +304,7 @@ impl Instance {
             return self.run_status(workspace, run_id).await;
         }
         insert_steps(&mut tx, run_id, steps, now).await?;
-        let withdrawn: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'
-             RETURNING id, action",
-        )
-        .bind(now)
-        .bind(run_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let withdrawn = withdraw_requests(&mut tx, run_id, now).await?;
         for (approval_id, action) in withdrawn {
             tx.record(withdrawn_event(run_id, &approval_id, &action, final_status))
                 .await?;
@@ -315,7 +314,11 @@ impl Instance {
         self.run_status(workspace, run_id).await
     }
 
-    pub(crate) async fn run_status(&self, workspace: WorkspaceId, run_id: &str) -> Result<String> {
+    pub(crate) async fn run_status(
+        &self,
+        workspace: WorkspaceId,
+        run_id: &str,
+    ) -> Result<RunStatus> {
         let pool = self.workspace_pool(workspace).await?;
         sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
             .bind(run_id)
@@ -350,7 +353,7 @@ impl Instance {
         run_id: &str,
     ) -> Result<RunSummary> {
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query(
+        let row: SummaryRow = sqlx::query_as(
             "SELECT agent_id, parent_run_id, status, started_by, task, steps, stalled, waiting_on, created_at, updated_at FROM runs WHERE id = ?",
         )
         .bind(run_id)
@@ -358,28 +361,24 @@ impl Instance {
         .await?
         .ok_or_else(|| Error::not_found("run", run_id))?;
         let scope = workspace.to_string();
-        let agent_id: String = row.get(0);
         let outcome = self.run_outcome(workspace, run_id).await?;
         Ok(RunSummary {
             id: run_id.to_string(),
-            agent_name: self.agent_display_name(&scope, &agent_id).await,
-            agent_id,
-            parent_run_id: row.get(1),
-            status: row.get(2),
-            started_by: self.username_of(&row.get::<String, _>(3)).await,
+            agent_name: self.agent_display_name(&scope, &row.agent_id).await,
+            agent_id: row.agent_id,
+            parent_run_id: row.parent_run_id,
+            status: row.status,
+            started_by: self.username_of(&row.started_by).await,
             task: self
                 .vault
-                .open_string(
-                    &Aad::new(&scope, "runs", "task", run_id),
-                    &row.get::<Vec<u8>, _>(4),
-                )
+                .open_string(&Aad::new(&scope, "runs", "task", run_id), &row.task)
                 .await?,
-            steps: row.get(5),
-            stalled: row.get::<i64, _>(6) != 0,
-            waiting_on: row.get(7),
+            steps: row.steps,
+            stalled: row.stalled,
+            waiting_on: row.waiting_on,
             outcome: (!outcome.is_empty()).then_some(outcome),
-            created_at: rfc3339_ms(row.get(8)),
-            updated_at: rfc3339_ms(row.get(9)),
+            created_at: rfc3339_ms(row.created_at),
+            updated_at: rfc3339_ms(row.updated_at),
         })
     }
 }
@@ -429,7 +428,7 @@ pub(crate) fn withdrawn_event(
     run_id: &str,
     approval_id: &str,
     action: &str,
-    run_status: &str,
+    run_status: RunStatus,
 ) -> NewEvent {
     NewEvent::new(
         Actor::system(),
@@ -444,4 +443,59 @@ pub(crate) fn withdrawn_event(
         approval_id: approval_id.to_string(),
     })
     .payload(json!({ "approval_id": approval_id, "reason": format!("run {run_status}") }))
+}
+
+/// The guard of an UPDATE that moves a run to `next`: its current status is one the state
+/// machine lets become `next`.
+pub(crate) fn run_sources(next: RunStatus) -> String {
+    status_in("status", &RunStatus::sources(next), RunStatus::as_str)
+}
+
+/// Withdraws (expires) a run's pending requests inside the caller's transaction; returns each
+/// one's id and action for its audit event.
+pub(crate) async fn withdraw_requests(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    now: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE approvals SET status = ?, decided_at = ? WHERE run_id = ? AND {}
+         RETURNING id, action",
+        status_in(
+            "status",
+            &ApprovalStatus::sources(ApprovalStatus::Expired),
+            ApprovalStatus::as_str
+        )
+    ))
+    .bind(ApprovalStatus::Expired)
+    .bind(now)
+    .bind(run_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// What `load_run` reads.
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    agent_id: String,
+    status: RunStatus,
+    started_by: String,
+    task: Vec<u8>,
+    state: Vec<u8>,
+    steps: i64,
+}
+
+/// What `run_summary` reads.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    agent_id: String,
+    parent_run_id: Option<String>,
+    status: RunStatus,
+    started_by: String,
+    task: Vec<u8>,
+    steps: i64,
+    stalled: bool,
+    waiting_on: Option<String>,
+    created_at: i64,
+    updated_at: i64,
 }

@@ -8,10 +8,11 @@ use sqlx::Row;
 
 use super::engine::{Loaded, RunState};
 use super::playbook::StepStatus;
-use super::{status, AgentDefinition};
+use super::AgentDefinition;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
+use crate::states::RunStatus;
 use crate::store::body;
 use crate::tools::call::CallOutcome;
 use crate::vault::seal::Aad;
@@ -26,7 +27,7 @@ impl Instance {
         definition: &AgentDefinition,
     ) -> Result<bool> {
         let Some(pending) = run.state.pending.clone() else {
-            self.set_status(workspace, run_id, status::RUNNING, None)
+            self.set_status(workspace, run_id, RunStatus::Running, None)
                 .await?;
             return Ok(true);
         };
@@ -78,15 +79,15 @@ impl Instance {
         definition: &AgentDefinition,
     ) -> Result<bool> {
         let Some(child) = run.state.child.clone() else {
-            self.set_status(workspace, run_id, status::RUNNING, None)
+            self.set_status(workspace, run_id, RunStatus::Running, None)
                 .await?;
             return Ok(true);
         };
         let child_status = self.run_status(workspace, &child.run_id).await?;
-        if !status::is_final(&child_status) {
+        if !child_status.is_final() {
             Box::pin(self.drive_run(workspace, &child.run_id)).await?;
             let again = self.run_status(workspace, &child.run_id).await?;
-            if !status::is_final(&again) {
+            if !again.is_final() {
                 return Ok(false);
             }
         }
@@ -94,7 +95,7 @@ impl Instance {
         let final_status = self.run_status(workspace, &child.run_id).await?;
         let mut owned = std::mem::replace(run, placeholder());
         owned.state.child = None;
-        let (status_kind, reason) = if final_status == status::COMPLETED {
+        let (status_kind, reason) = if final_status == RunStatus::Completed {
             (StepStatus::Executed, None)
         } else {
             (
@@ -193,7 +194,7 @@ impl Instance {
 fn placeholder() -> Loaded {
     Loaded {
         agent_id: String::new(),
-        status: String::new(),
+        status: RunStatus::Queued,
         started_by: UserId::new(),
         task: String::new(),
         state: RunState::default(),

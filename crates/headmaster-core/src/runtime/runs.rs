@@ -10,7 +10,6 @@ use sqlx::Row;
 
 use super::drafts::DraftSummary;
 use super::engine::runtime_source;
-use super::status;
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
@@ -18,11 +17,12 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::states::{status_in, RunStatus};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
 /// A run as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RunSummary {
     /// Id.
     pub id: String,
@@ -33,7 +33,7 @@ pub struct RunSummary {
     /// The run that delegated to this one.
     pub parent_run_id: Option<String>,
     /// Status.
-    pub status: String,
+    pub status: RunStatus,
     /// Who started it.
     pub started_by: String,
     /// The task.
@@ -53,7 +53,7 @@ pub struct RunSummary {
 }
 
 /// One step of the timeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RunStep {
     /// Position.
     pub seq: i64,
@@ -66,7 +66,7 @@ pub struct RunStep {
 }
 
 /// A run with its timeline, sub-runs and drafts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RunDetail {
     /// Summary.
     #[serde(flatten)]
@@ -135,7 +135,7 @@ impl Instance {
         )
         .await?;
         let current = self.run_status(workspace, run_id).await?;
-        if status::is_final(&current) {
+        if current.is_final() {
             return Err(Error::Conflict(format!(
                 "run {run_id} is {current}; only unfinished runs can be resumed"
             )));
@@ -148,7 +148,7 @@ impl Instance {
                 .await?;
         if let Some(parent) = parent {
             let parent_status = self.run_status(workspace, &parent).await?;
-            if status::is_final(&parent_status) {
+            if parent_status.is_final() {
                 return Err(Error::Conflict(format!(
                     "run {run_id} is a sub-run of {parent}, which is {parent_status}; it cannot continue on its own"
                 )));
@@ -190,7 +190,7 @@ impl Instance {
         .await?;
         let pool = self.workspace_pool(workspace).await?;
         let current = self.run_status(workspace, run_id).await?;
-        if status::is_final(&current) {
+        if current.is_final() {
             return Err(Error::Conflict(format!(
                 "run {run_id} is already {current}"
             )));
@@ -204,7 +204,7 @@ impl Instance {
         .await?;
         let now = self.now();
         for id in &tree {
-            if status::is_final(&self.run_status(workspace, id).await?) {
+            if self.run_status(workspace, id).await?.is_final() {
                 continue;
             }
             let event = NewEvent::new(
@@ -224,36 +224,33 @@ impl Instance {
             let mut tx = self
                 .begin_change(Scope::Workspace(workspace), vec![event])
                 .await?;
-            let updated = sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled', 'expired')")
-                .bind(now)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let updated = sqlx::query(&format!(
+                "UPDATE runs SET status = ?, finished_at = ?, updated_at = ? WHERE id = ? AND {}",
+                super::record::run_sources(RunStatus::Cancelled)
+            ))
+            .bind(RunStatus::Cancelled)
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             if updated == 0 {
                 // It ended while this was prepared.
                 continue;
             }
-            let withdrawn: Vec<(String, String)> = sqlx::query_as(
-                "UPDATE approvals SET status = 'expired', decided_at = ? WHERE run_id = ? AND status = 'pending'
-                 RETURNING id, action",
-            )
-            .bind(now)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+            let withdrawn = super::record::withdraw_requests(&mut tx, id, now).await?;
             for (approval_id, action) in withdrawn {
                 tx.record(super::record::withdrawn_event(
                     id,
                     &approval_id,
                     &action,
-                    status::CANCELLED,
+                    RunStatus::Cancelled,
                 ))
                 .await?;
             }
             tx.commit().await?;
-            self.announce_run(workspace, id, status::CANCELLED);
+            self.announce_run(workspace, id, RunStatus::Cancelled);
         }
         self.run_summary(workspace, run_id).await
     }
@@ -354,10 +351,11 @@ impl Instance {
         let pool = self.workspace_pool(workspace).await?;
         let cutoff = self.now() - self.config.stall_after_ms;
         // The common case (nothing stalled) costs one indexed read and no write lock.
-        let due: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM runs WHERE status IN ('running', 'queued') AND stalled = 0
+        let due: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT 1 FROM runs WHERE {} AND stalled = 0
                AND COALESCE(heartbeat_at, created_at) < ? LIMIT 1",
-        )
+            stall_candidates()
+        ))
         .bind(cutoff)
         .fetch_optional(&pool)
         .await?;
@@ -367,14 +365,15 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), Vec::new())
             .await?;
-        let stalled: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE runs SET stalled = 1 WHERE status IN ('running', 'queued') AND stalled = 0
-               AND COALESCE(heartbeat_at, created_at) < ? RETURNING id, agent_id",
-        )
+        let stalled: Vec<(String, String, RunStatus)> = sqlx::query_as(&format!(
+            "UPDATE runs SET stalled = 1 WHERE {} AND stalled = 0
+               AND COALESCE(heartbeat_at, created_at) < ? RETURNING id, agent_id, status",
+            stall_candidates()
+        ))
         .bind(cutoff)
         .fetch_all(&mut *tx)
         .await?;
-        for (run_id, agent_id) in &stalled {
+        for (run_id, agent_id, _) in &stalled {
             tx.record(
                 NewEvent::new(
                     Actor::agent(agent_id),
@@ -394,9 +393,33 @@ impl Instance {
             .await?;
         }
         tx.commit().await?;
-        for (run_id, _) in stalled {
-            self.announce_run(workspace, &run_id, "stalled");
+        for (run_id, _, status) in stalled {
+            self.announce(crate::events::CoreEvent::RunUpdated {
+                workspace,
+                run_id,
+                status,
+                stalled: true,
+            });
         }
         Ok(())
     }
+}
+
+/// The runs a heartbeat is expected from: queued (a driver claims them at once) and running.
+fn stall_candidates() -> String {
+    status_in(
+        "status",
+        &[RunStatus::Queued, RunStatus::Running],
+        RunStatus::as_str,
+    )
+}
+
+/// The runs that are not over, for a query's WHERE.
+pub(crate) fn unfinished(column: &str) -> String {
+    let open: Vec<RunStatus> = RunStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| !s.is_final())
+        .collect();
+    status_in(column, &open, RunStatus::as_str)
 }

@@ -21,7 +21,7 @@ use crate::store::body;
 pub(crate) const POLICY: &str = "policy";
 
 /// One action with its state in a workspace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ToolStatus {
     /// `tool.action`.
     pub name: String,
@@ -40,7 +40,7 @@ pub struct ToolStatus {
 }
 
 /// The Tools / Policy screens' data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ToolsOverview {
     /// Every action.
     pub actions: Vec<ToolStatus>,
@@ -53,7 +53,7 @@ pub struct ToolsOverview {
 }
 
 /// A rule as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RuleSummary {
     /// Id.
     pub id: String,

@@ -6,7 +6,7 @@
 //! whose hash binds the exact action and arguments. Every step is audited: proposed, denied or
 //! requested, executed or failed. There is no other way to run a tool.
 
-use headmaster_policy::{Decision, Principal, ProposedCall, Role, Verdict};
+use headmaster_policy::{Decision, Principal, ProposedCall, Tier, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -53,7 +53,7 @@ pub struct CallRequest {
 }
 
 /// What happened to a proposed call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CallOutcome {
     /// It ran.
@@ -61,12 +61,13 @@ pub enum CallOutcome {
         /// Action.
         action: String,
         /// Effective tier.
-        tier: Option<String>,
+        tier: Option<Tier>,
         /// Why it was allowed.
         reasons: Vec<String>,
         /// A standing grant that allowed it.
         grant: Option<String>,
         /// The tool's output (credential values scrubbed).
+        #[ts(type = "unknown")]
         output: Value,
     },
     /// It waits for a person.
@@ -74,7 +75,7 @@ pub enum CallOutcome {
         /// Approval request id.
         approval_id: String,
         /// Tier.
-        tier: String,
+        tier: Tier,
         /// Approvals needed.
         quorum: u8,
         /// When the request expires (RFC 3339).
@@ -140,13 +141,20 @@ impl SameTransaction for FinishApproval<'_> {
             .instance
             .seal_approval_result(self.workspace, self.id, result)
             .await?;
-        sqlx::query("UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ?")
-            .bind(status)
-            .bind(self.instance.now())
-            .bind(&sealed)
-            .bind(self.id)
-            .execute(conn)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ? AND {}",
+            crate::states::status_in(
+                "status",
+                &[crate::states::ApprovalStatus::Executing],
+                crate::states::ApprovalStatus::as_str
+            )
+        ))
+        .bind(status)
+        .bind(self.instance.now())
+        .bind(&sealed)
+        .bind(self.id)
+        .execute(conn)
+        .await?;
         Ok(())
     }
 }
@@ -295,7 +303,7 @@ impl Instance {
                         };
                         return Ok(CallOutcome::Executed {
                             action: prepared.action,
-                            tier: verdict.tier.map(|t| t.as_str().to_string()),
+                            tier: verdict.tier,
                             reasons: verdict.reasons,
                             grant: None,
                             output: output?,
@@ -351,7 +359,7 @@ impl Instance {
                     .await?;
                 Ok(CallOutcome::Executed {
                     action: prepared.action,
-                    tier: verdict.tier.map(|t| t.as_str().to_string()),
+                    tier: verdict.tier,
                     reasons: verdict.reasons,
                     grant: verdict.grant,
                     output,
@@ -674,15 +682,7 @@ fn principal_of(
     caps: &CapabilitySet,
     role_name: &str,
 ) -> Principal {
-    let role = if caps.contains(Capability::MemberManage) {
-        Role::Admin
-    } else if caps.contains(Capability::ApprovalDecide) {
-        Role::Approver
-    } else if caps.contains(Capability::ToolCall) {
-        Role::Operator
-    } else {
-        Role::Viewer
-    };
+    let role = crate::access::policy_role(caps);
     let principal = match proposer {
         Proposer::User => Principal::user(user.to_string(), role),
         Proposer::Agent { agent_id, .. } => Principal::agent(agent_id.clone(), role),
@@ -713,10 +713,7 @@ fn summarize(output: &Value) -> Value {
     }
 }
 
-/// The verdict's tier, for requests.
-pub(crate) fn verdict_tier(verdict: &Verdict) -> String {
-    verdict
-        .tier
-        .map(|t| t.as_str().to_string())
-        .unwrap_or_else(|| "high".into())
+/// The verdict's tier, for requests (a verdict without one waits as high).
+pub(crate) fn verdict_tier(verdict: &Verdict) -> Tier {
+    verdict.tier.unwrap_or(Tier::High)
 }

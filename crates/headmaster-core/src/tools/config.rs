@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub(crate) const TOOL_CONFIG: &str = "tool_config";
 
 /// Every tool's configuration in one workspace.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct ToolConfig {
     /// File limits.
@@ -30,7 +30,7 @@ pub struct ToolConfig {
 }
 
 /// Shell sandbox settings an Admin may change.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(default)]
 pub struct ShellSettings {
     /// TCP ports commands may connect to (empty: no network at all).

@@ -20,7 +20,7 @@ use crate::vault::seal::Aad;
 const NAME_FIELD: &str = "credentials.name";
 
 /// A credential as listed: never its value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CredentialSummary {
     /// Name.
     pub name: String,

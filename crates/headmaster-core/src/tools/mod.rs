@@ -15,3 +15,4 @@ pub use call::{CallOutcome, CallRequest, Proposer};
 pub use catalog::{catalog, CatalogEntry};
 pub use config::{ShellSettings, ToolConfig};
 pub use credentials::CredentialSummary;
+pub use headmaster_policy::Tier;

@@ -53,7 +53,7 @@ impl KeyScope {
 }
 
 /// One key version in a status report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VersionStatus {
     /// `data` or `audit`.
     pub purpose: String,
@@ -73,7 +73,7 @@ pub struct VersionStatus {
 }
 
 /// The keys of one scope.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ScopeStatus {
     /// `instance` or the workspace id.
     pub scope: String,
@@ -90,9 +90,10 @@ pub struct ScopeStatus {
 }
 
 /// `headmaster keys status`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct KeysStatus {
     /// `keychain` or `passphrase`.
+    #[ts(type = "\"keychain\" | \"passphrase\"")]
     pub protection: &'static str,
     /// Whether the keychain answered just now (keychain mode).
     pub keychain_available: Option<bool>,
@@ -128,7 +129,7 @@ pub enum DueReason {
 }
 
 /// What a rotation did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RotationReport {
     /// Scope rotated.
     pub scope: String,

@@ -3,7 +3,7 @@
 //! step-downs. Every refusal has a clear code, changes nothing, and is recorded where it is a
 //! denial.
 
-use headmaster_core::access::{BuiltinRole, Capability, CapabilitySet};
+use headmaster_core::access::{Capability, CapabilitySet, Role};
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::Error;
 
@@ -69,7 +69,7 @@ async fn unknown_users_roles_and_workspaces_are_not_found_and_change_nothing() {
     assert_eq!(code(i.disable_user(&admin, "nobody").await), "not_found");
     assert_eq!(code(i.enable_user(&admin, "nobody").await), "not_found");
     assert_eq!(
-        code(i.set_org_role(&admin, "nobody", BuiltinRole::Viewer).await),
+        code(i.set_org_role(&admin, "nobody", Role::Viewer).await),
         "not_found"
     );
     assert_eq!(
@@ -105,7 +105,7 @@ async fn duplicate_names_are_refused_and_change_nothing() {
     i.create_role(&admin, "Reviewers", &["audit.read".into()])
         .await
         .unwrap();
-    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+    i.add_user(&admin, "bob", &secret(PASSWORD), Role::Viewer)
         .await
         .unwrap();
     i.add_member(&admin, w, "bob", "viewer").await.unwrap();
@@ -136,7 +136,7 @@ async fn duplicate_names_are_refused_and_change_nothing() {
     );
     assert_eq!(
         code(
-            i.add_user(&admin, "BOB", &secret(PASSWORD), BuiltinRole::Viewer)
+            i.add_user(&admin, "BOB", &secret(PASSWORD), Role::Viewer)
                 .await
         ),
         "already_exists"
@@ -159,7 +159,7 @@ async fn a_refused_member_add_records_no_member_added_event() {
     let admin = fx.admin().await;
     let w = fx.first_workspace(&admin).await;
     fx.instance
-        .add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+        .add_user(&admin, "bob", &secret(PASSWORD), Role::Viewer)
         .await
         .unwrap();
     fx.instance
@@ -204,13 +204,13 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
     // The organisation's last Admin, likewise.
     assert_eq!(code(i.disable_user(&admin, "alice").await), "conflict");
     assert_eq!(
-        code(i.set_org_role(&admin, "alice", BuiltinRole::Operator).await),
+        code(i.set_org_role(&admin, "alice", Role::Operator).await),
         "conflict"
     );
     assert_eq!(state(&fx).await, before);
 
     // With a second Admin, the first may step down; then the second is the last.
-    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Admin)
+    i.add_user(&admin, "bob", &secret(PASSWORD), Role::Admin)
         .await
         .unwrap();
     i.add_member(&admin, w, "bob", "admin").await.unwrap();
@@ -244,11 +244,11 @@ async fn granting_a_capability_you_lack_is_refused_and_recorded() {
     .await
     .unwrap();
     for user in ["dave", "erin"] {
-        i.add_user(&admin, user, &secret(PASSWORD), BuiltinRole::Viewer)
+        i.add_user(&admin, user, &secret(PASSWORD), Role::Viewer)
             .await
             .unwrap();
     }
-    let carol = fx.user(&admin, "carol", BuiltinRole::Viewer).await;
+    let carol = fx.user(&admin, "carol", Role::Viewer).await;
     i.add_member(&admin, w, "carol", "member managers")
         .await
         .unwrap();
@@ -277,7 +277,7 @@ async fn granting_a_capability_you_lack_is_refused_and_recorded() {
     assert_eq!(denials(&pool, "role.create").await, 1);
     assert_eq!(
         code(
-            i.add_user(&carol, "mallory", &secret(PASSWORD), BuiltinRole::Admin)
+            i.add_user(&carol, "mallory", &secret(PASSWORD), Role::Admin)
                 .await
         ),
         "forbidden"
@@ -350,7 +350,7 @@ async fn a_role_in_use_cannot_be_deleted() {
     )
     .await
     .unwrap();
-    i.add_user(&admin, "bob", &secret(PASSWORD), BuiltinRole::Viewer)
+    i.add_user(&admin, "bob", &secret(PASSWORD), Role::Viewer)
         .await
         .unwrap();
     i.add_member(&admin, w, "bob", "auditors").await.unwrap();
@@ -373,7 +373,7 @@ async fn two_admins_stepping_down_at_once_leave_the_workspace_an_admin() {
     let alice = fx.admin().await;
     let w = fx.first_workspace(&alice).await;
     let i = &fx.instance;
-    let bob = fx.user(&alice, "bob", BuiltinRole::Admin).await;
+    let bob = fx.user(&alice, "bob", Role::Admin).await;
     i.add_member(&alice, w, "bob", "admin").await.unwrap();
     let admins = |members: Vec<headmaster_core::access::MemberSummary>| {
         members.into_iter().filter(|m| m.role == "Admin").count()
@@ -467,7 +467,7 @@ async fn a_workspace_admin_without_org_roles_lists_the_roles_they_can_assign_the
     )
     .await
     .unwrap();
-    let wendy = fx.user(&alice, "wendy", BuiltinRole::Viewer).await;
+    let wendy = fx.user(&alice, "wendy", Role::Viewer).await;
     i.add_member(&alice, w, "wendy", "admin").await.unwrap();
 
     let roles = i.assignable_roles(&wendy, w).await.unwrap();

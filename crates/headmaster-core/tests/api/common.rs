@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::audit::Source;
 use headmaster_core::clock::ManualClock;
 use headmaster_core::ids::WorkspaceId;
@@ -154,7 +154,7 @@ impl Fixture {
     }
 
     /// Adds a user with an organisation role (as `admin`) and signs them in.
-    pub async fn user(&self, admin: &Session, username: &str, org_role: BuiltinRole) -> Session {
+    pub async fn user(&self, admin: &Session, username: &str, org_role: Role) -> Session {
         self.instance
             .add_user(admin, username, &secret(PASSWORD), org_role)
             .await

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::{Role, Scope};
 use headmaster_core::audit::AuditFilter;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::vault::{no_progress, KeyScope};
@@ -72,7 +72,7 @@ async fn above_role(
     push(
         "user.add",
         true,
-        i.add_user(session, "mallory", &secret(PASSWORD), BuiltinRole::Viewer)
+        i.add_user(session, "mallory", &secret(PASSWORD), Role::Viewer)
             .await
             .map(drop),
     );
@@ -82,7 +82,7 @@ async fn above_role(
     push(
         "user.set_role",
         true,
-        i.set_org_role(session, "bob", BuiltinRole::Admin).await,
+        i.set_org_role(session, "bob", Role::Admin).await,
     );
     push(
         "role.create",
@@ -174,9 +174,9 @@ async fn roles_below_admin_are_refused_everything_above_them_and_each_refusal_is
     let instance_pool = fx.raw().await;
     let workspace_pool = fx.raw_workspace(w).await;
     for (user, role) in [
-        ("vera", BuiltinRole::Viewer),
-        ("otto", BuiltinRole::Operator),
-        ("april", BuiltinRole::Approver),
+        ("vera", Role::Viewer),
+        ("otto", Role::Operator),
+        ("april", Role::Approver),
     ] {
         let session = fx.user(&admin, user, role).await;
         fx.instance
@@ -225,7 +225,7 @@ async fn a_non_member_gets_not_found_and_the_denial_is_recorded_in_the_instance_
     let fx = Fixture::new().await;
     let admin = fx.admin().await;
     let w = fx.first_workspace(&admin).await;
-    let outsider = fx.user(&admin, "olga", BuiltinRole::Viewer).await;
+    let outsider = fx.user(&admin, "olga", Role::Viewer).await;
     let pool = fx.raw().await;
     let workspace_events = crate::common::actions(&fx.raw_workspace(w).await)
         .await

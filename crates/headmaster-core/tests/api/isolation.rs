@@ -2,7 +2,7 @@
 //! member of B who guesses A's id learns nothing (the answer is the one a random id gets), and
 //! a sealed value carried from A's file into B's does not open.
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::{Role, Scope};
 use headmaster_core::audit::AuditFilter;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::vault::seal::Aad;
@@ -82,8 +82,8 @@ async fn a_member_of_b_reaches_nothing_of_a_even_with_its_id() {
         .id
         .parse()
         .unwrap();
-    let anna = fx.user(&admin, "anna", BuiltinRole::Viewer).await;
-    let bert = fx.user(&admin, "bert", BuiltinRole::Viewer).await;
+    let anna = fx.user(&admin, "anna", Role::Viewer).await;
+    let bert = fx.user(&admin, "bert", Role::Viewer).await;
     fx.instance
         .add_member(&admin, a, "anna", "operator")
         .await
@@ -187,7 +187,7 @@ async fn a_sealed_value_copied_from_a_s_file_into_b_s_does_not_open() {
         .unwrap();
     for user in ["carol", "dave", "erin"] {
         fx.instance
-            .add_user(&admin, user, &secret(PASSWORD), BuiltinRole::Viewer)
+            .add_user(&admin, user, &secret(PASSWORD), Role::Viewer)
             .await
             .unwrap();
         fx.instance

@@ -1,7 +1,7 @@
 //! The role matrix, cell by cell, against the product's wording of the four roles — in the
 //! core's definition and as the API reports it.
 
-use headmaster_core::access::{BuiltinRole, Capability};
+use headmaster_core::access::{Capability, Role, RoleCapabilities};
 
 use crate::common::Fixture;
 
@@ -77,7 +77,7 @@ fn the_role_matrix_matches_the_wording_cell_by_cell() {
     let mut mismatches = Vec::new();
     for (name, row) in MATRIX {
         let capability = Capability::parse(name).unwrap();
-        for (role, expected) in BuiltinRole::ALL.iter().zip(row) {
+        for (role, expected) in Role::ALL.iter().zip(row) {
             if role.capabilities().contains(capability) != *expected {
                 mismatches.push(format!("{} / {name}: expected {expected}", role.title()));
             }
@@ -85,7 +85,7 @@ fn the_role_matrix_matches_the_wording_cell_by_cell() {
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     // Each role holds everything the role below it holds.
-    for pair in BuiltinRole::ALL.windows(2) {
+    for pair in Role::ALL.windows(2) {
         assert!(
             pair[0].capabilities().is_subset_of(&pair[1].capabilities()),
             "{pair:?}"
@@ -98,7 +98,7 @@ async fn the_api_reports_the_same_matrix() {
     let fx = Fixture::new().await;
     let admin = fx.admin().await;
     let roles = fx.instance.list_roles(&admin).await.unwrap();
-    for (i, role) in BuiltinRole::ALL.iter().enumerate() {
+    for (i, role) in Role::ALL.iter().enumerate() {
         let listed = roles
             .iter()
             .find(|r| r.builtin && r.id == role.name())

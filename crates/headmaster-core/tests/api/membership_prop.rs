@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use headmaster_core::access::{BuiltinRole, Capability, CapabilitySet};
+use headmaster_core::access::{Capability, CapabilitySet, Role as BuiltinRole, RoleCapabilities};
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::Session;
 use proptest::prelude::*;

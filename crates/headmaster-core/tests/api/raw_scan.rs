@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::vault::keys::Key256;
 use headmaster_core::vault::protect::unwrap;
 use headmaster_core::vault::{no_progress, KeyScope, Protection, RETIRE_GRACE_MS};
@@ -118,7 +118,7 @@ async fn write_marked_values(fx: &Fixture) -> String {
             &admin,
             "zqxmarker-user",
             &secret("ZQXMARKER user password"),
-            BuiltinRole::Operator,
+            Role::Operator,
         )
         .await
         .unwrap();

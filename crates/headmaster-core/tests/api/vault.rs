@@ -3,7 +3,7 @@
 //! clean `decrypt_failed` (or the unlock error), never a panic, garbage, or a write. (Values
 //! carried between workspace files: `isolation`.)
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::store::Layout;
 use headmaster_core::{Instance, Unlock};
 use sqlx::SqlitePool;
@@ -85,7 +85,7 @@ async fn a_password_hash_moved_to_another_user_signs_nobody_in() {
     let bob_password = "bob's own long password";
     let bob = fx
         .instance
-        .add_user(&admin, "bob", &secret(bob_password), BuiltinRole::Viewer)
+        .add_user(&admin, "bob", &secret(bob_password), Role::Viewer)
         .await
         .unwrap();
     let pool = fx.raw().await;

@@ -26,7 +26,7 @@ async fn exported(fx: &Fixture) -> std::path::PathBuf {
             &session,
             "bob",
             &secret("bob's long password"),
-            headmaster_core::access::BuiltinRole::Viewer,
+            headmaster_core::access::Role::Viewer,
         )
         .await
         .unwrap();

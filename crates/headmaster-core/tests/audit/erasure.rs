@@ -1,7 +1,7 @@
 //! GDPR erasure: after erasing a subject, neither a raw scan of the data directory nor a fresh
 //! export contains their personal data, the chain still verifies, and the erasure is recorded.
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::{Role, Scope};
 use headmaster_core::audit::{AuditFilter, Source};
 use headmaster_core::Error;
 use headmaster_protocol::bundle::{verify_bundle, Trust};
@@ -31,7 +31,7 @@ async fn erasure_leaves_no_trace_and_the_chain_still_verifies() {
             &admin,
             &username,
             &secret("subject's long password"),
-            BuiltinRole::Viewer,
+            Role::Viewer,
         )
         .await
         .unwrap();
@@ -181,7 +181,7 @@ async fn the_subject_access_export_holds_their_data_and_events() {
             &admin,
             "carol",
             &secret("carol's long password"),
-            BuiltinRole::Viewer,
+            Role::Viewer,
         )
         .await
         .unwrap();

@@ -129,7 +129,7 @@ async fn a_viewer_reads_the_workspace_chain_but_not_the_instance_chain() {
             &admin,
             "vera",
             &secret("vera's long password"),
-            headmaster_core::access::BuiltinRole::Viewer,
+            headmaster_core::access::Role::Viewer,
         )
         .await
         .unwrap();

@@ -3,8 +3,11 @@
 //! high request, a Viewer on a medium one, a second vote, an expired or already decided
 //! request — each audited and changing nothing.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::ExpiryConfig;
+use headmaster_core::approvals::PageRequest;
+use headmaster_core::states::ApprovalDecision;
+use headmaster_core::states::ApprovalStatus;
 use headmaster_core::tools::Proposer;
 use headmaster_core::Session;
 use serde_json::json;
@@ -41,11 +44,11 @@ async fn memory_gate() -> Gate {
 #[tokio::test]
 async fn the_tier_table_decides_who_may_decide() {
     let gate = memory_gate().await;
-    let viewer = gate.member("vera", BuiltinRole::Viewer).await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
-    let approver2 = gate.member("quinn", BuiltinRole::Approver).await;
-    let admin2 = gate.member("adam", BuiltinRole::Admin).await;
+    let viewer = gate.member("vera", Role::Viewer).await;
+    let operator = gate.member("oscar", Role::Operator).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    let approver2 = gate.member("quinn", Role::Approver).await;
+    let admin2 = gate.member("adam", Role::Admin).await;
     let people: [(&str, &Session); 5] = [
         ("viewer", &viewer),
         ("operator", &operator),
@@ -69,11 +72,12 @@ async fn the_tier_table_decides_who_may_decide() {
         for (name, session) in people {
             let listed = gate
                 .instance()
-                .list_approvals(session, gate.ws, Some("pending"))
+                .list_approvals(session, gate.ws, Some("pending"), &PageRequest::default())
                 .await
-                .unwrap();
+                .unwrap()
+                .items;
             let entry = listed.iter().find(|a| a.id == probe).unwrap();
-            assert_eq!(entry.tier, tier);
+            assert_eq!(entry.tier.as_str(), tier);
             assert_eq!(entry.can_decide, allowed.contains(&name), "{tier}: {name}");
             if !allowed.contains(&name) {
                 let before = denials(gate.raw(), capability).await;
@@ -106,7 +110,7 @@ async fn the_tier_table_decides_who_may_decide() {
                     "ran after one of two approvals"
                 );
                 let two = gate.approve(second, &id).await.unwrap();
-                assert_eq!(two.status, "executed");
+                assert_eq!(two.status, ApprovalStatus::Executed);
                 assert!(written(&gate, &key).await);
             }
         } else {
@@ -129,7 +133,7 @@ async fn the_tier_table_decides_who_may_decide() {
 async fn nobody_decides_their_own_request_or_their_agents() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "high").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     let own = gate
         .propose(
             &approver,
@@ -163,9 +167,10 @@ async fn nobody_decides_their_own_request_or_their_agents() {
         assert_eq!(gate.status(&id).await, "pending");
         let listed = gate
             .instance()
-            .list_approvals(&approver, gate.ws, Some("pending"))
+            .list_approvals(&approver, gate.ws, Some("pending"), &PageRequest::default())
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert!(!listed.iter().find(|a| a.id == id).unwrap().can_decide);
     }
     assert!(!written(&gate, "own").await);
@@ -173,7 +178,7 @@ async fn nobody_decides_their_own_request_or_their_agents() {
     // Someone else may; an agent's approved call waits for its run instead of running here.
     let agents_id = pending_id(&agents);
     let decision = gate.approve(&gate.admin, &agents_id).await.unwrap();
-    assert_eq!(decision.status, "approved");
+    assert_eq!(decision.status, ApprovalStatus::Approved);
     assert!(decision.executed.is_none());
     assert!(!written(&gate, "agents").await);
 }
@@ -182,7 +187,7 @@ async fn nobody_decides_their_own_request_or_their_agents() {
 async fn an_operator_cannot_approve_a_high_request() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "high").await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let id = request(&gate, "k").await;
     let mark = gate.mark().await;
     let error = gate.approve(&operator, &id).await.unwrap_err();
@@ -202,7 +207,7 @@ async fn an_operator_cannot_approve_a_high_request() {
 async fn a_viewer_cannot_confirm_a_medium_request() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "medium").await;
-    let viewer = gate.member("vera", BuiltinRole::Viewer).await;
+    let viewer = gate.member("vera", Role::Viewer).await;
     let id = request(&gate, "k").await;
     let mark = gate.mark().await;
     for decide in [true, false] {
@@ -224,7 +229,7 @@ async fn a_viewer_cannot_confirm_a_medium_request() {
 async fn one_approver_cannot_approve_a_critical_request_twice() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "critical").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     let id = request(&gate, "k").await;
     gate.approve(&approver, &id).await.unwrap();
     let mark = gate.mark().await;
@@ -252,7 +257,7 @@ async fn one_approver_cannot_approve_a_critical_request_twice() {
 async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "medium").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     let i = gate.instance();
     let bad = i
         .set_approval_expiry(
@@ -282,9 +287,10 @@ async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
     let fresh = request(&gate, "fresh").await;
     gate.fx.clock.advance_ms(59_000);
     let listed = i
-        .list_approvals(&approver, gate.ws, Some("pending"))
+        .list_approvals(&approver, gate.ws, Some("pending"), &PageRequest::default())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 2, "not expired before its time");
     assert!(listed.iter().all(|a| a.ms_left > 0 && a.can_decide));
     gate.approve(&approver, &fresh).await.unwrap();
@@ -318,14 +324,14 @@ async fn an_expired_request_is_expired_audited_and_cannot_be_approved() {
 async fn a_decided_request_cannot_be_decided_again_and_the_reason_goes_back() {
     let gate = memory_gate().await;
     gate.set_tier("memory.write", "high").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
-    let second = gate.member("quinn", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    let second = gate.member("quinn", Role::Approver).await;
     let id = request(&gate, "k").await;
     let decision = gate
         .reject(&approver, &id, "not this key, use the archive")
         .await
         .unwrap();
-    assert_eq!(decision.status, "rejected");
+    assert_eq!(decision.status, ApprovalStatus::Rejected);
 
     let mark = gate.mark().await;
     for (who, approve) in [(&second, true), (&second, false), (&approver, true)] {
@@ -353,7 +359,7 @@ async fn a_decided_request_cannot_be_decided_again_and_the_reason_goes_back() {
         .await
         .unwrap();
     assert_eq!(detail.decisions.len(), 1);
-    assert_eq!(detail.decisions[0].decision, "reject");
+    assert_eq!(detail.decisions[0].decision, ApprovalDecision::Reject);
     assert_eq!(
         detail.decisions[0].comment.as_deref(),
         Some("not this key, use the archive")

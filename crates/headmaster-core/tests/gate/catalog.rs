@@ -2,7 +2,7 @@
 //! capability, and arguments outside an action's schema are all refused before anything runs,
 //! and each refusal is in the workspace's audit chain. Policy changes are audited and listed.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::Error;
 use serde_json::json;
 
@@ -104,8 +104,8 @@ async fn every_action_is_denied_until_an_admin_enables_it_and_after_it_is_disabl
 #[tokio::test]
 async fn only_admins_change_tools_policy_and_credentials_and_viewers_call_nothing() {
     let gate = Gate::new().await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
-    let viewer = gate.member("vera", BuiltinRole::Viewer).await;
+    let operator = gate.member("oscar", Role::Operator).await;
+    let viewer = gate.member("vera", Role::Viewer).await;
     let i = gate.instance();
     let ws = gate.ws;
     let pairs = vec![("allowed_hosts".to_string(), "example.com".to_string())];

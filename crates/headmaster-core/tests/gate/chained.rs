@@ -3,9 +3,10 @@
 //! critical or denied, even when `shell.exec` itself is low and a standing grant covers the
 //! proposer. Nothing of such a line runs before two Approvers have read it.
 
+use headmaster_policy::Tier;
 use std::collections::BTreeMap;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::GrantRequest;
 use headmaster_core::tools::CallOutcome;
 use serde_json::json;
@@ -17,7 +18,7 @@ async fn a_denied_or_critical_command_hidden_in_a_chain_is_never_run_automatical
     let gate = Gate::new().await;
     gate.enable("shell").await;
     gate.set_tier("shell.exec", "low").await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     // A standing grant for every shell command of the operator: it must not cover any of these.
     let grant = gate
         .instance()
@@ -130,7 +131,7 @@ async fn a_denied_or_critical_command_hidden_in_a_chain_is_never_run_automatical
         .await
         .unwrap();
     assert!(
-        matches!(&redirect, CallOutcome::Pending { tier, .. } if tier == "high"),
+        matches!(&redirect, CallOutcome::Pending { tier, .. } if *tier == Tier::High),
         "{redirect:?}"
     );
 }

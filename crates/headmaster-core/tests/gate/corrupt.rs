@@ -3,9 +3,11 @@
 //! broken or of the wrong shape. Every read of one fails with `corrupt_data` naming the row,
 //! where it used to show a default (an empty step, no result, a run carrying on).
 
+use headmaster_core::states::ApprovalStatus;
+use headmaster_core::states::RunStatus;
 use std::collections::BTreeMap;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::GrantRequest;
 use headmaster_core::vault::seal::Aad;
 use headmaster_core::Error;
@@ -82,7 +84,7 @@ async fn a_timeline_step_that_does_not_decode_fails_show_run() {
         .start_run(&gate.admin, gate.ws, "writer", "take a note", true)
         .await
         .unwrap();
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let detail = gate
         .instance()
         .show_run(&gate.admin, gate.ws, &run.id)
@@ -118,7 +120,7 @@ async fn a_run_checkpoint_of_the_wrong_shape_stops_the_run() {
         .start_run(&gate.admin, gate.ws, "writer", "take a note", true)
         .await
         .unwrap();
-    assert_eq!(run.status, "waiting_approval", "{run:?}");
+    assert_eq!(run.status, RunStatus::WaitingApproval, "{run:?}");
 
     // Valid JSON, but not a checkpoint.
     reseal(&gate, "runs", "state", &run.id, b"[1, 2, 3]").await;
@@ -135,7 +137,7 @@ async fn a_run_checkpoint_of_the_wrong_shape_stops_the_run() {
 #[tokio::test]
 async fn an_approval_result_that_does_not_decode_fails_show_approval() {
     let gate = writer_gate().await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     let outcome = gate
         .propose(
             &gate.admin,
@@ -146,7 +148,7 @@ async fn an_approval_result_that_does_not_decode_fails_show_approval() {
         .unwrap();
     let id = pending_id(&outcome);
     let decision = gate.approve(&approver, &id).await.unwrap();
-    assert_eq!(decision.status, "executed");
+    assert_eq!(decision.status, ApprovalStatus::Executed);
     let shown = gate
         .instance()
         .show_approval(&gate.admin, gate.ws, &id)
@@ -195,13 +197,18 @@ async fn a_parked_runs_call_whose_stored_result_does_not_decode_stops_the_run() 
         .show_run(&gate.admin, gate.ws, &run.id)
         .await
         .unwrap();
-    assert_ne!(detail.summary.status, "completed", "{:?}", detail.summary);
+    assert_ne!(
+        detail.summary.status,
+        RunStatus::Completed,
+        "{:?}",
+        detail.summary
+    );
 }
 
 #[tokio::test]
 async fn a_grant_without_its_argument_patterns_fails_list_grants() {
     let gate = writer_gate().await;
-    gate.member("oscar", BuiltinRole::Operator).await;
+    gate.member("oscar", Role::Operator).await;
     let created = gate
         .instance()
         .create_grant(

@@ -4,7 +4,8 @@
 //! could surface is scanned for the marker: the call's result and error, the approval detail,
 //! every decrypted audit payload, every listing, and every byte of the data directory.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
+use headmaster_core::approvals::PageRequest;
 use serde_json::{json, Value};
 
 use crate::common::files_under;
@@ -28,7 +29,7 @@ fn assert_clean(what: &str, text: &str) {
 async fn credential_values_reach_the_tool_and_nothing_else() {
     let gate = Gate::new().await;
     let i = gate.instance();
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let echo = HttpServer::start(Reply::Echo);
     let smtp = SmtpSink::start();
     gate.enable("http").await;
@@ -180,9 +181,10 @@ async fn credential_values_reach_the_tool_and_nothing_else() {
     seen.push(serde_json::to_string(&listed).unwrap());
     seen.push(
         serde_json::to_string(
-            &i.list_approvals(&gate.admin, gate.ws, Some("all"))
+            &i.list_approvals(&gate.admin, gate.ws, Some("all"), &PageRequest::default())
                 .await
-                .unwrap(),
+                .unwrap()
+                .items,
         )
         .unwrap(),
     );

@@ -2,7 +2,9 @@
 //! the message goes out with exactly the approved recipients and body once the right people
 //! approved, and it goes out once, whatever is decided afterwards or at the same moment.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
+use headmaster_core::approvals::PageRequest;
+use headmaster_core::states::ApprovalStatus;
 use headmaster_core::tools::CallOutcome;
 use serde_json::{json, Value};
 
@@ -40,9 +42,9 @@ fn recipients(message: &Value) -> Vec<String> {
 async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_once() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
-    let second = gate.member("quinn", BuiltinRole::Approver).await;
+    let operator = gate.member("oscar", Role::Operator).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    let second = gate.member("quinn", Role::Approver).await;
     let body = "Hello Carol,\n\nthe signed contract is attached in spirit.\n\nAcme\n";
 
     let mark = gate.mark().await;
@@ -95,7 +97,7 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
     assert_eq!(gate.status(&id).await, "pending");
 
     let decision = gate.approve(&approver, &id).await.unwrap();
-    assert_eq!(decision.status, "executed");
+    assert_eq!(decision.status, ApprovalStatus::Executed);
     assert!(matches!(
         decision.executed,
         Some(CallOutcome::Executed { .. })
@@ -159,8 +161,8 @@ async fn email_is_sent_only_after_approval_to_the_exact_recipients_and_exactly_o
 async fn a_critical_email_needs_a_second_distinct_approver() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let first = gate.member("paula", BuiltinRole::Approver).await;
-    let second = gate.member("quinn", BuiltinRole::Approver).await;
+    let first = gate.member("paula", Role::Approver).await;
+    let second = gate.member("quinn", Role::Approver).await;
     let to: Vec<String> = (1..=11)
         .map(|n| format!("member{n:02}@acme.test"))
         .collect();
@@ -200,15 +202,17 @@ async fn a_critical_email_needs_a_second_distinct_approver() {
     assert_eq!(sink.messages().len(), 0);
     let listed = gate
         .instance()
-        .list_approvals(&second, gate.ws, Some("pending"))
+        .list_approvals(&second, gate.ws, Some("pending"), &PageRequest::default())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(listed[0].can_decide && listed[0].approvals == 1);
     let listed = gate
         .instance()
-        .list_approvals(&first, gate.ws, Some("pending"))
+        .list_approvals(&first, gate.ws, Some("pending"), &PageRequest::default())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(!listed[0].can_decide, "one who voted cannot vote again");
 
     let done = gate.approve(&second, &id).await.unwrap();
@@ -224,8 +228,8 @@ async fn a_critical_email_needs_a_second_distinct_approver() {
 async fn two_approvers_deciding_at_the_same_moment_send_the_message_once() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let first = gate.member("paula", BuiltinRole::Approver).await;
-    let second = gate.member("quinn", BuiltinRole::Approver).await;
+    let first = gate.member("paula", Role::Approver).await;
+    let second = gate.member("quinn", Role::Approver).await;
     for round in 0..3 {
         let outcome = gate
             .propose(

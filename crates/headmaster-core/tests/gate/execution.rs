@@ -4,7 +4,7 @@
 //! a hash that no longer matches the arguments, or another request's sealed arguments moved
 //! into the approved row. Either way nothing runs, and the refusal is audited.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::tools::canonical::call_hash;
 use serde_json::json;
 
@@ -14,7 +14,7 @@ async fn high_memory_gate() -> (Gate, headmaster_core::Session) {
     let gate = Gate::new().await;
     gate.enable("memory").await;
     gate.set_tier("memory.write", "high").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     (gate, approver)
 }
 

@@ -2,9 +2,10 @@
 //! hard links that lead outside are refused (at validation or at open time) and audited, and
 //! nothing outside changes. A write outside `drafts/` waits for an Approver who sees the diff.
 
+use headmaster_core::states::ApprovalStatus;
 use std::os::unix::fs::symlink;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use serde_json::{json, Value};
 
 use crate::support::{actions, executed, having, pending_id, pending_tier, tool_code, Gate};
@@ -127,7 +128,7 @@ async fn dot_dot_absolute_symlink_and_hard_link_escapes_are_refused_and_audited(
 async fn a_write_outside_drafts_waits_for_an_approver_who_sees_the_diff() {
     let gate = Gate::new().await;
     gate.enable("file").await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     let plan = gate.files_created().join("notes/plan.txt");
     std::fs::create_dir_all(plan.parent().unwrap()).unwrap();
     std::fs::write(&plan, "step one\nstep two\nstep three\n").unwrap();
@@ -194,7 +195,7 @@ async fn a_write_outside_drafts_waits_for_an_approver_who_sees_the_diff() {
     );
 
     let decision = gate.approve(&approver, &id).await.unwrap();
-    assert_eq!(decision.status, "executed");
+    assert_eq!(decision.status, ApprovalStatus::Executed);
     assert_eq!(
         std::fs::read_to_string(&plan).unwrap(),
         "step one\nstep 2\nstep three\n"

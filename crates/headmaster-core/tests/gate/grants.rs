@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::GrantRequest;
 use headmaster_core::tools::CallOutcome;
 use serde_json::json;
@@ -44,9 +44,9 @@ fn mail(to: &[&str]) -> serde_json::Value {
 async fn an_active_grant_is_honoured_within_its_scope_and_each_use_names_it() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
-    let other = gate.member("olga", BuiltinRole::Operator).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    let operator = gate.member("oscar", Role::Operator).await;
+    let other = gate.member("olga", Role::Operator).await;
     let i = gate.instance();
 
     // An Operator cannot create grants.
@@ -113,8 +113,8 @@ async fn an_active_grant_is_honoured_within_its_scope_and_each_use_names_it() {
 async fn a_revoked_or_expired_grant_is_not_honoured() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let i = gate.instance();
 
     let revoked = i
@@ -192,7 +192,7 @@ async fn a_revoked_or_expired_grant_is_not_honoured() {
 async fn an_approver_cannot_grant_a_standing_approval_to_themselves() {
     let sink = SmtpSink::start();
     let gate = email_gate(&sink).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
     // A grant for oneself would decide one's own future requests in advance, which no
     // request may have. Either creating it is refused or it is never honoured.
     let created = gate

@@ -3,7 +3,8 @@
 //! and on every redirect), while a loopback server that an Admin allowed by its exact
 //! `host:port` is reached. Nothing ever connects to a refused target.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
+use headmaster_core::states::ApprovalStatus;
 use headmaster_core::tools::CallOutcome;
 use serde_json::json;
 
@@ -40,7 +41,7 @@ async fn refused_after_approval(
 async fn loopback_private_link_local_and_metadata_targets_are_refused_after_approval() {
     let gate = Gate::new().await;
     gate.enable("http").await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let v4 = HttpServer::start(Reply::Text("internal".into()));
     let v6 = HttpServer::on("[::1]:0", Reply::Text("internal".into()));
     // Every host is on the allowlist, so only the address checks stand in the way.
@@ -80,7 +81,7 @@ async fn loopback_private_link_local_and_metadata_targets_are_refused_after_appr
 async fn a_redirect_from_an_allowed_server_to_an_internal_address_is_refused() {
     let gate = Gate::new().await;
     gate.enable("http").await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let other = HttpServer::start(Reply::Text("other loopback service".into()));
     let to_loopback = HttpServer::start(Reply::Redirect(other.url("/internal")));
     let to_metadata = HttpServer::start(Reply::Redirect(
@@ -125,7 +126,7 @@ async fn a_redirect_from_an_allowed_server_to_an_internal_address_is_refused() {
 async fn an_allowed_loopback_server_is_reached_only_once_an_admin_allowed_it() {
     let gate = Gate::new().await;
     gate.enable("http").await;
-    let operator = gate.member("oscar", BuiltinRole::Operator).await;
+    let operator = gate.member("oscar", Role::Operator).await;
     let server = HttpServer::start(Reply::Text("hello from loopback".into()));
     let url = server.url("/status?check=1");
 
@@ -161,7 +162,7 @@ async fn an_allowed_loopback_server_is_reached_only_once_an_admin_allowed_it() {
     assert_eq!(detail.affected["internal_exception"], true);
 
     let decision = gate.approve(&operator, &id).await.unwrap();
-    assert_eq!(decision.status, "executed");
+    assert_eq!(decision.status, ApprovalStatus::Executed);
     let Some(CallOutcome::Executed { output, .. }) = &decision.executed else {
         panic!("the confirmed call did not run: {decision:?}");
     };

@@ -5,7 +5,9 @@
 //! keys could) is refused and audited, and an approved call runs once however often the run is
 //! resumed.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
+use headmaster_core::states::ApprovalStatus;
+use headmaster_core::states::RunStatus;
 use headmaster_core::vault::seal::Aad;
 use serde_json::{json, Value};
 
@@ -45,7 +47,7 @@ async fn parked(sink: &SmtpSink) -> (Gate, String, String) {
         .start_run(&gate.admin, gate.ws, "mailer", "quote for Carol", true)
         .await
         .unwrap();
-    assert_eq!(run.status, "waiting_approval", "{run:?}");
+    assert_eq!(run.status, RunStatus::WaitingApproval, "{run:?}");
     let approval = run.waiting_on.clone().expect("the run waits on a request");
     assert_eq!(sink.messages().len(), 0);
     (gate, run.id, approval)
@@ -71,10 +73,10 @@ async fn checkpoint(gate: &Gate, run_id: &str) -> Value {
 async fn arguments_changed_in_the_runs_checkpoint_after_approval_are_refused() {
     let sink = SmtpSink::start();
     let (gate, run_id, approval) = parked(&sink).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
 
     let decision = gate.approve(&approver, &approval).await.unwrap();
-    assert_eq!(decision.status, "approved");
+    assert_eq!(decision.status, ApprovalStatus::Approved);
     assert!(
         decision.executed.is_none(),
         "an agent's call runs when its run resumes"
@@ -119,7 +121,7 @@ async fn arguments_changed_in_the_runs_checkpoint_after_approval_are_refused() {
     assert!(having(&events, "tool.executed", "allowed").is_empty());
     let payload = &gate.entries_after(mark, "tool.execution_refused").await[0].payload;
     assert_ne!(payload["approved_sha256"], payload["presented_sha256"]);
-    assert_ne!(run.status, "completed", "{run:?}");
+    assert_ne!(run.status, RunStatus::Completed, "{run:?}");
     assert_ne!(gate.status(&approval).await, "executed");
 }
 
@@ -127,7 +129,7 @@ async fn arguments_changed_in_the_runs_checkpoint_after_approval_are_refused() {
 async fn an_agents_approved_call_runs_once_however_often_its_run_is_resumed() {
     let sink = SmtpSink::start();
     let (gate, run_id, approval) = parked(&sink).await;
-    let approver = gate.member("paula", BuiltinRole::Approver).await;
+    let approver = gate.member("paula", Role::Approver).await;
 
     // Resuming before the decision sends nothing.
     let waiting = gate
@@ -136,7 +138,7 @@ async fn an_agents_approved_call_runs_once_however_often_its_run_is_resumed() {
         .resume_run(&gate.admin, gate.ws, &run_id)
         .await
         .unwrap();
-    assert_eq!(waiting.status, "waiting_approval");
+    assert_eq!(waiting.status, RunStatus::WaitingApproval);
     assert_eq!(sink.messages().len(), 0);
 
     gate.approve(&approver, &approval).await.unwrap();
@@ -146,7 +148,7 @@ async fn an_agents_approved_call_runs_once_however_often_its_run_is_resumed() {
         .resume_run(&gate.admin, gate.ws, &run_id)
         .await
         .unwrap();
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let messages = sink.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["body"], "The approved quote: 100 EUR.");

@@ -8,11 +8,12 @@
 //! a command does run (the policy's own judgement of command lines is in `chained` and in the
 //! policy crate's corpus).
 
+use headmaster_core::states::ApprovalStatus;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::tools::CallOutcome;
 use serde_json::{json, Value};
 
@@ -44,10 +45,7 @@ async fn run(gate: &Gate, command: &str) -> (Value, Value) {
             "{command}: still pending after {reviewers} approvals"
         );
         let reviewer = gate
-            .member(
-                &format!("reviewer{mark}x{reviewers}"),
-                BuiltinRole::Approver,
-            )
+            .member(&format!("reviewer{mark}x{reviewers}"), Role::Approver)
             .await;
         let decided = gate
             .approve(&reviewer, approval_id)
@@ -55,7 +53,11 @@ async fn run(gate: &Gate, command: &str) -> (Value, Value) {
             .unwrap_or_else(|e| panic!("{command}: approving: {e}"));
         match decided.executed {
             Some(done) => outcome = done,
-            None => assert_eq!(decided.status, "pending", "{command}: {decided:?}"),
+            None => assert_eq!(
+                decided.status,
+                ApprovalStatus::Pending,
+                "{command}: {decided:?}"
+            ),
         }
     }
     let output = executed(&outcome).clone();

@@ -3,7 +3,8 @@
 //! right to start runs, delegation to an agent that does not exist, and tools the workspace has
 //! not enabled.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
+use headmaster_core::states::RunStatus;
 
 use crate::common::{secret, PASSWORD};
 use crate::support::{model_agent, Team};
@@ -207,7 +208,7 @@ async fn invalid_agent_definitions_and_tasks_are_refused() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
     instance
-        .add_user(&team.admin, "erin", &secret(PASSWORD), BuiltinRole::Viewer)
+        .add_user(&team.admin, "erin", &secret(PASSWORD), Role::Viewer)
         .await
         .unwrap();
     instance
@@ -236,7 +237,7 @@ async fn a_delegation_to_an_unknown_agent_fails_the_run_with_the_reason() {
     )
     .await;
     let run = team.start("lonely", "anything").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     let outcome = run.outcome.unwrap();
     assert!(outcome.contains("step \"ask\" was failed"), "{outcome}");
     assert!(outcome.contains("ghost"), "{outcome}");
@@ -252,7 +253,7 @@ async fn a_tool_the_workspace_has_not_enabled_is_denied_and_ends_the_run_with_th
         )
         .await;
     let run = team.start("drafter", "save").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     let outcome = run.outcome.unwrap();
     assert!(
         outcome.starts_with("step \"save\" was denied: "),

@@ -4,6 +4,7 @@
 //! correct, and a tool the agent may not use is denied, fed back and audited, never run.
 
 use headmaster_core::runtime::ProviderConfig;
+use headmaster_core::states::RunStatus;
 use serde_json::json;
 
 use crate::support::chat_server::{answer, tool_calls, ChatServer};
@@ -45,7 +46,7 @@ async fn tool_calls_run_through_the_gate_and_a_final_answer_completes_the_run() 
     let task = "Write the Client Corp update from the client notes";
 
     let run = team.start("writer", task).await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     assert_eq!(
         run.outcome.as_deref(),
         Some("Drafted the update for Client Corp.")
@@ -151,7 +152,7 @@ async fn the_api_key_comes_from_a_credential_and_is_sent_only_to_the_endpoint() 
     team.agent(definition).await;
 
     let run = team.start("keyed", "Check in").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let head = server.requests()[0].head.to_lowercase();
     assert!(
         head.contains(&format!("authorization: bearer {}", KEY.to_lowercase())),
@@ -195,7 +196,7 @@ async fn arguments_that_are_not_a_json_object_are_fed_back_and_the_run_continues
     .await;
 
     let run = team.start("sloppy", "Save an update").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     assert_eq!(
         run.outcome.as_deref(),
         Some("Saved after fixing the arguments.")
@@ -267,7 +268,7 @@ async fn a_tool_the_agent_may_not_use_is_denied_fed_back_and_audited_never_run()
         .await;
 
     let run = team.start("confined", "Create a file").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     assert!(!requests[0]

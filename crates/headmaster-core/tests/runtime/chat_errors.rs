@@ -3,6 +3,7 @@
 //! are not completions, refusals, and the token and step limits. Every failure ends the run in
 //! `failed` with a reason a person can act on.
 
+use headmaster_core::states::RunStatus;
 use serde_json::{json, Value};
 
 use crate::chat::writing_team;
@@ -36,7 +37,7 @@ async fn a_rate_limit_is_retried_after_the_time_the_server_asks_for() {
     .await;
 
     let run = team.start("patient", "Say hello").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     assert_eq!(run.outcome.as_deref(), Some("Done after waiting."));
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
@@ -62,7 +63,7 @@ async fn a_server_that_never_answers_fails_the_run_naming_the_timeout() {
     .await;
 
     let run = team.start("waiting", "Say hello").await;
-    assert_eq!(run.status, "failed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     let outcome = run.outcome.unwrap();
     assert!(outcome.contains("timed out after 1s"), "{outcome}");
     assert!(outcome.contains("gave up after 5 attempts"), "{outcome}");
@@ -84,7 +85,7 @@ async fn an_endpoint_that_is_down_fails_the_run_saying_it_cannot_be_reached() {
         .await;
 
     let run = team.start("offline", "Say hello").await;
-    assert_eq!(run.status, "failed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     let outcome = run.outcome.unwrap();
     assert!(
         outcome.contains("cannot reach the model endpoint"),
@@ -132,7 +133,7 @@ async fn answers_that_are_not_completions_fail_the_run_with_what_the_server_said
     .await;
 
     let run = team.start("rejected", "Say hello").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     let outcome = run.outcome.unwrap();
     assert!(outcome.contains("HTTP 400"), "{outcome}");
     assert!(
@@ -146,7 +147,7 @@ async fn answers_that_are_not_completions_fail_the_run_with_what_the_server_said
     );
 
     let run = team.start("garbled", "Say hello").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     let outcome = run.outcome.unwrap();
     assert!(outcome.contains("returned malformed JSON"), "{outcome}");
     assert!(outcome.contains("proxy error"), "{outcome}");
@@ -165,7 +166,7 @@ async fn a_refusal_fails_the_run_with_the_models_words() {
     .await;
 
     let run = team.start("careful", "Send the secrets").await;
-    assert_eq!(run.status, "failed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     assert_eq!(
         run.outcome.as_deref(),
         Some("the model refused: I can't help with sending that.")
@@ -186,7 +187,7 @@ async fn the_token_and_step_limits_end_a_model_run_in_failed() {
     definition.limits.max_tokens = 100;
     team.agent(definition).await;
     let run = team.start("hungry", "Write a lot").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.outcome.as_deref(),
         Some("the run used 500 tokens, over its limit of 100")
@@ -208,7 +209,7 @@ async fn the_token_and_step_limits_end_a_model_run_in_failed() {
     definition.limits.max_steps = 3;
     team.agent(definition).await;
     let run = team.start("looping", "Read forever").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.outcome.as_deref(),
         Some("the run reached its step limit (3)")

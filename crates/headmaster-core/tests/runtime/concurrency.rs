@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::instance::Config;
-use headmaster_core::runtime::{status, RunSummary};
+use headmaster_core::runtime::{RunStatus, RunSummary};
 use headmaster_core::Session;
 
 use headmaster_core::maintenance::Work;
@@ -97,7 +97,7 @@ async fn a_hung_model_holds_up_its_own_run_while_twenty_playbook_runs_in_two_wor
             team.queue(second, "reader", &format!("second {i}")).await,
         ));
     }
-    assert_eq!(hung.status, status::QUEUED);
+    assert_eq!(hung.status, RunStatus::Queued);
 
     // The hung run goes first, so a worker that drove runs one after another would never reach
     // the others.
@@ -115,7 +115,7 @@ async fn a_hung_model_holds_up_its_own_run_while_twenty_playbook_runs_in_two_wor
                 .runs_in(&team.bob, ws)
                 .await
                 .iter()
-                .filter(|r| r.status == status::COMPLETED)
+                .filter(|r| r.status == RunStatus::Completed)
                 .count();
         }
         done == 20
@@ -124,12 +124,12 @@ async fn a_hung_model_holds_up_its_own_run_while_twenty_playbook_runs_in_two_wor
     for (ws, run) in &quick {
         let now = team.runs_in(&team.bob, *ws).await;
         let run = now.iter().find(|r| r.id == run.id).unwrap();
-        assert_eq!(run.status, status::COMPLETED, "{run:?}");
+        assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     }
     let slow = team.run(&hung.id).await;
     assert_eq!(
         slow.status,
-        status::RUNNING,
+        RunStatus::Running,
         "still waiting for its model: {slow:?}"
     );
     assert_eq!(server.requests().len(), 1, "one attempt, still unanswered");
@@ -181,14 +181,14 @@ async fn no_more_runs_are_driven_at_once_than_the_configuration_allows() {
             let listed = team.runs_in(&team.bob, team.ws).await;
             let in_flight = listed
                 .iter()
-                .filter(|r| asked.contains(&r.id) && !status::is_final(&r.status))
+                .filter(|r| asked.contains(&r.id) && !r.status.is_final())
                 .count();
             assert!(
                 in_flight <= 2,
                 "{in_flight} runs driven at once: {listed:?}"
             );
             most.fetch_max(in_flight, Ordering::SeqCst);
-            listed.iter().all(|r| r.status == status::FAILED)
+            listed.iter().all(|r| r.status == RunStatus::Failed)
         },
     )
     .await;
@@ -230,7 +230,7 @@ async fn a_workspace_whose_database_cannot_be_read_is_reported_and_the_others_ru
     let bob = team.sign_in_on(&restarted, "bob").await;
     let runs = restarted.list_runs(&bob, second).await.unwrap();
     let run = runs.iter().find(|r| r.id == queued.id).unwrap();
-    assert_eq!(run.status, status::COMPLETED, "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
 
     // Maintenance reports the workspace and still does the rest.
     let report = restarted

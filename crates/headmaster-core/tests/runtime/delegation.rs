@@ -2,6 +2,7 @@
 //! for), a playbook that delegates a tool it lacks is refused when it is defined, a sub-run
 //! that tries a tool outside its set is denied on record, and the run tree is visible.
 
+use headmaster_core::states::RunStatus;
 use serde_json::{json, Value};
 
 use crate::support::chat_server::{answer, tool_calls, ChatServer};
@@ -113,7 +114,7 @@ async fn a_sub_run_gets_only_the_tools_handed_down_and_the_tree_is_visible() {
     team.playbook(BOSS).await;
 
     let run = team.start("boss", "Q3").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     assert_eq!(
         run.outcome.as_deref(),
         Some("boss got: helper saved version 1")
@@ -128,7 +129,7 @@ async fn a_sub_run_gets_only_the_tools_handed_down_and_the_tree_is_visible() {
     let child = &detail.children[0];
     assert_eq!(child.agent_name, "helper");
     assert_eq!(child.parent_run_id.as_deref(), Some(run.id.as_str()));
-    assert_eq!(child.status, "completed");
+    assert_eq!(child.status, RunStatus::Completed);
     assert_eq!(child.task, "the Q3 report");
     assert_eq!(
         child.started_by, "bob",
@@ -212,7 +213,7 @@ async fn a_models_delegate_call_cannot_widen_tools_either() {
     .await;
 
     let run = team.start("planner", "Get the Q4 report drafted").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let detail = team
         .instance()
         .show_run(&team.admin, team.ws, &run.id)
@@ -253,7 +254,7 @@ async fn a_sub_run_without_a_tools_list_gets_no_tool_its_own_agent_lacks() {
     .await;
 
     let run = team.start("reader", "anything").await;
-    assert_eq!(run.status, "completed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     let offered = server.requests()[0].tool_names();
     assert_eq!(
         offered,
@@ -282,7 +283,7 @@ async fn a_sub_run_over_its_step_budget_fails_and_so_does_its_parent() {
         .await;
 
     let run = team.start("boss", "Q3").await;
-    assert_eq!(run.status, "failed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     let outcome = run.outcome.unwrap();
     assert!(
         outcome.contains("sub-run failed: the run reached its step limit (1)"),
@@ -293,7 +294,7 @@ async fn a_sub_run_over_its_step_budget_fails_and_so_does_its_parent() {
         .show_run(&team.admin, team.ws, &run.id)
         .await
         .unwrap();
-    assert_eq!(detail.children[0].status, "failed");
+    assert_eq!(detail.children[0].status, RunStatus::Failed);
     assert!(team
         .instance()
         .list_drafts(&team.admin, team.ws)
@@ -317,14 +318,14 @@ async fn cancelling_a_parent_cancels_its_waiting_sub_run_and_withdraws_the_reque
     )
     .await;
     let run = team.start("manager", "anything").await;
-    assert_eq!(run.status, "waiting_child", "{run:?}");
+    assert_eq!(run.status, RunStatus::WaitingChild, "{run:?}");
     let detail = team
         .instance()
         .show_run(&team.admin, team.ws, &run.id)
         .await
         .unwrap();
     let child = detail.children[0].clone();
-    assert_eq!(child.status, "waiting_confirmation");
+    assert_eq!(child.status, RunStatus::WaitingConfirmation);
     let request = child.waiting_on.clone().unwrap();
     // While the sub-run's request is pending, the worker's pass leaves the parent alone (it
     // used to re-claim its lease on every pass).
@@ -336,7 +337,7 @@ async fn cancelling_a_parent_cancels_its_waiting_sub_run_and_withdraws_the_reque
         .cancel_run(&team.bob, team.ws, &run.id)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
     // Nothing the cancelled tree asked for may still happen: not through a late confirmation,
     // not by resuming the sub-run directly.
     let confirmed = team.approve(&team.dave, &request).await;
@@ -360,7 +361,8 @@ async fn cancelling_a_parent_cancels_its_waiting_sub_run_and_withdraws_the_reque
         .unwrap()
         .children;
     assert_eq!(
-        children[0].status, "cancelled",
+        children[0].status,
+        RunStatus::Cancelled,
         "cancelling a run cancels its sub-runs"
     );
 }

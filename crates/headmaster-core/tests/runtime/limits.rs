@@ -2,6 +2,8 @@
 //! step limit (also against a playbook that loops), and the wall-time limit, after which the
 //! run's pending request must not linger in the reviewers' inbox.
 
+use headmaster_core::approvals::PageRequest;
+use headmaster_core::states::{ApprovalStatus, RunStatus};
 use headmaster_core::Error;
 
 use crate::support::{waiting_on, Team};
@@ -32,7 +34,7 @@ args = { key = "three", title = "Three", body = "third" }
     )
     .await;
     let run = team.start("wordy", "write three").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.outcome.as_deref(),
         Some("the run reached its step limit (2)")
@@ -77,7 +79,7 @@ on_failed = "goto:look"
     )
     .await;
     let run = team.start("looper", "look forever").await;
-    assert_eq!(run.status, "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(
         run.outcome.as_deref(),
         Some("the run reached its step limit (3)")
@@ -110,12 +112,12 @@ args = { title = "Late", body = "too late" }
     )
     .await;
     let run = team.start("slow", "save it").await;
-    assert_eq!(run.status, "waiting_confirmation");
+    assert_eq!(run.status, RunStatus::WaitingConfirmation);
     let request = waiting_on(&run);
 
     team.fx.clock.advance_ms(61_000);
     let expired = team.resume(&run.id).await;
-    assert_eq!(expired.status, "expired");
+    assert_eq!(expired.status, RunStatus::Expired);
     assert_eq!(
         expired.outcome.as_deref(),
         Some("the run exceeded its wall-time limit")
@@ -132,15 +134,17 @@ args = { title = "Late", body = "too late" }
     // And its request must not wait in the reviewers' inbox, as a cancelled run's does not.
     let status = team
         .instance()
-        .list_approvals(&team.admin, team.ws, Some("all"))
+        .list_approvals(&team.admin, team.ws, Some("all"), &PageRequest::default())
         .await
         .unwrap()
+        .items
         .into_iter()
         .find(|a| a.id == request)
         .unwrap()
         .status;
     assert_eq!(
-        status, "expired",
+        status,
+        ApprovalStatus::Expired,
         "the request of an expired run is withdrawn (a late confirmation got {late:?})"
     );
 }
@@ -160,7 +164,7 @@ async fn a_run_whose_starter_was_disabled_takes_no_action_and_the_refusal_is_aud
         .start_run(&team.bob, team.ws, "noter", "note it", false)
         .await
         .unwrap();
-    assert_eq!(queued.status, "queued");
+    assert_eq!(queued.status, RunStatus::Queued);
     team.instance()
         .disable_user(&team.admin, "bob")
         .await
@@ -168,7 +172,7 @@ async fn a_run_whose_starter_was_disabled_takes_no_action_and_the_refusal_is_aud
     team.instance().tick_runs().await.unwrap();
 
     let run = team.run(&queued.id).await;
-    assert_eq!(run.status, "failed", "{run:?}");
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
     assert!(
         run.outcome
             .as_deref()

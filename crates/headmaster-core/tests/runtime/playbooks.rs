@@ -3,7 +3,11 @@
 //! (and ends through its `not-sent` step after a rejection); the folder triage runs its shell
 //! step only after another Operator confirmed it, and drafts a summary of what arrived.
 
+use headmaster_core::approvals::PageRequest;
+use headmaster_core::states::ApprovalStatus;
+use headmaster_core::states::RunStatus;
 use headmaster_core::Error;
+use headmaster_policy::Tier;
 use serde_json::Value;
 
 use crate::support::smtp::SmtpSink;
@@ -22,17 +26,27 @@ async fn the_weekly_update_waits_for_an_approver_then_sends_exactly_what_it_draf
     assert_eq!(agent.tools, ["memory.read", "draft.save", "email.send"]);
 
     let run = team.start("weekly-client-update", "Client Corp").await;
-    assert_eq!(run.status, "waiting_approval", "{run:?}");
+    assert_eq!(run.status, RunStatus::WaitingApproval, "{run:?}");
     let approval = waiting_on(&run);
     let pending = team
         .instance()
-        .list_approvals(&team.carol, team.ws, Some("pending"))
+        .list_approvals(
+            &team.carol,
+            team.ws,
+            Some("pending"),
+            &PageRequest::default(),
+        )
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, approval);
     assert_eq!(pending[0].action, "email.send");
-    assert_eq!(pending[0].tier, "high", "the client is outside acme.test");
+    assert_eq!(
+        pending[0].tier,
+        Tier::High,
+        "the client is outside acme.test"
+    );
     assert_eq!(pending[0].run_id.as_deref(), Some(run.id.as_str()));
     assert_eq!(pending[0].on_behalf_of_name, "bob");
     assert!(pending[0].can_decide);
@@ -56,7 +70,7 @@ async fn the_weekly_update_waits_for_an_approver_then_sends_exactly_what_it_draf
     assert!(team.approve(&team.bob, &approval).await.is_err());
     assert!(team.approve(&team.dave, &approval).await.is_err());
     let decided = team.approve(&team.carol, &approval).await.unwrap();
-    assert_eq!(decided.status, "approved");
+    assert_eq!(decided.status, ApprovalStatus::Approved);
     assert!(
         decided.executed.is_none(),
         "an agent's call runs when its run resumes"
@@ -64,7 +78,7 @@ async fn the_weekly_update_waits_for_an_approver_then_sends_exactly_what_it_draf
     assert!(sink.messages().is_empty());
 
     let done = team.resume(&run.id).await;
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     assert_eq!(
         done.outcome.as_deref(),
         Some("Update for Client Corp drafted (version 1) and sent to cto@client.example.")
@@ -134,7 +148,7 @@ async fn the_weekly_update_waits_for_an_approver_then_sends_exactly_what_it_draf
 
     // A second run adds version 2 of the same draft; the background tick resumes it.
     let again = team.start("weekly-client-update", "Client Corp").await;
-    assert_eq!(again.status, "waiting_approval");
+    assert_eq!(again.status, RunStatus::WaitingApproval);
     assert_eq!(
         team.instance().tick_runs().await.unwrap(),
         0,
@@ -145,7 +159,7 @@ async fn the_weekly_update_waits_for_an_approver_then_sends_exactly_what_it_draf
         .unwrap();
     assert_eq!(team.instance().tick_runs().await.unwrap(), 1);
     let again = team.run(&again.id).await;
-    assert_eq!(again.status, "completed");
+    assert_eq!(again.status, RunStatus::Completed);
     assert_eq!(
         again.outcome.as_deref(),
         Some("Update for Client Corp drafted (version 2) and sent to cto@client.example.")
@@ -192,10 +206,10 @@ async fn a_rejection_ends_the_weekly_update_through_its_not_sent_step() {
         )
         .await
         .unwrap();
-    assert_eq!(decided.status, "rejected");
+    assert_eq!(decided.status, ApprovalStatus::Rejected);
 
     let done = team.resume(&run.id).await;
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     assert_eq!(
         done.outcome.as_deref(),
         Some("Update for Client Corp drafted but not sent: request rejected: Not this week: the numbers are pending.")
@@ -259,7 +273,7 @@ async fn the_triage_runs_its_shell_step_after_another_operator_confirms_and_draf
     team.playbook(example("triage-folder.toml")).await;
 
     let run = team.start("triage-folder", "Monday batch").await;
-    assert_eq!(run.status, "waiting_confirmation", "{run:?}");
+    assert_eq!(run.status, RunStatus::WaitingConfirmation, "{run:?}");
     let approval = waiting_on(&run);
     let shown = team
         .instance()
@@ -267,7 +281,7 @@ async fn the_triage_runs_its_shell_step_after_another_operator_confirms_and_draf
         .await
         .unwrap();
     assert_eq!(shown.summary.action, "shell.exec");
-    assert_eq!(shown.summary.tier, "medium");
+    assert_eq!(shown.summary.tier, Tier::Medium);
     assert!(team
         .having("tool.executed")
         .await
@@ -282,11 +296,11 @@ async fn the_triage_runs_its_shell_step_after_another_operator_confirms_and_draf
     );
     assert_eq!(
         team.approve(&team.dave, &approval).await.unwrap().status,
-        "approved"
+        ApprovalStatus::Approved
     );
 
     let done = team.resume(&run.id).await;
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     assert_eq!(
         done.outcome.as_deref(),
         Some("Triage summary saved as draft version 1.")

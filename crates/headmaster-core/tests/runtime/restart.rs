@@ -9,6 +9,8 @@
 //! again after a crash; boundary-crossing ones never do). While one process drives a run, its
 //! lease keeps a second process from driving it too.
 
+use headmaster_core::states::ApprovalStatus;
+use headmaster_core::states::RunStatus;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -118,7 +120,7 @@ async fn approve_on(instance: &Instance, team: &Team, approval: &str) {
         .decide_approval(&carol, team.ws, approval, ApprovalDecision::Approve, None)
         .await
         .unwrap();
-    assert_eq!(decided.status, "approved");
+    assert_eq!(decided.status, ApprovalStatus::Approved);
 }
 
 async fn status_on(
@@ -134,7 +136,7 @@ async fn status_on(
         .into_iter()
         .find(|r| r.id == run_id)
         .unwrap();
-    (run.status, run.waiting_on, run.outcome)
+    (run.status.to_string(), run.waiting_on, run.outcome)
 }
 
 /// How many times the agent's email was executed, by the audit log.
@@ -166,7 +168,7 @@ async fn killed_while_waiting_for_approval_then_approved_after_the_restart() {
     approve_on(&restarted, &team, &approval.unwrap()).await;
     let bob = team.sign_in_on(&restarted, "bob").await;
     let done = restarted.resume_run(&bob, team.ws, &run_id).await.unwrap();
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     let messages = sink.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["rcpt_tos"], serde_json::json!([CLIENT]));
@@ -251,7 +253,7 @@ async fn killed_mid_step_after_the_approved_email_left_it_is_not_sent_again() {
     // The dead process's lease still holds: nobody else may drive the run yet.
     let bob = team.sign_in_on(&restarted, "bob").await;
     let held = restarted.resume_run(&bob, team.ws, &run_id).await.unwrap();
-    assert_eq!(held.status, "running");
+    assert_eq!(held.status, RunStatus::Running);
     assert_eq!(restarted.tick_runs().await.unwrap(), 0);
 
     team.fx.clock.advance_ms(LEASE_MS + 1);
@@ -334,7 +336,7 @@ async fn a_second_process_cannot_drive_a_run_another_one_is_driving() {
     process.kill();
     go.now();
     let done = driving.await.unwrap().unwrap();
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     assert_eq!(sink.messages().len(), 1);
     let proposed: Vec<String> = team
         .having("tool.proposed")

@@ -2,6 +2,9 @@
 //! was killed stops beating, is flagged stalled (and audited once) after the configured time,
 //! and can then be resumed or cancelled. Cancelling a waiting run withdraws its request.
 
+use headmaster_core::approvals::PageRequest;
+use headmaster_core::states::ApprovalStatus;
+use headmaster_core::states::RunStatus;
 use std::sync::Arc;
 
 use headmaster_core::clock::Clock;
@@ -61,12 +64,12 @@ async fn a_live_run_keeps_beating_through_a_long_step_and_is_never_flagged() {
     })
     .await;
     let run = team.run(&run_id).await;
-    assert_eq!(run.status, "running");
+    assert_eq!(run.status, RunStatus::Running);
     assert!(!run.stalled, "a beating run is not stalled");
 
     go.now();
     let done = driving.await.unwrap().unwrap();
-    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.status, RunStatus::Completed, "{done:?}");
     assert!(stalled_events(&team).await.is_empty());
 }
 
@@ -92,7 +95,7 @@ async fn a_killed_run_is_flagged_stalled_once_and_can_be_resumed_or_cancelled() 
     team.fx.clock.advance_ms(STALL_MS + 1);
     for id in [&one, &two] {
         let run = team.run(id).await;
-        assert_eq!(run.status, "running");
+        assert_eq!(run.status, RunStatus::Running);
         assert!(run.stalled, "{run:?}");
     }
     // Looking again (list, show, the worker's flagging) does not audit the stall again.
@@ -120,7 +123,7 @@ async fn a_killed_run_is_flagged_stalled_once_and_can_be_resumed_or_cancelled() 
         .cancel_run(&team.bob, team.ws, &two)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
     let again = team
         .instance()
         .resume_run(&team.bob, team.ws, &two)
@@ -130,7 +133,7 @@ async fn a_killed_run_is_flagged_stalled_once_and_can_be_resumed_or_cancelled() 
 
     go.now();
     let resumed = team.resume(&one).await;
-    assert_eq!(resumed.status, "completed", "{resumed:?}");
+    assert_eq!(resumed.status, RunStatus::Completed, "{resumed:?}");
     assert!(!resumed.stalled, "resuming clears the flag");
     assert_eq!(resumed.outcome.as_deref(), Some("waited for one\n"));
     assert_eq!(
@@ -139,7 +142,7 @@ async fn a_killed_run_is_flagged_stalled_once_and_can_be_resumed_or_cancelled() 
         "nothing is left to drive"
     );
     assert_eq!(stalled_events(&team).await.len(), 2);
-    assert_eq!(team.run(&two).await.status, "cancelled");
+    assert_eq!(team.run(&two).await.status, RunStatus::Cancelled);
     assert!(team.chain_valid().await);
 }
 
@@ -156,16 +159,21 @@ async fn cancelling_a_waiting_run_withdraws_its_request_and_nothing_is_sent() {
         .cancel_run(&team.bob, team.ws, &run.id)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
     let request = team
         .instance()
-        .list_approvals(&team.carol, team.ws, Some("all"))
+        .list_approvals(&team.carol, team.ws, Some("all"), &PageRequest::default())
         .await
         .unwrap()
+        .items
         .into_iter()
         .find(|a| a.id == approval)
         .unwrap();
-    assert_eq!(request.status, "expired", "the request is withdrawn");
+    assert_eq!(
+        request.status,
+        ApprovalStatus::Expired,
+        "the request is withdrawn"
+    );
     assert!(!request.can_decide);
     let late = team.approve(&team.carol, &approval).await.unwrap_err();
     assert!(late.to_string().contains("already expired"), "{late}");
@@ -220,9 +228,9 @@ async fn a_run_cancelled_while_it_works_takes_no_action_after_the_cancellation()
         .cancel_run(&team.bob, team.ws, &run_id)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
     let ended = driving.await.unwrap().unwrap();
-    assert_eq!(ended.status, "cancelled", "{ended:?}");
+    assert_eq!(ended.status, RunStatus::Cancelled, "{ended:?}");
 
     let cancel_seq = team.having("run.cancelled").await[0].seq;
     let executed: Vec<_> = team

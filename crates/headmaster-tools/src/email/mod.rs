@@ -22,7 +22,7 @@ pub use error::EmailError;
 pub use send::{execute, EmailReceipt};
 
 /// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     /// Plain text. Only for a relay on the same machine; no login is sent over it otherwise.
@@ -34,7 +34,7 @@ pub enum SmtpTls {
 }
 
 /// Per-workspace SMTP settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
     /// The SMTP server's host name or address.

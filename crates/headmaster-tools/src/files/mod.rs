@@ -33,7 +33,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 1 << 20;
 pub const MAX_CONFIGURABLE_BYTES: u64 = 64 << 20;
 
 /// Per-workspace limits of the file tools.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields, default)]
 pub struct FileConfig {
     /// Largest file `file.read` returns, in bytes.

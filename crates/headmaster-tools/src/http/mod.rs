@@ -34,7 +34,7 @@ pub use target::{LookupFuture, NameResolver, SystemResolver};
 use target::HostPolicy;
 
 /// Per-workspace settings of the HTTP tools. The default allows no host at all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains

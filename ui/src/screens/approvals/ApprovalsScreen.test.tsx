@@ -22,6 +22,7 @@ function summary(id: string, overrides: Partial<ApprovalSummary> = {}): Approval
     approvals: 1,
     action: "file.write",
     requester_kind: "user",
+    cannot_decide: null,
     requester_id: "u-oscar",
     on_behalf_of: "u-oscar",
     on_behalf_of_name: "oscar",
@@ -62,15 +63,17 @@ describe("Approvals inbox", () => {
     decided = [];
     invoke.mockImplementation(async (command: string, args: { id?: string; status?: string; decision?: string; comment?: string | null }) => {
       switch (command) {
-        case "list_approvals":
-          return args.status === "pending" ? pending : decided;
+        case "list_approvals": {
+          const items = args.status === "pending" ? pending : decided;
+          return { items, total: items.length, next_cursor: null };
+        }
         case "show_approval": {
           const found = [...pending, ...decided].find((a) => a.id === args.id);
           if (!found) throw { code: "not_found", message: "no such request" };
           return detail(found);
         }
         case "decide_approval": {
-          const decidedOne = { ...summary(args.id ?? ""), status: args.decision === "approve" ? "executed" : "rejected", can_decide: false };
+          const decidedOne: ApprovalSummary = { ...summary(args.id ?? ""), status: args.decision === "approve" ? "executed" : "rejected", can_decide: false };
           pending = pending.filter((a) => a.id !== args.id);
           decided = [decidedOne];
           return { status: decidedOne.status, approvals: 2, quorum: 2, executed: null };

@@ -3,7 +3,7 @@
 // with grant.manage. The list follows `approvals-changed` from the shell's watcher, so requests
 // filed by the CLI or an agent appear without a reload.
 import { useCallback, useEffect, useState } from "react";
-import { approvalsApi, type ApprovalSummary } from "../../api/approvals";
+import { approvalsApi, type ApprovalPage } from "../../api/approvals";
 import { CAP, canInWorkspace } from "../../capabilities";
 import { APPROVALS_CHANGED_EVENT, RUN_UPDATED_EVENT, useShellEvent } from "../../events";
 import { useAction, useShell } from "../../shell-context";
@@ -13,12 +13,15 @@ import { GrantsPanel } from "./GrantsPanel";
 
 type Tab = "pending" | "decided";
 
+/** Requests per page of the inbox. */
+const PAGE_SIZE = 50;
+
 export function ApprovalsScreen() {
   const { workspace } = useShell();
   const workspaceId = workspace?.id ?? "";
   const action = useAction();
   const [tab, setTab] = useState<Tab>("pending");
-  const [requests, setRequests] = useState<ApprovalSummary[] | null>(null);
+  const [requests, setRequests] = useState<ApprovalPage | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const { run } = action;
@@ -26,11 +29,17 @@ export function ApprovalsScreen() {
   const load = useCallback(
     () =>
       run(async () => {
-        setRequests(await approvalsApi.list(workspaceId, tab));
+        setRequests(await approvalsApi.list(workspaceId, tab, { limit: PAGE_SIZE }));
         setVersion((v) => v + 1);
       }),
     [run, workspaceId, tab],
   );
+
+  const more = (cursor: string) =>
+    run(async () => {
+      const next = await approvalsApi.list(workspaceId, tab, { cursor, limit: PAGE_SIZE });
+      setRequests((shown) => (shown ? { ...next, items: [...shown.items, ...next.items] } : next));
+    });
 
   useEffect(() => {
     void load();
@@ -62,7 +71,22 @@ export function ApprovalsScreen() {
           {action.error}
         </p>
       )}
-      {requests && <ApprovalList requests={requests} selected={selected} onSelect={setSelected} />}
+      {requests === null && !action.error && (
+        <p className="muted" role="status">
+          Loading requests…
+        </p>
+      )}
+      {requests && <ApprovalList requests={requests.items} selected={selected} onSelect={setSelected} />}
+      {requests && requests.next_cursor && (
+        <p className="row">
+          <span className="muted" data-testid="approvals-count">
+            {requests.items.length} of {requests.total} shown
+          </span>
+          <button className="secondary" disabled={action.busy} onClick={() => void more(requests.next_cursor!)} data-testid="approvals-more">
+            Show {Math.min(PAGE_SIZE, requests.total - requests.items.length)} more
+          </button>
+        </p>
+      )}
       {selected && (
         <ApprovalDetail key={selected} workspaceId={workspaceId} id={selected} version={version} onDecided={() => void load()} />
       )}

@@ -1,7 +1,7 @@
 // The audit filters: time range, actor, action (exact, or a prefix ending in `.` or `*`),
 // outcome and run. Times are entered in local time and sent as RFC 3339 UTC.
 import { useState, type FormEvent } from "react";
-import { NO_FILTER, type AuditFilter } from "../../api/audit";
+import { NO_FILTER, type AuditFilter, type AuditFilterForm } from "../../api/audit";
 
 export const OUTCOMES = ["allowed", "denied", "failed", "pending"] as const;
 
@@ -18,8 +18,8 @@ export function toRfc3339(local: string): string {
 }
 
 export function AuditFilters({ busy, onApply }: AuditFiltersProps) {
-  const [form, setForm] = useState<AuditFilter>(NO_FILTER);
-  const field = (key: keyof AuditFilter) => ({
+  const [form, setForm] = useState<AuditFilterForm>(NO_FILTER);
+  const field = (key: keyof AuditFilterForm) => ({
     value: String(form[key] ?? ""),
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
   });

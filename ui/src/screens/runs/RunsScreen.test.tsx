@@ -7,13 +7,13 @@ vi.mock("@tauri-apps/api/event", () => ({
   listen: (name: string, handler: (event: { payload: unknown }) => void) => bus.listen(name, handler),
 }));
 
-import type { RunDetail, RunStep, RunSummary } from "../../api/runtime";
+import type { RunDetail, RunStatus, RunStep, RunSummary } from "../../api/runtime";
 import { eventBus, person, renderInShell, workspaceAs } from "../../test-support";
 import { RunsScreen } from "./RunsScreen";
 
 const bus = eventBus();
 
-function run(status: string, steps: RunStep[]): RunDetail {
+function run(status: RunStatus, steps: RunStep[]): RunDetail {
   const summary: RunSummary = {
     id: "r-1",
     agent_id: "ag-1",

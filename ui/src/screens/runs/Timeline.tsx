@@ -8,8 +8,13 @@ function text(body: Record<string, unknown>, key: string): string {
   return typeof value === "string" || typeof value === "number" ? String(value) : "";
 }
 
+/** A step's body is a JSON object; anything else reads as empty. */
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
 function StepBody({ step }: { step: RunStep }) {
-  const body = step.body;
+  const body = asRecord(step.body);
   switch (step.kind) {
     case "tool_call":
       return (
@@ -62,7 +67,7 @@ export function Timeline({ steps }: { steps: RunStep[] }) {
         <li key={step.seq} data-testid="timeline-step" data-kind={step.kind}>
           <div className="timeline-head">
             <span className={`step-kind step-${step.kind}`}>{step.kind.replace("_", " ")}</span>
-            {text(step.body, "step") && <code>{text(step.body, "step")}</code>}
+            {text(asRecord(step.body), "step") && <code>{text(asRecord(step.body), "step")}</code>}
             <span className="muted">{when(step.at)}</span>
           </div>
           <StepBody step={step} />

@@ -12,14 +12,23 @@ import { ToolsScreen } from "./ToolsScreen";
 function overview(emailEnabled: boolean): ToolsOverview {
   return {
     actions: [
-      { name: "email.send", tool: "email", summary: "Send an email", crosses_boundary: true, enabled: emailEnabled, tier: "medium" },
-      { name: "file.read", tool: "file", summary: "Read a file", crosses_boundary: false, enabled: false, tier: "low" },
+      { name: "email.send", tool: "email", summary: "Send an email", crosses_boundary: true, enabled: emailEnabled, tier: "medium", args_schema: {} },
+      { name: "file.read", tool: "file", summary: "Read a file", crosses_boundary: false, enabled: false, tier: "low", args_schema: {} },
     ],
     rules: [],
     own_domains: [],
     config: {
-      http: { allowed_hosts: ["api.example.com"], allowed_internal: [] },
+      http: {
+        allowed_hosts: ["api.example.com"],
+        allowed_internal: [],
+        connect_timeout_ms: 5000,
+        total_timeout_ms: 30000,
+        max_response_bytes: 1048576,
+        max_request_bytes: 1048576,
+        max_redirects: 0,
+      },
       email: null,
+      file: { max_read_bytes: 1048576, max_write_bytes: 1048576, max_list_entries: 1000 },
       shell: { tcp_ports: [], wall_seconds: 10, memory_mb: 256, max_processes: 64, max_output_kb: 1024 },
     },
   };

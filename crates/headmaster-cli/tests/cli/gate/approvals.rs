@@ -29,7 +29,7 @@ fn approvals_are_listed_shown_and_decided_by_the_right_people_only() {
         .as_str()
         .unwrap()
         .to_string();
-    let inbox = json_as(&cli, "bob", &["approval", "list"]).ok().json();
+    let inbox = json_as(&cli, "bob", &["approval", "list"]).ok().json()["items"].clone();
     let mine = inbox
         .as_array()
         .unwrap()
@@ -38,7 +38,7 @@ fn approvals_are_listed_shown_and_decided_by_the_right_people_only() {
         .unwrap();
     assert_eq!(mine["can_decide"], true);
     assert_eq!(mine["on_behalf_of_name"], "alice");
-    let theirs = json_as(&cli, "carol", &["approval", "list"]).ok().json();
+    let theirs = json_as(&cli, "carol", &["approval", "list"]).ok().json()["items"].clone();
     assert!(theirs
         .as_array()
         .unwrap()
@@ -108,7 +108,8 @@ fn approvals_are_listed_shown_and_decided_by_the_right_people_only() {
     );
     let decided = json_as(&cli, "alice", &["approval", "list", "--status", "decided"])
         .ok()
-        .json();
+        .json()["items"]
+        .clone();
     assert_eq!(decided.as_array().unwrap().len(), 2);
     let shown = json_as(&cli, "alice", &["approval", "show", &other])
         .ok()

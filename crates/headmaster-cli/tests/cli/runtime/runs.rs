@@ -138,7 +138,7 @@ fn a_run_waits_for_another_operator_is_resumed_and_leaves_a_draft() {
         &json_as(&cli, "bob", &["run", "cancel", &second]),
         "conflict",
     );
-    let pending = ok(json_as(&cli, "dave", &["approval", "list"]));
+    let pending = ok(json_as(&cli, "dave", &["approval", "list"]))["items"].clone();
     assert_eq!(
         pending.as_array().unwrap().len(),
         0,

@@ -17,7 +17,7 @@ mod workspace;
 
 use std::future::Future;
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::{Role, Scope};
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::Session;
 use sqlx::SqlitePool;
@@ -117,8 +117,8 @@ impl Team {
         let fx = Fixture::new().await;
         let admin = fx.admin().await;
         let ws = fx.first_workspace(&admin).await;
-        let approver = fx.user(&admin, "carol", BuiltinRole::Viewer).await;
-        let bob = fx.user(&admin, "bob", BuiltinRole::Viewer).await;
+        let approver = fx.user(&admin, "carol", Role::Viewer).await;
+        let bob = fx.user(&admin, "bob", Role::Viewer).await;
         fx.instance
             .add_member(&admin, ws, "carol", "approver")
             .await

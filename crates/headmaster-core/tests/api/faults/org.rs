@@ -1,7 +1,7 @@
 //! Fault sweeps over the organisation's operations: accounts, roles, workspaces, membership
 //! (a change of the instance database recorded in the workspace chain), keys and erasure.
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::vault::KeyScope;
 
 use super::{Counts, Db, Team};
@@ -15,7 +15,7 @@ impl Team {
     async fn add_user(&self, name: &str) {
         self.fx
             .instance
-            .add_user(&self.admin, name, &secret(PASSWORD), BuiltinRole::Viewer)
+            .add_user(&self.admin, name, &secret(PASSWORD), Role::Viewer)
             .await
             .unwrap();
     }
@@ -48,7 +48,7 @@ async fn accounts_and_roles_commit_with_their_events() {
                         &team.admin,
                         &format!("new{i:03}"),
                         &secret(PASSWORD),
-                        BuiltinRole::Viewer,
+                        Role::Viewer,
                     )
                     .await
                     .map(drop)

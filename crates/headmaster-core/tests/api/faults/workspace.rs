@@ -1,6 +1,7 @@
 //! Fault sweeps over a workspace's operations: policy, credentials, grants, approvals (filing,
 //! deciding, expiring), agents, runs and memory.
 
+use headmaster_core::approvals::PageRequest;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -329,7 +330,7 @@ async fn approval_requests_are_filed_decided_and_expired_with_their_events() {
                 let admin = team.fx.admin().await;
                 team.fx
                     .instance
-                    .list_approvals(&admin, team.ws, Some("pending"))
+                    .list_approvals(&admin, team.ws, Some("pending"), &PageRequest::default())
                     .await
                     .map(drop)
             }

@@ -11,7 +11,7 @@ pub mod smtp;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use headmaster_core::access::BuiltinRole;
+use headmaster_core::access::Role;
 use headmaster_core::approvals::{ApprovalDecision, DecisionResult};
 use headmaster_core::audit::AuditEntry;
 use headmaster_core::ids::WorkspaceId;
@@ -73,9 +73,9 @@ impl Gate {
 
     /// Adds a user (organisation Viewer) who is a member of the workspace with `role`, and signs
     /// them in.
-    pub async fn member(&self, name: &str, role: BuiltinRole) -> Session {
+    pub async fn member(&self, name: &str, role: Role) -> Session {
         self.instance()
-            .add_user(&self.admin, name, &secret(PASSWORD), BuiltinRole::Viewer)
+            .add_user(&self.admin, name, &secret(PASSWORD), Role::Viewer)
             .await
             .unwrap();
         self.instance()
@@ -255,7 +255,7 @@ pub fn pending_id(outcome: &CallOutcome) -> String {
 /// The tier and quorum of a pending outcome (panics on anything else).
 pub fn pending_tier(outcome: &CallOutcome) -> (String, u8) {
     match outcome {
-        CallOutcome::Pending { tier, quorum, .. } => (tier.clone(), *quorum),
+        CallOutcome::Pending { tier, quorum, .. } => (tier.to_string(), *quorum),
         other => panic!("expected a pending request, got {other:?}"),
     }
 }

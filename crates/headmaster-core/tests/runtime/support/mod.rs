@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use headmaster_core::access::{BuiltinRole, Scope};
+use headmaster_core::access::{Role, Scope};
 use headmaster_core::approvals::{ApprovalDecision, DecisionResult};
 use headmaster_core::audit::AuditEntry;
 use headmaster_core::clock::ManualClock;
@@ -139,12 +139,12 @@ impl Team {
         let ws = fx.first_workspace(&admin).await;
         let mut members = Vec::new();
         for (name, role) in [
-            ("bob", BuiltinRole::Operator),
-            ("carol", BuiltinRole::Approver),
-            ("dave", BuiltinRole::Operator),
+            ("bob", Role::Operator),
+            ("carol", Role::Approver),
+            ("dave", Role::Operator),
         ] {
             fx.instance
-                .add_user(&admin, name, &secret(PASSWORD), BuiltinRole::Viewer)
+                .add_user(&admin, name, &secret(PASSWORD), Role::Viewer)
                 .await
                 .unwrap();
             fx.instance
