@@ -37,8 +37,8 @@ fn entries() -> Vec<Entry> {
         ExpiryConfig, GrantSummary, PageRequest,
     };
     use headmaster_core::audit::{
-        ActorKind, ArchiveReport, AuditEntry, AuditPage, ExportReport, Outcome,
-        Source, VerifyBreak, VerifyOutcome,
+        ActorKind, ArchiveReport, AuditEntry, AuditPage, ExportReport, Outcome, Source,
+        VerifyBreak, VerifyOutcome,
     };
     use headmaster_core::identity::{UserSummary, WhoAmI};
     use headmaster_core::runtime::{
@@ -88,6 +88,7 @@ fn entries() -> Vec<Entry> {
         entry::<PageRequest>(),
         entry::<ApprovalSummary>(),
         entry::<ApprovalPage>(),
+        entry::<headmaster_core::approvals::GrantPage>(),
         entry::<ApprovalDetail>(),
         entry::<DecisionRecord>(),
         entry::<DecisionResult>(),
@@ -233,7 +234,10 @@ mod tests {
     #[test]
     fn closed_sets_are_unions_of_their_stored_names() {
         let fresh = generate();
-        assert!(fresh.contains("export type Tier = \"low\" | \"medium\" | \"high\" | \"critical\";"), "{fresh}");
+        assert!(
+            fresh.contains("export type Tier = \"low\" | \"medium\" | \"high\" | \"critical\";"),
+            "{fresh}"
+        );
         assert!(fresh.contains("\"waiting_approval\""));
         assert!(fresh.contains("\"org.security\""));
     }

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod ids;
 pub mod instance;
 pub mod maintenance;
+pub mod paging;
 pub mod runtime;
 pub mod states;
 pub mod store;

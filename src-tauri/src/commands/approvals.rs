@@ -3,7 +3,7 @@
 //! grants (grant.manage).
 
 use headmaster_core::approvals::{
-    ApprovalDetail, ApprovalPage, DecisionResult, GrantSummary, PageRequest,
+    ApprovalDetail, ApprovalPage, DecisionResult, GrantPage, GrantSummary, PageRequest,
 };
 use tauri::State;
 
@@ -76,16 +76,21 @@ pub async fn decide_approval(
     Ok(result)
 }
 
-/// Standing grants, newest first.
+/// One page of standing grants, newest first.
 #[tauri::command]
 pub async fn list_grants(
     state: State<'_, AppState>,
     workspace_id: String,
-) -> CommandResult<Vec<GrantSummary>> {
+    page: Option<PageRequest>,
+) -> CommandResult<GrantPage> {
     let workspace = dto::workspace_id(&workspace_id)?;
     let (instance, session) = state.signed_in().await?;
     state
-        .settle(instance.list_grants(&session, workspace).await)
+        .settle(
+            instance
+                .list_grants(&session, workspace, &page.unwrap_or_default())
+                .await,
+        )
         .await
 }
 

@@ -3,16 +3,21 @@ import { invoke } from "@tauri-apps/api/core";
 export type {
   ApprovalDecision,
   ApprovalDetail,
-  ApprovalPage,
   ApprovalStatus,
   ApprovalSummary,
   DecisionRecord,
   DecisionResult,
   GrantInput,
   GrantSummary,
+  Page,
   PageRequest,
 } from "./generated";
-import type { ApprovalDecision, ApprovalDetail, ApprovalPage, DecisionResult, GrantInput, GrantSummary, PageRequest } from "./generated";
+import type { ApprovalDecision, ApprovalDetail, ApprovalSummary, DecisionResult, GrantInput, GrantSummary, Page, PageRequest } from "./generated";
+
+/** One page of the inbox. */
+export type ApprovalPage = Page<ApprovalSummary>;
+/** One page of standing grants. */
+export type GrantPage = Page<GrantSummary>;
 
 export type Decision = ApprovalDecision;
 export type ApprovalStatusFilter = "pending" | "decided" | "all";
@@ -35,7 +40,7 @@ export const approvalsApi = {
   show: (workspaceId: string, id: string) => invoke<ApprovalDetail>("show_approval", { workspaceId, id }),
   decide: (workspaceId: string, id: string, decision: Decision, comment: string | null) =>
     invoke<DecisionResult>("decide_approval", { workspaceId, id, decision, comment }),
-  listGrants: (workspaceId: string) => invoke<GrantSummary[]>("list_grants", { workspaceId }),
+  listGrants: (workspaceId: string, page: PageRequest = {}) => invoke<GrantPage>("list_grants", { workspaceId, page }),
   createGrant: (workspaceId: string, grant: GrantInput) => invoke<GrantSummary>("create_grant", { workspaceId, grant }),
   revokeGrant: (workspaceId: string, id: string) => invoke<void>("revoke_grant", { workspaceId, id }),
 };

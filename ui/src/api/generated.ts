@@ -640,21 +640,58 @@ can_decide: boolean,
 cannot_decide: string | null, };
 
 /**
- * One page of the inbox, newest first.
+ * One page of a list, newest first.
  */
-export type ApprovalPage = { 
+export type Page<T> = { 
 /**
- * The requests on this page.
+ * The items on this page.
  */
-items: Array<ApprovalSummary>, 
+items: Array<T>, 
 /**
- * How many requests match the filter in all.
+ * How many items match the filter in all.
  */
 total: number, 
 /**
  * Pass this back for the next page; absent on the last one.
  */
 next_cursor: string | null, };
+
+/**
+ * A grant as listed.
+ */
+export type GrantSummary = { 
+/**
+ * Id.
+ */
+id: string, 
+/**
+ * `tool.action`.
+ */
+action: string, 
+/**
+ * Principal id (user id or agent id).
+ */
+principal: string, 
+/**
+ * Argument patterns (JSON).
+ */
+args: Record<string, unknown>, 
+/**
+ * Created (RFC 3339).
+ */
+created_at: string, 
+/**
+ * Expires (RFC 3339).
+ */
+expires_at: string, 
+/**
+ * Revoked (RFC 3339).
+ */
+revoked_at: string | null, 
+/**
+ * Whether it can match now.
+ */
+active: boolean, };
 
 /**
  * Everything a reviewer sees.
@@ -863,43 +900,6 @@ high_minutes: number,
 critical_minutes: number, };
 
 /**
- * A grant as listed.
- */
-export type GrantSummary = { 
-/**
- * Id.
- */
-id: string, 
-/**
- * `tool.action`.
- */
-action: string, 
-/**
- * Principal id (user id or agent id).
- */
-principal: string, 
-/**
- * Argument patterns (JSON).
- */
-args: JsonValue, 
-/**
- * Created (RFC 3339).
- */
-created_at: string, 
-/**
- * Expires (RFC 3339).
- */
-expires_at: string, 
-/**
- * Revoked (RFC 3339).
- */
-revoked_at: string | null, 
-/**
- * Whether it can match now.
- */
-active: boolean, };
-
-/**
  * The grant form: the action, who it is for (a username or `agent:<id>`), argument patterns
  * (exact JSON or text, or `like:GLOB`) and a lifetime of at most 24 hours.
  */
@@ -966,23 +966,6 @@ memory_scope: string,
  * Limits.
  */
 limits: Limits, };
-
-/**
- * Run limits.
- */
-export type Limits = { 
-/**
- * Most steps.
- */
-max_steps: number, 
-/**
- * Most model tokens (model agents).
- */
-max_tokens: number, 
-/**
- * Wall time from start, seconds.
- */
-wall_seconds: number, };
 
 /**
  * How an agent decides its next step.
@@ -1135,6 +1118,23 @@ export type PlaybookLimits = {
 max_steps: number, 
 /**
  * Wall time, seconds.
+ */
+wall_seconds: number, };
+
+/**
+ * Run limits.
+ */
+export type Limits = { 
+/**
+ * Most steps.
+ */
+max_steps: number, 
+/**
+ * Most model tokens (model agents).
+ */
+max_tokens: number, 
+/**
+ * Wall time from start, seconds.
  */
 wall_seconds: number, };
 
@@ -1429,143 +1429,6 @@ own_domains: Array<string>,
 config: ToolConfig, };
 
 /**
- * Every tool's configuration in one workspace.
- */
-export type ToolConfig = { 
-/**
- * File limits.
- */
-file: FileConfig, 
-/**
- * HTTP allowlist and limits.
- */
-http: HttpConfig, 
-/**
- * SMTP server (none until configured).
- */
-email: EmailConfig | null, 
-/**
- * Shell sandbox.
- */
-shell: ShellSettings, };
-
-/**
- * Per-workspace SMTP settings.
- */
-export type EmailConfig = { 
-/**
- * The SMTP server's host name or address.
- */
-host: string, 
-/**
- * Its port (25, 465, 587, …).
- */
-port: number, 
-/**
- * Connection protection.
- */
-tls: SmtpTls, 
-/**
- * The sender address of every message (`agents@example.com`).
- */
-from: string, 
-/**
- * Login name, literal or a `{{credential:NAME}}` reference.
- */
-username: string | null, 
-/**
- * Login password: must be a single `{{credential:NAME}}` reference.
- */
-password: string | null, 
-/**
- * Time limit for the whole delivery, in milliseconds.
- */
-timeout_ms: number, };
-
-/**
- * How the SMTP connection is protected.
- */
-export type SmtpTls = "none" | "starttls" | "tls";
-
-/**
- * Shell sandbox settings an Admin may change.
- */
-export type ShellSettings = { 
-/**
- * TCP ports commands may connect to (empty: no network at all).
- */
-tcp_ports: Array<number>, 
-/**
- * Wall-clock limit, seconds.
- */
-wall_seconds: number, 
-/**
- * Memory (address space) limit, MiB.
- */
-memory_mb: number, 
-/**
- * Process limit.
- */
-max_processes: number, 
-/**
- * Output limit per stream, KiB.
- */
-max_output_kb: number, };
-
-/**
- * Per-workspace settings of the HTTP tools. The default allows no host at all.
- */
-export type HttpConfig = { 
-/**
- * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
- * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
- */
-allowed_hosts: Array<string>, 
-/**
- * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
- * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
- * allowlist entry.
- */
-allowed_internal: Array<string>, 
-/**
- * Time allowed to establish a connection, in milliseconds.
- */
-connect_timeout_ms: number, 
-/**
- * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
- */
-total_timeout_ms: number, 
-/**
- * Largest response body kept; the rest is cut and `truncated` is set.
- */
-max_response_bytes: number, 
-/**
- * Largest request body accepted.
- */
-max_request_bytes: number, 
-/**
- * Most redirects followed.
- */
-max_redirects: number, };
-
-/**
- * Per-workspace limits of the file tools.
- */
-export type FileConfig = { 
-/**
- * Largest file `file.read` returns, in bytes.
- */
-max_read_bytes: number, 
-/**
- * Largest content `file.write` accepts, in bytes.
- */
-max_write_bytes: number, 
-/**
- * Most entries `file.list` returns.
- */
-max_list_entries: number, };
-
-/**
  * A rule as listed.
  */
 export type RuleSummary = { 
@@ -1614,6 +1477,143 @@ tier: string,
  * Argument schema.
  */
 args_schema: JsonValue, };
+
+/**
+ * Every tool's configuration in one workspace.
+ */
+export type ToolConfig = { 
+/**
+ * File limits.
+ */
+file: FileConfig, 
+/**
+ * HTTP allowlist and limits.
+ */
+http: HttpConfig, 
+/**
+ * SMTP server (none until configured).
+ */
+email: EmailConfig | null, 
+/**
+ * Shell sandbox.
+ */
+shell: ShellSettings, };
+
+/**
+ * Per-workspace settings of the HTTP tools. The default allows no host at all.
+ */
+export type HttpConfig = { 
+/**
+ * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
+ * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
+ */
+allowed_hosts: Array<string>, 
+/**
+ * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
+ * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
+ * allowlist entry.
+ */
+allowed_internal: Array<string>, 
+/**
+ * Time allowed to establish a connection, in milliseconds.
+ */
+connect_timeout_ms: number, 
+/**
+ * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
+ */
+total_timeout_ms: number, 
+/**
+ * Largest response body kept; the rest is cut and `truncated` is set.
+ */
+max_response_bytes: number, 
+/**
+ * Largest request body accepted.
+ */
+max_request_bytes: number, 
+/**
+ * Most redirects followed.
+ */
+max_redirects: number, };
+
+/**
+ * Shell sandbox settings an Admin may change.
+ */
+export type ShellSettings = { 
+/**
+ * TCP ports commands may connect to (empty: no network at all).
+ */
+tcp_ports: Array<number>, 
+/**
+ * Wall-clock limit, seconds.
+ */
+wall_seconds: number, 
+/**
+ * Memory (address space) limit, MiB.
+ */
+memory_mb: number, 
+/**
+ * Process limit.
+ */
+max_processes: number, 
+/**
+ * Output limit per stream, KiB.
+ */
+max_output_kb: number, };
+
+/**
+ * Per-workspace limits of the file tools.
+ */
+export type FileConfig = { 
+/**
+ * Largest file `file.read` returns, in bytes.
+ */
+max_read_bytes: number, 
+/**
+ * Largest content `file.write` accepts, in bytes.
+ */
+max_write_bytes: number, 
+/**
+ * Most entries `file.list` returns.
+ */
+max_list_entries: number, };
+
+/**
+ * Per-workspace SMTP settings.
+ */
+export type EmailConfig = { 
+/**
+ * The SMTP server's host name or address.
+ */
+host: string, 
+/**
+ * Its port (25, 465, 587, …).
+ */
+port: number, 
+/**
+ * Connection protection.
+ */
+tls: SmtpTls, 
+/**
+ * The sender address of every message (`agents@example.com`).
+ */
+from: string, 
+/**
+ * Login name, literal or a `{{credential:NAME}}` reference.
+ */
+username: string | null, 
+/**
+ * Login password: must be a single `{{credential:NAME}}` reference.
+ */
+password: string | null, 
+/**
+ * Time limit for the whole delivery, in milliseconds.
+ */
+timeout_ms: number, };
+
+/**
+ * How the SMTP connection is protected.
+ */
+export type SmtpTls = "none" | "starttls" | "tls";
 
 /**
  * A credential as listed: never its value.

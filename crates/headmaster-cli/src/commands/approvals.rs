@@ -66,8 +66,15 @@ pub enum GrantCommand {
         #[arg(long, default_value_t = 60)]
         minutes: i64,
     },
-    /// List grants.
-    List,
+    /// List grants, newest first.
+    List {
+        /// Grants per page (1–200).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Continue after this cursor (printed at the end of the page before).
+        #[arg(long)]
+        cursor: Option<String>,
+    },
     /// Revoke a grant.
     Revoke {
         /// Grant id.
@@ -246,12 +253,17 @@ pub async fn grant(ctx: &Context, command: GrantCommand) -> anyhow::Result<()> {
                 &format!("Created grant {} (expires {}).", grant.id, grant.expires_at),
             )
         }
-        GrantCommand::List => {
-            let list = instance.list_grants(&session, ws).await?;
+        GrantCommand::List { limit, cursor } => {
+            let page = PageRequest {
+                cursor,
+                limit: Some(limit),
+            };
+            let page = instance.list_grants(&session, ws, &page).await?;
             if ctx.json {
-                return print_json(&list);
+                return print_json(&page);
             }
-            for g in list {
+            let shown = page.items.len();
+            for g in page.items {
                 println!(
                     "{} {:<12} {} {} until {}",
                     g.id,
@@ -259,6 +271,12 @@ pub async fn grant(ctx: &Context, command: GrantCommand) -> anyhow::Result<()> {
                     g.principal,
                     if g.active { "active" } else { "inactive" },
                     g.expires_at
+                );
+            }
+            if let Some(next) = page.next_cursor {
+                println!(
+                    "{shown} of {} shown; the next page: --cursor {next}",
+                    page.total
                 );
             }
             Ok(())

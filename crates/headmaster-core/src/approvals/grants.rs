@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use headmaster_policy::{ArgPattern, Grant, GrantSpec};
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
@@ -16,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::paging::{cursor_after, Page, PageRequest};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -42,6 +42,7 @@ pub struct GrantSummary {
     /// Principal id (user id or agent id).
     pub principal: String,
     /// Argument patterns (JSON).
+    #[ts(type = "Record<string, unknown>")]
     pub args: serde_json::Value,
     /// Created (RFC 3339).
     pub created_at: String,
@@ -144,12 +145,13 @@ impl Instance {
         self.grant_summary(workspace, &id).await
     }
 
-    /// Lists grants, newest first.
+    /// One page of grants, newest first: one query for the page, one for the total.
     pub async fn list_grants(
         &self,
         session: &Session,
         workspace: WorkspaceId,
-    ) -> Result<Vec<GrantSummary>> {
+        page: &PageRequest,
+    ) -> Result<Page<GrantSummary>> {
         self.authorize(
             session,
             Scope::Workspace(workspace),
@@ -157,15 +159,37 @@ impl Instance {
             "grant.list",
         )
         .await?;
+        let limit = page.size()?;
+        let (after_at, after_id) = page.position()?.unzip();
         let pool = self.workspace_pool(workspace).await?;
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM grants ORDER BY created_at DESC")
-            .fetch_all(&pool)
+        let mut rows: Vec<GrantRow> = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM grants
+             WHERE (?1 IS NULL OR (created_at, id) < (?1, ?2))
+             ORDER BY created_at DESC, id DESC LIMIT ?3"
+        ))
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+            .fetch_one(&pool)
             .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.grant_summary(workspace, &id).await?);
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| cursor_after(r.created_at, &r.id))
+        } else {
+            None
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(self.grant_summary_of(workspace, row).await?);
         }
-        Ok(out)
+        Ok(Page {
+            items,
+            total: total.max(0) as u32,
+            next_cursor,
+        })
     }
 
     /// Revokes a grant.
@@ -223,7 +247,7 @@ impl Instance {
         on_behalf_of: crate::ids::UserId,
     ) -> Result<Vec<Grant>> {
         let pool = self.workspace_pool(workspace).await?;
-        let rows = sqlx::query(
+        let rows: Vec<(String, Vec<u8>, Option<i64>)> = sqlx::query_as(
             "SELECT id, spec, revoked_at FROM grants WHERE action = ? AND expires_at > ? AND created_by <> ?",
         )
         .bind(action)
@@ -233,10 +257,7 @@ impl Instance {
         .await?;
         let scope = workspace.to_string();
         let mut out = Vec::new();
-        for row in rows {
-            let id: String = row.get(0);
-            let sealed: Vec<u8> = row.get(1);
-            let revoked: Option<i64> = row.get(2);
+        for (id, sealed, revoked) in rows {
             let mut grant: Grant = body::decode(
                 "grant",
                 &id,
@@ -255,18 +276,27 @@ impl Instance {
 
     async fn grant_summary(&self, workspace: WorkspaceId, id: &str) -> Result<GrantSummary> {
         let pool = self.workspace_pool(workspace).await?;
-        let row = sqlx::query("SELECT spec, principal, action, created_at, expires_at, revoked_at FROM grants WHERE id = ?")
-            .bind(id)
-            .fetch_one(&pool)
-            .await?;
+        let row: GrantRow =
+            sqlx::query_as(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = ?"))
+                .bind(id)
+                .fetch_one(&pool)
+                .await?;
+        self.grant_summary_of(workspace, row).await
+    }
+
+    async fn grant_summary_of(
+        &self,
+        workspace: WorkspaceId,
+        row: GrantRow,
+    ) -> Result<GrantSummary> {
         let scope = workspace.to_string();
-        let sealed: Vec<u8> = row.get(0);
+        let id = &row.id;
         let grant: serde_json::Value = body::decode(
             "grant",
             id,
             &self
                 .vault
-                .open(&Aad::new(&scope, "grants", "spec", id), &sealed)
+                .open(&Aad::new(&scope, "grants", "spec", id), &row.spec)
                 .await?,
         )?;
         // Every stored grant has its argument patterns (an empty map when it has none).
@@ -274,17 +304,30 @@ impl Instance {
             .get("args")
             .cloned()
             .ok_or_else(|| body::corrupt("grant", id, "it has no argument patterns"))?;
-        let expires_at: i64 = row.get(4);
-        let revoked_at: Option<i64> = row.get(5);
         Ok(GrantSummary {
-            id: id.to_string(),
-            action: row.get(2),
-            principal: row.get(1),
+            active: row.revoked_at.is_none() && row.expires_at > self.now(),
+            id: row.id,
+            action: row.action,
+            principal: row.principal,
             args,
-            created_at: rfc3339_ms(row.get(3)),
-            expires_at: rfc3339_ms(expires_at),
-            revoked_at: revoked_at.map(rfc3339_ms),
-            active: revoked_at.is_none() && expires_at > self.now(),
+            created_at: rfc3339_ms(row.created_at),
+            expires_at: rfc3339_ms(row.expires_at),
+            revoked_at: row.revoked_at.map(rfc3339_ms),
         })
     }
+}
+
+/// The columns of `GrantRow`.
+const GRANT_COLUMNS: &str = "id, spec, principal, action, created_at, expires_at, revoked_at";
+
+/// A stored grant.
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    spec: Vec<u8>,
+    principal: String,
+    action: String,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
 }

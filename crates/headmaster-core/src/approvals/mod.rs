@@ -12,10 +12,14 @@ mod grants;
 mod request;
 mod rules;
 
+pub use crate::paging::{Page, PageRequest};
 pub use crate::states::{ApprovalDecision, ApprovalStatus};
 pub use decide::DecisionResult;
 pub use grants::{GrantRequest, GrantSummary};
-pub use request::{
-    ApprovalDetail, ApprovalPage, ApprovalSummary, DecisionRecord, ExpiryConfig, PageRequest,
-};
+pub use request::{ApprovalDetail, ApprovalSummary, DecisionRecord, ExpiryConfig};
+
+/// One page of the inbox.
+pub type ApprovalPage = Page<ApprovalSummary>;
+/// One page of standing grants.
+pub type GrantPage = Page<GrantSummary>;
 pub use rules::{deciding_capability, waiting_status, Refusal};

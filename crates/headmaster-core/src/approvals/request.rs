@@ -16,6 +16,7 @@ use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
+use crate::paging::{cursor_after, Page, PageRequest};
 use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
 use crate::store::body;
 use crate::tools::call::{verdict_tier, CallOutcome, CallRequest, Prepared, Proposer};
@@ -99,81 +100,6 @@ pub struct ApprovalSummary {
     pub can_decide: bool,
     /// Why not, when they may not (the same rule `decide_approval` applies).
     pub cannot_decide: Option<String>,
-}
-
-/// One page of the inbox, newest first.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ApprovalPage {
-    /// The requests on this page.
-    pub items: Vec<ApprovalSummary>,
-    /// How many requests match the filter in all.
-    pub total: u32,
-    /// Pass this back for the next page; absent on the last one.
-    pub next_cursor: Option<String>,
-}
-
-/// Which page of a list to read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
-#[ts(optional_fields = nullable)]
-pub struct PageRequest {
-    /// The `next_cursor` of the page before; none for the first page.
-    #[serde(default)]
-    pub cursor: Option<String>,
-    /// Items per page (1–200; 50 when absent).
-    #[serde(default)]
-    pub limit: Option<u32>,
-}
-
-impl PageRequest {
-    /// The first page of `limit` items.
-    pub fn first(limit: u32) -> Self {
-        Self {
-            cursor: None,
-            limit: Some(limit),
-        }
-    }
-
-    /// The page after `cursor`.
-    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
-        Self {
-            cursor: Some(cursor.into()),
-            limit: Some(limit),
-        }
-    }
-
-    /// The page size, checked.
-    pub(crate) fn size(&self) -> Result<u32> {
-        match self.limit {
-            None => Ok(50),
-            Some(n @ 1..=200) => Ok(n),
-            Some(n) => Err(Error::InvalidInput(format!(
-                "a page holds 1 to 200 items, not {n}"
-            ))),
-        }
-    }
-
-    /// The position after which this page starts: (created_at, id) of the last item before.
-    pub(crate) fn position(&self) -> Result<Option<(i64, String)>> {
-        let Some(cursor) = &self.cursor else {
-            return Ok(None);
-        };
-        let bad = || {
-            Error::InvalidInput(format!(
-                "{cursor:?} is not a cursor this list returned; start again from the first page"
-            ))
-        };
-        let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
-        let at: i64 = at.parse().map_err(|_| bad())?;
-        if id.is_empty() || id.len() > 64 {
-            return Err(bad());
-        }
-        Ok(Some((at, id.to_string())))
-    }
-}
-
-/// The cursor that continues after an item.
-pub(crate) fn cursor_after(created_at: i64, id: &str) -> String {
-    format!("{created_at}.{id}")
 }
 
 /// Everything a reviewer sees.
@@ -350,7 +276,7 @@ impl Instance {
         workspace: WorkspaceId,
         status: Option<&str>,
         page: &PageRequest,
-    ) -> Result<ApprovalPage> {
+    ) -> Result<Page<ApprovalSummary>> {
         let auth = self
             .authorize(
                 session,
@@ -407,7 +333,7 @@ impl Instance {
             None
         };
         let items = self.summaries(rows, session, &auth.capabilities).await?;
-        Ok(ApprovalPage {
+        Ok(Page {
             items,
             total: total.max(0) as u32,
             next_cursor,

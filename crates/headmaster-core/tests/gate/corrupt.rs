@@ -3,6 +3,7 @@
 //! broken or of the wrong shape. Every read of one fails with `corrupt_data` naming the row,
 //! where it used to show a default (an empty step, no result, a run carrying on).
 
+use headmaster_core::approvals::PageRequest;
 use headmaster_core::states::ApprovalStatus;
 use headmaster_core::states::RunStatus;
 use std::collections::BTreeMap;
@@ -237,7 +238,7 @@ async fn a_grant_without_its_argument_patterns_fails_list_grants() {
     .await;
     let error = gate
         .instance()
-        .list_grants(&gate.admin, gate.ws)
+        .list_grants(&gate.admin, gate.ws, &PageRequest::default())
         .await
         .unwrap_err();
     assert_corrupt(&error, "grant", &created.id);

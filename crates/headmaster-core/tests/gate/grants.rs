@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use headmaster_core::access::Role;
 use headmaster_core::approvals::GrantRequest;
+use headmaster_core::approvals::PageRequest;
 use headmaster_core::tools::CallOutcome;
 use serde_json::json;
 
@@ -174,7 +175,11 @@ async fn a_revoked_or_expired_grant_is_not_honoured() {
     );
     assert_eq!(sink.messages().len(), 1);
 
-    let listed = i.list_grants(&operator, gate.ws).await.unwrap();
+    let listed = i
+        .list_grants(&operator, gate.ws, &PageRequest::default())
+        .await
+        .unwrap()
+        .items;
     let state = |id: &str| listed.iter().find(|g| g.id == id).unwrap().clone();
     assert!(!state(&revoked.id).active && state(&revoked.id).revoked_at.is_some());
     assert!(!state(&expiring.id).active && state(&expiring.id).revoked_at.is_none());

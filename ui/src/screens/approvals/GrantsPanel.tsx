@@ -1,7 +1,7 @@
 // Standing grants (grant.manage): allow one action, with arguments matching patterns, for one
 // person or agent, for at most 24 hours. Listed with their state; revocable at any time.
 import { useCallback, useEffect, useState } from "react";
-import { approvalsApi, type GrantSummary } from "../../api/approvals";
+import { approvalsApi, type GrantPage } from "../../api/approvals";
 import { onSubmit } from "../../forms";
 import { json, when } from "../../format";
 import { useAction } from "../../shell-context";
@@ -19,13 +19,22 @@ export function parsePatterns(text: string): Record<string, string> {
   return patterns;
 }
 
+/** Grants per page. */
+const PAGE_SIZE = 50;
+
 export function GrantsPanel({ workspaceId }: { workspaceId: string }) {
   const action = useAction();
-  const [grants, setGrants] = useState<GrantSummary[] | null>(null);
+  const [page, setPage] = useState<GrantPage | null>(null);
+  const grants = page?.items ?? null;
   const [form, setForm] = useState({ action: "", principal: "", patterns: "", minutes: "60" });
   const { run } = action;
 
-  const load = useCallback(() => run(async () => setGrants(await approvalsApi.listGrants(workspaceId))), [run, workspaceId]);
+  const load = useCallback(() => run(async () => setPage(await approvalsApi.listGrants(workspaceId, { limit: PAGE_SIZE }))), [run, workspaceId]);
+  const more = (cursor: string) =>
+    run(async () => {
+      const next = await approvalsApi.listGrants(workspaceId, { cursor, limit: PAGE_SIZE });
+      setPage((shown) => (shown ? { ...next, items: [...shown.items, ...next.items] } : next));
+    });
 
   useEffect(() => {
     void load();
@@ -94,6 +103,16 @@ export function GrantsPanel({ workspaceId }: { workspaceId: string }) {
             ))}
           </tbody>
         </table>
+      )}
+      {page?.next_cursor && (
+        <p className="row">
+          <span className="muted">
+            {page.items.length} of {page.total} shown
+          </span>
+          <button className="secondary" disabled={action.busy} onClick={() => void more(page.next_cursor!)} data-testid="grants-more">
+            Show more
+          </button>
+        </p>
       )}
       <form className="confirm" onSubmit={onSubmit(() => void create())} data-testid="grant-form">
         <div className="row">

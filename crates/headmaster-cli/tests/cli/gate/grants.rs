@@ -89,7 +89,7 @@ fn grants_are_created_listed_used_and_revoked() {
         "forbidden",
     );
     json_as(&cli, "bob", &["grant", "revoke", &id]).ok();
-    let list = json_as(&cli, "carol", &["grant", "list"]).ok().json();
+    let list = json_as(&cli, "carol", &["grant", "list"]).ok().json()["items"].clone();
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!(list[0]["active"], false);
     assert!(list[0]["revoked_at"].is_string());
