@@ -14,7 +14,7 @@
 //! `rotation` (re-encryption of 1M rows), `audit` (durable appends against plain SQLite, then
 //! verify, query and export over 1M events), `tools` (argument parsing and the policy decision
 //! per action, and a whole `propose_call`), `approvals` (request → notification, approval →
-//! execution) and `runtime` (per-step overhead, runs per second, resume after a restart).
+//! execution), `inbox` (the approvals inbox with 2,000 requests) and `runtime` (per-step overhead, runs per second, resume after a restart).
 //! `audit` is `audit-append` followed by `audit-scan`; either part can be named alone.
 //!
 //! Every suite builds its own installation in a temporary directory (passphrase-protected, so no
@@ -28,6 +28,7 @@ mod audit_query;
 mod audit_scan;
 mod fixture;
 mod identity;
+mod inbox;
 mod rotation;
 mod runtime;
 mod stats;
@@ -97,11 +98,12 @@ impl Scale {
 }
 
 /// The suites, in the order a full run takes them. `audit` is `audit-append` then `audit-scan`.
-const SUITES: [&str; 7] = [
+const SUITES: [&str; 8] = [
     "identity",
     "vault",
     "tools",
     "approvals",
+    "inbox",
     "runtime",
     "audit",
     "rotation",
@@ -175,6 +177,7 @@ fn main() {
                 "audit-scan" => audit_scan::run(scale).await,
                 "tools" => tools::run(scale).await,
                 "approvals" => approvals::run(scale).await,
+                "inbox" => inbox::run(scale).await,
                 "runtime" => runtime::run(scale).await,
                 other => unreachable!("suite {other} is listed but not wired"),
             }

@@ -7,8 +7,6 @@
 //! the audit log with who, what, when and from where, then returned as `Forbidden` (or
 //! `NotFound` for a workspace the caller is not a member of, so its existence is not revealed).
 
-use sqlx::Row;
-
 use super::roles::CUSTOM_PREFIX;
 use super::{Capability, CapabilitySet, Role};
 use crate::access::RoleCapabilities;
@@ -90,7 +88,8 @@ impl Instance {
         capability: Capability,
         action: &str,
     ) -> Result<Authorized> {
-        let row = sqlx::query(
+        // No row: the user is disabled or erased; a row with no role: not a member.
+        let membership = sqlx::query_scalar::<_, Option<String>>(
             "SELECT m.role FROM users u
                LEFT JOIN memberships m ON m.user_id = u.id AND m.workspace_id = ?
               WHERE u.id = ? AND u.disabled_at IS NULL AND u.erased_at IS NULL",
@@ -99,7 +98,7 @@ impl Instance {
         .bind(user_id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else {
+        let Some(role) = membership else {
             self.record_denial(
                 user_id,
                 source,
@@ -113,7 +112,7 @@ impl Instance {
                 "the person who started this run is disabled or erased; the run cannot act".into(),
             ));
         };
-        let found = match row.get::<Option<String>, _>(0) {
+        let found = match role {
             Some(stored) => Some(self.resolve_role(&stored).await?),
             None => None,
         };
@@ -174,14 +173,16 @@ impl Instance {
         user: UserId,
         workspace: WorkspaceId,
     ) -> Result<Option<(String, CapabilitySet)>> {
-        let row =
-            sqlx::query("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
-                .bind(workspace.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.get(0);
+        let stored = sqlx::query_scalar::<_, String>(
+            "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
+        )
+        .bind(workspace.to_string())
+        .bind(user.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(stored) = stored else {
+            return Ok(None);
+        };
         Ok(Some(self.resolve_role(&stored).await?))
     }
 

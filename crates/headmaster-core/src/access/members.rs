@@ -3,7 +3,6 @@
 //! demoted.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{Capability, Role, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
@@ -262,16 +261,14 @@ impl Instance {
             "member.list",
         )
         .await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, (String, String)>(
             "SELECT m.user_id, m.role FROM memberships m WHERE m.workspace_id = ? ORDER BY m.added_at, m.user_id",
         )
         .bind(workspace.to_string())
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let user_id: String = row.get(0);
-            let stored: String = row.get(1);
+        for (user_id, stored) in rows {
             let mut conn = self.pool.acquire().await?;
             let Some(user) = users::find_by_id(
                 &mut conn,

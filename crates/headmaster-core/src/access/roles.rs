@@ -3,7 +3,6 @@
 //! capability they do not hold themselves.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{Capability, CapabilitySet, Role, Scope};
 use crate::access::RoleCapabilities;
@@ -247,10 +246,11 @@ impl Instance {
     }
 
     pub(crate) async fn custom_role_by_id(&self, id: &str) -> Result<Option<CustomRole>> {
-        let row = sqlx::query("SELECT id, name, capabilities FROM roles WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query_as::<_, RoleRow>("SELECT id, name, capabilities FROM roles WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
             Some(row) => Ok(Some(self.custom_role(row).await?)),
             None => Ok(None),
@@ -258,9 +258,11 @@ impl Instance {
     }
 
     async fn custom_roles(&self) -> Result<Vec<CustomRole>> {
-        let rows = sqlx::query("SELECT id, name, capabilities FROM roles ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query_as::<_, RoleRow>(
+            "SELECT id, name, capabilities FROM roles ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(self.custom_role(row).await?);
@@ -268,10 +270,12 @@ impl Instance {
         Ok(out)
     }
 
-    async fn custom_role(&self, row: sqlx::sqlite::SqliteRow) -> Result<CustomRole> {
-        let id: String = row.get(0);
-        let sealed: Vec<u8> = row.get(1);
-        let caps: String = row.get(2);
+    async fn custom_role(&self, row: RoleRow) -> Result<CustomRole> {
+        let RoleRow {
+            id,
+            name: sealed,
+            capabilities: caps,
+        } = row;
         let names: Vec<&str> = caps.split(',').filter(|s| !s.is_empty()).collect();
         Ok(CustomRole {
             name: self
@@ -282,4 +286,12 @@ impl Instance {
             id,
         })
     }
+}
+
+/// What `custom_role` reads.
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    id: String,
+    name: Vec<u8>,
+    capabilities: String,
 }

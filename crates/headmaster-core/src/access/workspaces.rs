@@ -2,7 +2,6 @@
 //! files folder and keys.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{Capability, Role, Scope};
 use crate::access::RoleCapabilities;
@@ -167,7 +166,7 @@ impl Instance {
 
     /// The workspaces `user` is a member of, with their role, in creation order.
     pub(crate) async fn workspaces_of(&self, user: UserId) -> Result<Vec<WorkspaceSummary>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, (String, Vec<u8>, String)>(
             "SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
              WHERE m.user_id = ? ORDER BY w.created_at, w.id",
         )
@@ -175,10 +174,7 @@ impl Instance {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: String = row.get(0);
-            let sealed: Vec<u8> = row.get(1);
-            let role: String = row.get(2);
+        for (id, sealed, role) in rows {
             let name = self
                 .vault
                 .open_string(

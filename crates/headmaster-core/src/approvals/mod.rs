@@ -9,7 +9,7 @@
 
 mod decide;
 mod grants;
-mod request;
+pub(crate) mod request;
 mod rules;
 
 pub use crate::paging::{Page, PageRequest};

@@ -141,6 +141,20 @@ pub struct DecisionRecord {
     pub decided_at: String,
 }
 
+/// A call the gate sends for a decision: for whom, from where, what was proposed and prepared,
+/// the verdict that made it wait, and its attribution (the `tool.proposed` event commits with
+/// the request).
+pub(crate) struct Filing<'a> {
+    pub on_behalf_of: crate::ids::UserId,
+    pub source: &'a crate::audit::Source,
+    pub request: &'a CallRequest,
+    pub prepared: &'a Prepared,
+    pub verdict: &'a Verdict,
+    pub actor: Actor,
+    pub correlation: Correlation,
+    pub proposed: NewEvent,
+}
+
 /// The sealed body of a request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RequestBody {
@@ -152,17 +166,21 @@ pub(crate) struct RequestBody {
 
 impl Instance {
     /// Files an approval request for a call the policy did not allow outright.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn request_approval(
         &self,
         workspace: WorkspaceId,
-        on_behalf_of: crate::ids::UserId,
-        source: &crate::audit::Source,
-        request: &CallRequest,
-        prepared: &Prepared,
-        verdict: &Verdict,
-        (actor, correlation, proposed): (Actor, Correlation, NewEvent),
+        filing: Filing<'_>,
     ) -> Result<CallOutcome> {
+        let Filing {
+            on_behalf_of,
+            source,
+            request,
+            prepared,
+            verdict,
+            actor,
+            correlation,
+            proposed,
+        } = filing;
         let quorum = rules::quorum(verdict.decision);
         let tier = verdict_tier(verdict);
         let minutes = self.expiry_config(workspace).await?.minutes(tier);
@@ -357,19 +375,14 @@ impl Instance {
             .await?;
         self.expire_due(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let row: SummaryRow = sqlx::query_as(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM approvals a WHERE a.id = ?2"
+        let DetailRow { row, sealed } = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS}, a.request, a.result FROM approvals a WHERE a.id = ?2"
         ))
         .bind(session.user_id.to_string())
         .bind(id)
         .fetch_optional(&pool)
         .await?
         .ok_or_else(|| Error::not_found("approval request", id))?;
-        let sealed: SealedParts =
-            sqlx::query_as("SELECT request, result FROM approvals WHERE id = ?")
-                .bind(id)
-                .fetch_one(&pool)
-                .await?;
         let args_sha256 = row.args_hash.clone();
         let summary = self
             .summaries(vec![row], session, &auth.capabilities)
@@ -678,6 +691,15 @@ struct SummaryRow {
 struct SealedParts {
     request: Vec<u8>,
     result: Option<Vec<u8>>,
+}
+
+/// A request with its sealed parts, for the detail.
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    row: SummaryRow,
+    #[sqlx(flatten)]
+    sealed: SealedParts,
 }
 
 /// One stored decision.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use headmaster_protocol::chain::{genesis, Hash, StoredEvent};
 use headmaster_protocol::checkpoint::Checkpoint;
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::event::{ActorKind, NewEvent};
 use super::{AuditError, DeviceKey};
@@ -79,18 +79,34 @@ pub struct ChainTip {
     last_checkpoint_ms: Option<i64>,
 }
 
+/// What `ChainTip::load` reads: the last event and the last checkpoint's time.
+#[derive(sqlx::FromRow)]
+struct TipRow {
+    seq: Option<i64>,
+    hash: Option<Vec<u8>>,
+    checkpoint_time: Option<String>,
+}
+
+/// What `ChainTip::load_with_policy_time` reads.
+#[derive(sqlx::FromRow)]
+struct TipPolicyRow {
+    #[sqlx(flatten)]
+    tip: TipRow,
+    policy_time: Option<i64>,
+}
+
 impl ChainTip {
     /// Reads the end of the chain. Call inside the write transaction that appends.
     pub async fn load(conn: &mut SqliteConnection, scope: &str) -> Result<Self, AuditError> {
         // One statement for the common case: the last event and the last checkpoint's time.
-        let last = sqlx::query(
-            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),
-                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),
-                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1)",
+        let last = sqlx::query_as::<_, TipRow>(
+            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1) AS seq,
+                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1) AS hash,
+                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) AS checkpoint_time",
         )
         .fetch_one(&mut *conn)
         .await?;
-        Self::from_row(conn, scope, &last).await
+        Self::from_row(conn, scope, last).await
     }
 
     /// Like [`ChainTip::load`] for a workspace chain, and in the same statement the change time
@@ -100,28 +116,24 @@ impl ChainTip {
         conn: &mut SqliteConnection,
         scope: &str,
     ) -> Result<(Self, i64), AuditError> {
-        let last = sqlx::query(
-            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1),
-                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1),
-                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1),
-                    (SELECT updated_at FROM settings WHERE id = 'policy')",
+        let last = sqlx::query_as::<_, TipPolicyRow>(
+            "SELECT (SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1) AS seq,
+                    (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1) AS hash,
+                    (SELECT time FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) AS checkpoint_time,
+                    (SELECT updated_at FROM settings WHERE id = 'policy') AS policy_time",
         )
         .fetch_one(&mut *conn)
         .await?;
-        let policy_time = last.get::<Option<i64>, _>(3).unwrap_or(0);
-        Ok((Self::from_row(conn, scope, &last).await?, policy_time))
+        let policy_time = last.policy_time.unwrap_or(0);
+        Ok((Self::from_row(conn, scope, last.tip).await?, policy_time))
     }
 
     async fn from_row(
         conn: &mut SqliteConnection,
         scope: &str,
-        last: &sqlx::sqlite::SqliteRow,
+        last: TipRow,
     ) -> Result<Self, AuditError> {
-        let last_checkpoint: Option<String> = last.get(2);
-        let (seq, hash) = match (
-            last.get::<Option<i64>, _>(0),
-            last.get::<Option<Vec<u8>>, _>(1),
-        ) {
+        let (seq, hash) = match (last.seq, last.hash) {
             (Some(seq), Some(hash)) => (seq as u64, to_hash(&hash)?),
             _ => match last_archived(&mut *conn).await? {
                 Some(anchor) => anchor,
@@ -131,7 +143,9 @@ impl ChainTip {
         Ok(Self {
             seq,
             hash,
-            last_checkpoint_ms: last_checkpoint.and_then(|t| crate::clock::parse_rfc3339_ms(&t)),
+            last_checkpoint_ms: last
+                .checkpoint_time
+                .and_then(|t| crate::clock::parse_rfc3339_ms(&t)),
         })
     }
 
@@ -301,17 +315,13 @@ pub async fn write_checkpoint(
 }
 
 async fn last_archived(conn: &mut SqliteConnection) -> Result<Option<(u64, Hash)>, AuditError> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, (i64, Vec<u8>)>(
         "SELECT last_seq, last_hash FROM audit_segments ORDER BY last_seq DESC LIMIT 1",
     )
     .fetch_optional(&mut *conn)
     .await?;
     match row {
-        Some(row) => {
-            let seq: i64 = row.get(0);
-            let hash: Vec<u8> = row.get(1);
-            Ok(Some((seq as u64, to_hash(&hash)?)))
-        }
+        Some((seq, hash)) => Ok(Some((seq as u64, to_hash(&hash)?))),
         None => Ok(None),
     }
 }

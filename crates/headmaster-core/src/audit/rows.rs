@@ -5,7 +5,7 @@ use std::path::Path;
 use headmaster_protocol::chain::{ChainRow, StoredEvent};
 use headmaster_protocol::checkpoint::{Checkpoint, SignedCheckpoint};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{FromRow, SqlitePool};
 
 use super::append::to_hash;
 use super::AuditError;
@@ -14,26 +14,54 @@ use super::AuditError;
 pub(crate) const ROW_COLUMNS: &str = "seq, time, actor_kind, actor_id, action, target, outcome, \
     run_id, step_id, approval_id, source, payload, hash";
 
+/// What `chain_row` reads: the columns of [`ROW_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    time: String,
+    actor_kind: String,
+    actor_id: String,
+    action: String,
+    target: String,
+    outcome: String,
+    run_id: String,
+    step_id: String,
+    approval_id: String,
+    source: Vec<u8>,
+    payload: Vec<u8>,
+    hash: Vec<u8>,
+}
+
 /// Decodes a row selected with [`ROW_COLUMNS`].
 pub(crate) fn chain_row(row: &SqliteRow) -> Result<ChainRow, AuditError> {
-    let hash: Vec<u8> = row.get(12);
+    let row = EventRow::from_row(row)?;
     Ok(ChainRow {
         event: StoredEvent {
-            seq: row.get::<i64, _>(0) as u64,
-            time: row.get(1),
-            actor_kind: row.get(2),
-            actor_id: row.get(3),
-            action: row.get(4),
-            target: row.get(5),
-            outcome: row.get(6),
-            run_id: row.get(7),
-            step_id: row.get(8),
-            approval_id: row.get(9),
-            source: row.get(10),
-            payload: row.get(11),
+            seq: row.seq as u64,
+            time: row.time,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            action: row.action,
+            target: row.target,
+            outcome: row.outcome,
+            run_id: row.run_id,
+            step_id: row.step_id,
+            approval_id: row.approval_id,
+            source: row.source,
+            payload: row.payload,
         },
-        hash: to_hash(&hash)?,
+        hash: to_hash(&row.hash)?,
     })
+}
+
+/// What `checkpoints` reads.
+#[derive(sqlx::FromRow)]
+struct CheckpointRow {
+    seq: i64,
+    hash: Vec<u8>,
+    time: String,
+    key_fingerprint: String,
+    signature: Vec<u8>,
 }
 
 /// Every signed checkpoint of a chain.
@@ -41,26 +69,24 @@ pub(crate) async fn checkpoints(
     pool: &SqlitePool,
     scope: &str,
 ) -> Result<Vec<SignedCheckpoint>, AuditError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, CheckpointRow>(
         "SELECT seq, hash, time, key_fingerprint, signature FROM audit_checkpoints ORDER BY seq",
     )
     .fetch_all(pool)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
-            let hash: Vec<u8> = row.get(1);
-            let signature: Vec<u8> = row.get(4);
             Ok(SignedCheckpoint {
                 checkpoint: Checkpoint {
                     scope: scope.to_string(),
-                    seq: row.get::<i64, _>(0) as u64,
-                    hash: to_hash(&hash)?,
-                    time: row.get(2),
+                    seq: row.seq as u64,
+                    hash: to_hash(&row.hash)?,
+                    time: row.time,
                 },
-                key_fingerprint: row.get(3),
+                key_fingerprint: row.key_fingerprint,
                 // A malformed signature is kept (zeroed) so the verifier reports it as bad
                 // rather than the read failing.
-                signature: signature.as_slice().try_into().unwrap_or([0u8; 64]),
+                signature: row.signature.as_slice().try_into().unwrap_or([0u8; 64]),
             })
         })
         .collect()
@@ -76,21 +102,31 @@ pub(crate) struct Segment {
     pub sha256: Vec<u8>,
 }
 
+/// What `segments` reads.
+#[derive(sqlx::FromRow)]
+struct SegmentRow {
+    id: String,
+    first_seq: i64,
+    last_seq: i64,
+    file_name: String,
+    sha256: Vec<u8>,
+}
+
 /// The archive segments of a chain, oldest first.
 pub(crate) async fn segments(pool: &SqlitePool) -> Result<Vec<Segment>, AuditError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, SegmentRow>(
         "SELECT id, first_seq, last_seq, file_name, sha256 FROM audit_segments ORDER BY first_seq",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|row| Segment {
-            id: row.get(0),
-            first_seq: row.get::<i64, _>(1) as u64,
-            last_seq: row.get::<i64, _>(2) as u64,
-            file_name: row.get(3),
-            sha256: row.get(4),
+            id: row.id,
+            first_seq: row.first_seq as u64,
+            last_seq: row.last_seq as u64,
+            file_name: row.file_name,
+            sha256: row.sha256,
         })
         .collect())
 }

@@ -5,7 +5,6 @@
 //! Unknown usernames and wrong passwords get the same answer and the same Argon2 cost.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::password::{decoy_hash, normalize_username, verify_password};
 use super::session::{Session, SessionToken};
@@ -230,14 +229,13 @@ impl Instance {
 
     /// Resumes a session from its bearer token (the CLI between invocations).
     pub async fn resume(&self, token: &SessionToken, source: Source) -> Result<Session> {
-        let row = sqlx::query("SELECT id FROM sessions WHERE token_hash = ?")
+        let id = sqlx::query_scalar::<_, String>("SELECT id FROM sessions WHERE token_hash = ?")
             .bind(token.hash())
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else {
+        let Some(id) = id else {
             return Err(Error::SessionExpired);
         };
-        let id: String = row.get(0);
         let id: SessionId = id.parse().map_err(|_| Error::SessionExpired)?;
         let state = self.session_state(id, &source).await?;
         let user = {
@@ -263,7 +261,7 @@ impl Instance {
         id: SessionId,
         source: &Source,
     ) -> Result<SessionState> {
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, SessionRow>(
             "SELECT s.user_id, s.expires_at, s.ended_at, u.org_role, u.disabled_at, u.erased_at
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
         )
@@ -273,13 +271,15 @@ impl Instance {
         let Some(row) = row else {
             return Err(Error::SessionExpired);
         };
-        let user_id: String = row.get(0);
+        let SessionRow {
+            user_id,
+            expires_at,
+            ended_at,
+            org_role: role,
+            disabled_at: disabled,
+            erased_at: erased,
+        } = row;
         let user_id: UserId = user_id.parse().map_err(|_| Error::SessionExpired)?;
-        let expires_at: i64 = row.get(1);
-        let ended_at: Option<i64> = row.get(2);
-        let role: String = row.get(3);
-        let disabled: Option<i64> = row.get(4);
-        let erased: Option<i64> = row.get(5);
         if ended_at.is_some() {
             return Err(Error::SessionExpired);
         }
@@ -351,6 +351,17 @@ impl Instance {
             workspaces: self.workspaces_of(session.user_id).await?,
         })
     }
+}
+
+/// What `session_state` reads.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: String,
+    expires_at: i64,
+    ended_at: Option<i64>,
+    org_role: String,
+    disabled_at: Option<i64>,
+    erased_at: Option<i64>,
 }
 
 /// A live session's current facts.

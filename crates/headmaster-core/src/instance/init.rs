@@ -97,19 +97,19 @@ impl Instance {
                 (kek, Some(params))
             }
         };
-        let result = create(
-            &layout,
+        let result = create(Creation {
+            layout: &layout,
             id,
             kek,
             kek_version,
             kdf,
-            &org_name,
-            &admin_username,
-            &config,
-            keychain.clone(),
+            org_name: &org_name,
+            admin_username: &admin_username,
+            config: &config,
+            keychain: keychain.clone(),
             clock,
             tunables,
-        )
+        })
         .await;
         if result.is_err() {
             cleanup(
@@ -125,20 +125,36 @@ impl Instance {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn create(
-    layout: &Layout,
+/// Everything `create` writes a new instance from: where, its id, the key-encryption key (and
+/// the passphrase's KDF parameters), the validated names, the request, and the runtime parts.
+struct Creation<'a> {
+    layout: &'a Layout,
     id: InstanceId,
     kek: Key256,
     kek_version: u32,
     kdf: Option<KdfParams>,
-    org_name: &str,
-    admin_username: &str,
-    config: &InitConfig,
+    org_name: &'a str,
+    admin_username: &'a str,
+    config: &'a InitConfig,
     keychain: Keychain,
     clock: SharedClock,
     tunables: Config,
-) -> Result<Arc<Instance>> {
+}
+
+async fn create(creation: Creation<'_>) -> Result<Arc<Instance>> {
+    let Creation {
+        layout,
+        id,
+        kek,
+        kek_version,
+        kdf,
+        org_name,
+        admin_username,
+        config,
+        keychain,
+        clock,
+        tunables,
+    } = creation;
     std::fs::create_dir_all(layout.home()).map_err(|e| store::StoreError::Directory {
         path: layout.home().display().to_string(),
         reason: format!("cannot create it: {e}; choose a writable --home"),

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use sqlx::Row;
 use tokio::sync::Mutex;
 
 use super::{Environment, Instance};
@@ -69,23 +68,33 @@ pub async fn status(layout: &Layout) -> Result<InstanceStatus> {
         }
     }
     let pool = store::open(&db, DbKind::Instance, false).await?;
-    let row = sqlx::query("SELECT id, protection FROM instance")
+    let row = sqlx::query_as::<_, (String, String)>("SELECT id, protection FROM instance")
         .fetch_optional(&pool)
         .await
         .map_err(StoreError::Query)?;
     pool.close().await;
     Ok(match row {
         None => InstanceStatus::Missing,
-        Some(row) => {
-            let protection: String = row.get(1);
-            InstanceStatus::Present {
-                id: row.get(0),
-                protection: Protection::parse(&protection).ok_or_else(|| {
-                    VaultError::Corrupt(format!("unknown key protection {protection:?}"))
-                })?,
-            }
-        }
+        Some((id, protection)) => InstanceStatus::Present {
+            id,
+            protection: Protection::parse(&protection).ok_or_else(|| {
+                VaultError::Corrupt(format!("unknown key protection {protection:?}"))
+            })?,
+        },
     })
+}
+
+/// What `Instance::open` reads.
+#[derive(sqlx::FromRow)]
+struct InstanceRow {
+    id: String,
+    protection: String,
+    kdf_m_kib: Option<i64>,
+    kdf_t: Option<i64>,
+    kdf_p: Option<i64>,
+    kdf_salt: Option<Vec<u8>>,
+    kek_version: i64,
+    kek_check: Vec<u8>,
 }
 
 impl Instance {
@@ -102,21 +111,21 @@ impl Instance {
             });
         }
         let pool = store::open(&layout.instance_db(), DbKind::Instance, false).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, InstanceRow>(
             "SELECT id, protection, kdf_m_kib, kdf_t, kdf_p, kdf_salt, kek_version, kek_check FROM instance",
         )
         .fetch_one(&pool)
         .await?;
-        let id_text: String = row.get(0);
+        let id_text = row.id;
         let id: InstanceId = id_text
             .parse()
             .map_err(|_| VaultError::Corrupt("instance id is not a UUID".into()))?;
-        let protection_text: String = row.get(1);
+        let protection_text = row.protection;
         let protection = Protection::parse(&protection_text).ok_or_else(|| {
             VaultError::Corrupt(format!("unknown key protection {protection_text:?}"))
         })?;
-        let kek_version = row.get::<i64, _>(6) as u32;
-        let check: Vec<u8> = row.get(7);
+        let kek_version = row.kek_version as u32;
+        let check = row.kek_check;
         let kek = match protection {
             Protection::Keychain => {
                 let kc = keychain.clone();
@@ -132,10 +141,10 @@ impl Instance {
             Protection::Passphrase => {
                 let passphrase = unlock.passphrase.ok_or(VaultError::PassphraseRequired)?;
                 let params = KdfParams {
-                    m_kib: row.get::<Option<i64>, _>(2).unwrap_or_default() as u32,
-                    t: row.get::<Option<i64>, _>(3).unwrap_or_default() as u32,
-                    p: row.get::<Option<i64>, _>(4).unwrap_or_default() as u32,
-                    salt: row.get::<Option<Vec<u8>>, _>(5).unwrap_or_default(),
+                    m_kib: row.kdf_m_kib.unwrap_or_default() as u32,
+                    t: row.kdf_t.unwrap_or_default() as u32,
+                    p: row.kdf_p.unwrap_or_default() as u32,
+                    salt: row.kdf_salt.unwrap_or_default(),
                 };
                 let kek = tokio::task::spawn_blocking(move || derive_kek(&passphrase, &params))
                     .await

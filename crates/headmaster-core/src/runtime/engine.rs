@@ -19,6 +19,7 @@ use sqlx::SqliteConnection;
 
 use super::chat::{self, ChatEndpoint, ChatState};
 use super::playbook::{Next, PlaybookState, StepStatus};
+use super::record::NewRun;
 use super::{AgentDefinition, ProviderConfig};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
@@ -347,10 +348,12 @@ impl Instance {
                             run_id,
                             run,
                             definition,
-                            &step,
-                            StepStatus::Denied,
-                            Value::Null,
-                            Some(reason),
+                            Observed {
+                                step: &step,
+                                status: StepStatus::Denied,
+                                output: Value::Null,
+                                reason: Some(reason),
+                            },
                         )
                         .await
                         .map(|()| None);
@@ -370,10 +373,12 @@ impl Instance {
                 let outcome = self
                     .propose_for_run(
                         workspace,
-                        run_id,
-                        started_by,
-                        &agent_id,
-                        &step,
+                        RunStep {
+                            run_id,
+                            started_by,
+                            agent_id: &agent_id,
+                            step: &step,
+                        },
                         &action,
                         args.clone(),
                         reasoning,
@@ -402,10 +407,12 @@ impl Instance {
                             run_id,
                             run,
                             definition,
-                            &step,
-                            StepStatus::Executed,
-                            output,
-                            None,
+                            Observed {
+                                step: &step,
+                                status: StepStatus::Executed,
+                                output,
+                                reason: None,
+                            },
                         )
                         .await?
                     }
@@ -415,10 +422,12 @@ impl Instance {
                             run_id,
                             run,
                             definition,
-                            &step,
-                            StepStatus::Denied,
-                            Value::Null,
-                            Some(reasons.join("; ")),
+                            Observed {
+                                step: &step,
+                                status: StepStatus::Denied,
+                                output: Value::Null,
+                                reason: Some(reasons.join("; ")),
+                            },
                         )
                         .await?
                     }
@@ -445,10 +454,12 @@ impl Instance {
                             run_id,
                             run,
                             definition,
-                            &step,
-                            StepStatus::Failed,
-                            Value::Null,
-                            Some(e.to_string()),
+                            Observed {
+                                step: &step,
+                                status: StepStatus::Failed,
+                                output: Value::Null,
+                                reason: Some(e.to_string()),
+                            },
                         )
                         .await?
                     }
@@ -468,10 +479,12 @@ impl Instance {
                                 run_id,
                                 run,
                                 definition,
-                                &step,
-                                StepStatus::Failed,
-                                Value::Null,
-                                Some(e.to_string()),
+                                Observed {
+                                    step: &step,
+                                    status: StepStatus::Failed,
+                                    output: Value::Null,
+                                    reason: Some(e.to_string()),
+                                },
                             )
                             .await
                             .map(|()| None)
@@ -490,12 +503,14 @@ impl Instance {
                 let child = self
                     .create_run(
                         workspace,
-                        &child_agent,
-                        run.started_by,
-                        &task,
-                        Some(run_id),
-                        Some(tools.clone()),
-                        Some(budget),
+                        NewRun {
+                            agent_id: &child_agent,
+                            started_by: run.started_by,
+                            task: &task,
+                            parent: Some(run_id),
+                            tools: Some(tools.clone()),
+                            max_steps: Some(budget),
+                        },
                     )
                     .await?;
                 self.add_step(&mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }));
@@ -554,19 +569,22 @@ impl Instance {
 
     /// Records a step's result with the provider and checkpoints the run as running (or ends it
     /// when the playbook says stop).
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn observe(
         &self,
         workspace: WorkspaceId,
         run_id: &str,
         mut run: Loaded,
         definition: &AgentDefinition,
-        step: &str,
-        step_status: StepStatus,
-        output: Value,
-        reason: Option<String>,
+        observed: Observed<'_>,
     ) -> Result<()> {
-        let stop = self.record_result(&mut run, definition, step, step_status, output, reason);
+        let stop = self.record_result(
+            &mut run,
+            definition,
+            observed.step,
+            observed.status,
+            observed.output,
+            observed.reason,
+        );
         match stop {
             Some(reason) => {
                 self.finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
@@ -582,19 +600,21 @@ impl Instance {
 
     /// Passes the gate as the person who started the run, then proposes as the agent. When the
     /// call runs a database-only action, `follow_up` records the step in the same transaction.
-    #[allow(clippy::too_many_arguments)]
     async fn propose_for_run<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
-        run_id: &str,
-        started_by: UserId,
-        agent_id: &str,
-        step: &str,
+        step: RunStep<'_>,
         action: &str,
         args: Value,
         reasoning: Option<String>,
         follow_up: &mut F,
     ) -> Result<CallOutcome> {
+        let RunStep {
+            run_id,
+            started_by,
+            agent_id,
+            step,
+        } = step;
         let auth = self
             .authorize_run_starter(
                 started_by,
@@ -627,6 +647,26 @@ impl Instance {
     fn model_backoff(&self) -> Duration {
         Duration::from_millis(self.config.model_backoff_ms)
     }
+}
+
+/// What a step produced, for `observe`.
+pub(crate) struct Observed<'a> {
+    /// The playbook step.
+    pub step: &'a str,
+    /// How it ended.
+    pub status: StepStatus,
+    /// The tool's output.
+    pub output: Value,
+    /// Why it did not execute, when it did not.
+    pub reason: Option<String>,
+}
+
+/// The run step a call is proposed for: whose run, which agent, which step.
+struct RunStep<'a> {
+    run_id: &'a str,
+    started_by: UserId,
+    agent_id: &'a str,
+    step: &'a str,
 }
 
 pub(crate) fn correlation(run_id: &str, step: &str) -> Correlation {

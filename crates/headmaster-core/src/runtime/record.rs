@@ -18,17 +18,19 @@ use crate::vault::seal::Aad;
 
 impl Instance {
     /// Creates a run record (queued) and audits it.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn create_run(
         &self,
         workspace: WorkspaceId,
-        agent_id: &str,
-        started_by: UserId,
-        task: &str,
-        parent: Option<&str>,
-        tools: Option<Vec<String>>,
-        max_steps: Option<u32>,
+        new: NewRun<'_>,
     ) -> Result<String> {
+        let NewRun {
+            agent_id,
+            started_by,
+            task,
+            parent,
+            tools,
+            max_steps,
+        } = new;
         let definition = self.agent_definition(workspace, agent_id).await?;
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.now();
@@ -381,6 +383,17 @@ impl Instance {
             updated_at: rfc3339_ms(row.updated_at),
         })
     }
+}
+
+/// A run to create: which agent, for whom, what to do; a sub-run also names its parent and gets
+/// the parent's narrowed tools and step budget (a top-level run takes its agent's).
+pub(crate) struct NewRun<'a> {
+    pub agent_id: &'a str,
+    pub started_by: UserId,
+    pub task: &'a str,
+    pub parent: Option<&'a str>,
+    pub tools: Option<Vec<String>>,
+    pub max_steps: Option<u32>,
 }
 
 /// A timeline step sealed and ready to insert.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use super::engine::{Loaded, RunState};
+use super::engine::{Loaded, Observed, RunState};
 use super::playbook::StepStatus;
 use super::AgentDefinition;
 use crate::error::{Error, Result};
@@ -62,10 +62,12 @@ impl Instance {
             run_id,
             owned,
             definition,
-            &pending.step,
-            step_status,
-            output,
-            reason,
+            Observed {
+                step: &pending.step,
+                status: step_status,
+                output,
+                reason,
+            },
         )
         .await?;
         Ok(true)
@@ -108,10 +110,12 @@ impl Instance {
             run_id,
             owned,
             definition,
-            &child.step,
-            status_kind,
-            json!({ "run_id": child.run_id, "status": final_status, "summary": outcome }),
-            reason,
+            Observed {
+                step: &child.step,
+                status: status_kind,
+                output: json!({ "run_id": child.run_id, "status": final_status, "summary": outcome }),
+                reason,
+            },
         )
         .await?;
         Ok(true)

@@ -106,12 +106,14 @@ impl Instance {
         let run_id = self
             .create_run(
                 workspace,
-                &agent_id,
-                session.user_id,
-                task,
-                None,
-                None,
-                None,
+                super::record::NewRun {
+                    agent_id: &agent_id,
+                    started_by: session.user_id,
+                    task,
+                    parent: None,
+                    tools: None,
+                    max_steps: None,
+                },
             )
             .await?;
         if drive {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::catalog::Executor;
 use super::config::ToolConfig;
@@ -394,20 +394,18 @@ impl Instance {
             .vault
             .blind_index(&scope, MEMORY_KEY_FIELD, key)
             .await?;
-        let row = sqlx::query("SELECT id, value FROM memory WHERE key_idx = ?")
-            .bind(idx)
-            .fetch_optional(&pool)
-            .await?;
+        let row = sqlx::query_as::<_, (String, Vec<u8>)>(
+            "SELECT id, value FROM memory WHERE key_idx = ?",
+        )
+        .bind(idx)
+        .fetch_optional(&pool)
+        .await?;
         match row {
-            Some(row) => {
-                let id: String = row.get(0);
-                let sealed: Vec<u8> = row.get(1);
-                Ok(Some(
-                    self.vault
-                        .open_string(&Aad::new(&scope, "memory", "value", &id), &sealed)
-                        .await?,
-                ))
-            }
+            Some((id, sealed)) => Ok(Some(
+                self.vault
+                    .open_string(&Aad::new(&scope, "memory", "value", &id), &sealed)
+                    .await?,
+            )),
             None => Ok(None),
         }
     }

@@ -16,6 +16,7 @@ use super::canonical::call_hash;
 use super::catalog::{crosses_boundary, executor, Executor};
 use super::config::ToolConfig;
 use crate::access::{Capability, CapabilitySet, Scope};
+use crate::approvals::request::Filing;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
 use crate::identity::Session;
@@ -289,11 +290,15 @@ impl Instance {
                                 workspace,
                                 &prepared,
                                 builtin,
-                                &actor,
-                                session_source,
-                                &correlation,
-                                Some(proposed),
-                                unchecked,
+                                Attribution {
+                                    actor: &actor,
+                                    source: session_source,
+                                    correlation: &correlation,
+                                },
+                                Recording {
+                                    proposed: Some(proposed),
+                                    policy_time: unchecked,
+                                },
                                 follow_up,
                             )
                             .await?;
@@ -368,12 +373,16 @@ impl Instance {
             Decision::NeedsConfirmation | Decision::NeedsApproval { .. } => {
                 self.request_approval(
                     workspace,
-                    auth.user_id,
-                    session_source,
-                    &request,
-                    &prepared,
-                    &verdict,
-                    (actor, correlation, proposed),
+                    Filing {
+                        on_behalf_of: auth.user_id,
+                        source: session_source,
+                        request: &request,
+                        prepared: &prepared,
+                        verdict: &verdict,
+                        actor,
+                        correlation,
+                        proposed,
+                    },
                 )
                 .await
             }
@@ -459,11 +468,12 @@ impl Instance {
                             workspace,
                             prepared,
                             call,
-                            actor,
-                            source,
-                            correlation,
-                            None,
-                            None,
+                            Attribution {
+                                actor,
+                                source,
+                                correlation,
+                            },
+                            Recording::default(),
                             &mut finish,
                         )
                         .await?
@@ -473,11 +483,12 @@ impl Instance {
                             workspace,
                             prepared,
                             call,
-                            actor,
-                            source,
-                            correlation,
-                            None,
-                            None,
+                            Attribution {
+                                actor,
+                                source,
+                                correlation,
+                            },
+                            Recording::default(),
                             &mut NoFollowUp,
                         )
                         .await?
@@ -576,19 +587,24 @@ impl Instance {
 
     /// Runs a database-only core action with its `tool.proposed` and `tool.executed` (or
     /// `tool.failed`) events in one transaction.
-    #[allow(clippy::too_many_arguments)]
     async fn run_builtin_atomically<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
         prepared: &Prepared,
         call: &BuiltinCall,
-        actor: &Actor,
-        source: &Source,
-        correlation: &Correlation,
-        proposed: Option<NewEvent>,
-        policy_time: Option<i64>,
+        by: Attribution<'_>,
+        recording: Recording,
         follow_up: &mut F,
     ) -> Result<Option<Result<Value>>> {
+        let Attribution {
+            actor,
+            source,
+            correlation,
+        } = by;
+        let Recording {
+            proposed,
+            policy_time,
+        } = recording;
         let author = format!("{}:{}", actor.kind.as_str(), actor.id);
         let run_id = (!correlation.run_id.is_empty()).then_some(correlation.run_id.as_str());
         // Everything that may touch the key store happens before the write transaction.
@@ -654,6 +670,23 @@ impl Instance {
             email: config.email.clone(),
         })
     }
+}
+
+/// Who a call is recorded as: the audit actor, where the request came from, what it belongs to.
+#[derive(Clone, Copy)]
+struct Attribution<'a> {
+    actor: &'a Actor,
+    source: &'a Source,
+    correlation: &'a Correlation,
+}
+
+/// What a database-only action records besides its result: the `tool.proposed` event when the
+/// call has not been recorded yet, and the policy's change time it was decided under (the
+/// action is undone, for the caller to decide again, when the policy changed meanwhile).
+#[derive(Default)]
+struct Recording {
+    proposed: Option<NewEvent>,
+    policy_time: Option<i64>,
 }
 
 /// The audit actor and correlation of a proposer.

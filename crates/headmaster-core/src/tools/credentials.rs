@@ -6,7 +6,6 @@
 
 use headmaster_tools::{CredentialSet, SecretValue};
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
@@ -30,6 +29,16 @@ pub struct CredentialSummary {
     pub updated_at: String,
     /// Last used by a tool, RFC 3339.
     pub last_used_at: Option<String>,
+}
+
+/// What `list_credentials` reads.
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    id: String,
+    name: Vec<u8>,
+    created_at: i64,
+    updated_at: i64,
+    last_used_at: Option<i64>,
 }
 
 impl Instance {
@@ -127,21 +136,19 @@ impl Instance {
         .await?;
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, name, created_at, updated_at, last_used_at FROM credentials ORDER BY created_at")
+        let rows = sqlx::query_as::<_, CredentialRow>("SELECT id, name, created_at, updated_at, last_used_at FROM credentials ORDER BY created_at")
             .fetch_all(&pool)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: String = row.get(0);
-            let sealed: Vec<u8> = row.get(1);
             out.push(CredentialSummary {
                 name: self
                     .vault
-                    .open_string(&Aad::new(&scope, "credentials", "name", &id), &sealed)
+                    .open_string(&Aad::new(&scope, "credentials", "name", &row.id), &row.name)
                     .await?,
-                created_at: rfc3339_ms(row.get(2)),
-                updated_at: rfc3339_ms(row.get(3)),
-                last_used_at: row.get::<Option<i64>, _>(4).map(rfc3339_ms),
+                created_at: rfc3339_ms(row.created_at),
+                updated_at: rfc3339_ms(row.updated_at),
+                last_used_at: row.last_used_at.map(rfc3339_ms),
             });
         }
         Ok(out)
@@ -220,11 +227,13 @@ impl Instance {
         let scope = workspace.to_string();
         for name in names {
             let idx = self.vault.blind_index(&scope, NAME_FIELD, name).await?;
-            let row = sqlx::query("SELECT id, value FROM credentials WHERE name_idx = ?")
-                .bind(&idx)
-                .fetch_optional(&pool)
-                .await?;
-            let Some(row) = row else {
+            let row = sqlx::query_as::<_, (String, Vec<u8>)>(
+                "SELECT id, value FROM credentials WHERE name_idx = ?",
+            )
+            .bind(&idx)
+            .fetch_optional(&pool)
+            .await?;
+            let Some((id, sealed)) = row else {
                 self.record(
                     Scope::Workspace(workspace),
                     NewEvent::new(actor.clone(), "credential.used", Outcome::Failed, source)
@@ -238,8 +247,6 @@ impl Instance {
                     hint: "; an Admin can store it with `headmaster credential set`".into(),
                 });
             };
-            let id: String = row.get(0);
-            let sealed: Vec<u8> = row.get(1);
             let plain = zeroize::Zeroizing::new(
                 self.vault
                     .open(&Aad::new(&scope, "credentials", "value", &id), &sealed)

@@ -3,7 +3,6 @@
 //! KEK rotation.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::lease;
 use super::rotation::{self, Progress, ProgressFn};
@@ -179,14 +178,15 @@ impl Instance {
                 all
             }
         };
-        let row = sqlx::query("SELECT kek_version, kek_rotated_at FROM instance")
-            .fetch_one(&self.pool)
-            .await?;
+        let (kek_version, kek_rotated_at) =
+            sqlx::query_as::<_, (i64, i64)>("SELECT kek_version, kek_rotated_at FROM instance")
+                .fetch_one(&self.pool)
+                .await?;
         let keychain_available = match self.protection {
             Protection::Keychain => {
                 let kc = self.keychain.clone();
                 let id = self.id.to_string();
-                let version = row.get::<i64, _>(0) as u32;
+                let version = kek_version as u32;
                 Some(
                     tokio::task::spawn_blocking(move || kc.load(&id, version).is_ok())
                         .await
@@ -202,8 +202,8 @@ impl Instance {
         Ok(KeysStatus {
             protection: self.protection.as_str(),
             keychain_available,
-            kek_version: row.get::<i64, _>(0) as u32,
-            kek_rotated_at: rfc3339_ms(row.get(1)),
+            kek_version: kek_version as u32,
+            kek_rotated_at: rfc3339_ms(kek_rotated_at),
             rotation_period_days: self.rotation_period_days().await?,
             scopes: out,
         })
@@ -225,7 +225,7 @@ impl Instance {
             .find(|v| v.purpose == "data" && v.version == current_data)
             .map(|v| v.created_at)
             .unwrap_or(0);
-        let rotations = sqlx::query(
+        let (last_rotation, pending) = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
             "SELECT MAX(finished_at), SUM(finished_at IS NULL) FROM key_rotations WHERE scope = ?",
         )
         .bind(&name)
@@ -264,8 +264,8 @@ impl Instance {
                     }
                 })
                 .collect(),
-            last_rotation: rotations.get::<Option<i64>, _>(0).map(rfc3339_ms),
-            rotation_pending: rotations.get::<Option<i64>, _>(1).unwrap_or(0) > 0,
+            last_rotation: last_rotation.map(rfc3339_ms),
+            rotation_pending: pending.unwrap_or(0) > 0,
             rotation_due: self.now() - current_created >= period_ms,
         })
     }

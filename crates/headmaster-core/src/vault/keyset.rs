@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::keys::Key256;
 use super::protect::{unwrap, wrap};
@@ -124,6 +124,15 @@ impl std::fmt::Debug for ScopeKeys {
     }
 }
 
+/// What `ScopeKeys::load` reads.
+#[derive(sqlx::FromRow)]
+struct WrappedKeyRow {
+    purpose: String,
+    version: i64,
+    wrapped: Vec<u8>,
+    created_at: i64,
+}
+
 impl ScopeKeys {
     pub(super) async fn load(
         pool: &SqlitePool,
@@ -132,7 +141,7 @@ impl ScopeKeys {
         kek: &Key256,
         now_ms: i64,
     ) -> Result<Self, VaultError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, WrappedKeyRow>(
             "SELECT purpose, version, wrapped, created_at FROM wrapped_keys
              WHERE scope = ? AND purpose IN ('data', 'audit', 'index') ORDER BY version",
         )
@@ -143,11 +152,13 @@ impl ScopeKeys {
         let mut audit = BTreeMap::new();
         let mut created = (0i64, 0i64);
         let mut index = None;
-        for row in rows {
-            let purpose: String = row.get(0);
-            let version: i64 = row.get(1);
-            let wrapped: Vec<u8> = row.get(2);
-            let created_at: i64 = row.get(3);
+        for WrappedKeyRow {
+            purpose,
+            version,
+            wrapped,
+            created_at,
+        } in rows
+        {
             let version = u32::try_from(version)
                 .map_err(|_| VaultError::Corrupt(format!("key version {version} out of range")))?;
             let key = unwrap(kek, instance, &label(scope, &purpose, version), &wrapped)?;
@@ -350,17 +361,19 @@ pub(super) async fn next_version(
 /// version is marked retired (kept for reading until re-encryption has moved every row off it —
 /// forever, for audit keys). A version that exists already (a concurrent rotation took it)
 /// fails the insert, and with it the caller's transaction.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn add_version(
     conn: &mut SqliteConnection,
-    instance: &str,
+    wrapping: Wrapping<'_>,
     scope: &str,
     series: Series,
     version: u32,
-    kek: &Key256,
-    kek_version: u32,
-    now_ms: i64,
 ) -> Result<(), VaultError> {
+    let Wrapping {
+        instance,
+        kek,
+        kek_version,
+        now_ms,
+    } = wrapping;
     let purpose = series.purpose();
     let tx = conn;
     let key = Key256::random();
@@ -395,6 +408,16 @@ pub(super) async fn add_version(
         _ => e.into(),
     })?;
     Ok(())
+}
+
+/// What wrapping a new key needs: the instance it is bound to, the key-encryption key and its
+/// version, and the time the key is created.
+#[derive(Clone, Copy)]
+pub(super) struct Wrapping<'a> {
+    pub instance: &'a str,
+    pub kek: &'a Key256,
+    pub kek_version: u32,
+    pub now_ms: i64,
 }
 
 /// Loads, or creates on first use, the key of data subject `subject`. `None` once erased.
@@ -445,12 +468,22 @@ pub(super) async fn subject_key(
     Ok(Some(unwrap(kek, instance, &label, &stored)?))
 }
 
+/// What `versions` reads.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    purpose: String,
+    version: i64,
+    created_at: i64,
+    retired_at: Option<i64>,
+    encryptions: i64,
+}
+
 /// Lists the data and audit key versions of a scope.
 pub(super) async fn versions(
     pool: &SqlitePool,
     scope: &str,
 ) -> Result<Vec<KeyVersionInfo>, VaultError> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, VersionRow>(
         "SELECT purpose, version, created_at, retired_at, encryptions FROM wrapped_keys
          WHERE scope = ? AND purpose IN ('data', 'audit') ORDER BY purpose DESC, version",
     )
@@ -460,11 +493,11 @@ pub(super) async fn versions(
     Ok(rows
         .into_iter()
         .map(|row| KeyVersionInfo {
-            purpose: row.get(0),
-            version: row.get::<i64, _>(1) as u32,
-            created_at: row.get(2),
-            retired_at: row.get(3),
-            encryptions: row.get::<i64, _>(4).max(0) as u64,
+            purpose: row.purpose,
+            version: row.version as u32,
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+            encryptions: row.encryptions.max(0) as u64,
         })
         .collect())
 }

@@ -182,13 +182,15 @@ impl Vault {
         let (kek_version, kek) = self.kek.read().await.clone();
         keyset::add_version(
             conn,
-            &self.instance,
+            keyset::Wrapping {
+                instance: &self.instance,
+                kek: &kek,
+                kek_version,
+                now_ms: self.clock.now_ms(),
+            },
             scope,
             series,
             version,
-            &kek,
-            kek_version,
-            self.clock.now_ms(),
         )
         .await
     }

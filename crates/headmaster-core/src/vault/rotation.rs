@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 use super::seal::Aad;
 use super::{Vault, VaultError};
@@ -43,9 +43,10 @@ pub async fn count_by_version(
             col = c.column,
             table = c.table
         );
-        for row in sqlx::query(&sql).fetch_all(pool).await? {
-            let v: Vec<u8> = row.get(0);
-            let n: i64 = row.get(1);
+        for (v, n) in sqlx::query_as::<_, (Vec<u8>, i64)>(&sql)
+            .fetch_all(pool)
+            .await?
+        {
             if let Ok(bytes) = <[u8; 4]>::try_from(v.as_slice()) {
                 *counts.entry(u32::from_be_bytes(bytes)).or_insert(0) += n as u64;
             }
@@ -95,7 +96,7 @@ pub async fn reencrypt(
         let mut cursor = String::new();
         let mut pass_found = 0u64;
         loop {
-            let rows = sqlx::query(&select)
+            let rows = sqlx::query_as::<_, (String, Vec<u8>)>(&select)
                 .bind(&cursor)
                 .bind(&target_bytes)
                 .bind(BATCH)
@@ -110,10 +111,7 @@ pub async fn reencrypt(
                 continue;
             }
             pass_found += rows.len() as u64;
-            cursor = rows
-                .last()
-                .map(|r| r.get::<String, _>(0))
-                .unwrap_or_default();
+            cursor = rows.last().map(|(id, _)| id.clone()).unwrap_or_default();
             // Decrypt and re-seal before the write transaction: `keys` may touch the key store.
             let keys = vault.keys(scope).await?;
             if keys.current_version() != target {
@@ -123,9 +121,7 @@ pub async fn reencrypt(
                 )));
             }
             let mut rewritten = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let id: String = row.get(0);
-                let old: Vec<u8> = row.get(1);
+            for (id, old) in rows {
                 let aad = Aad::new(scope, c.table, c.column, &id);
                 let plain = zeroize::Zeroizing::new(vault.open(&aad, &old).await?);
                 let new = keys.seal_now(&aad, &plain)?;

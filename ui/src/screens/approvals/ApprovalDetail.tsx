@@ -108,6 +108,11 @@ export function ApprovalDetail({ workspaceId, id, version, onDecided }: Approval
           </pre>
         </>
       )}
+      {!detail.can_decide && detail.cannot_decide && detail.status === "pending" && (
+        <p className="muted" data-testid="approval-cannot-decide">
+          You cannot decide this request: {detail.cannot_decide}.
+        </p>
+      )}
       {detail.can_decide && (
         <div className="confirm" data-testid="approval-decision-form">
           <label>

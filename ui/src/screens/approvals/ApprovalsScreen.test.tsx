@@ -59,13 +59,29 @@ describe("Approvals inbox", () => {
 
   beforeEach(() => {
     invoke.mockReset();
-    pending = [summary("a-theirs", { can_decide: false, action: "email.send", tier: "high", quorum: 1, approvals: 0 }), summary("a-mine")];
+    pending = [
+      summary("a-theirs", {
+        can_decide: false,
+        cannot_decide: "you proposed this call (or started the run that did); another person must decide it",
+        action: "email.send",
+        tier: "high",
+        quorum: 1,
+        approvals: 0,
+      }),
+      summary("a-mine"),
+    ];
     decided = [];
-    invoke.mockImplementation(async (command: string, args: { id?: string; status?: string; decision?: string; comment?: string | null }) => {
+    invoke.mockImplementation(async (command: string, args: { id?: string; status?: string; decision?: string; comment?: string | null; page?: { cursor?: string | null; limit?: number | null } }) => {
       switch (command) {
         case "list_approvals": {
-          const items = args.status === "pending" ? pending : decided;
-          return { items, total: items.length, next_cursor: null };
+          // Pages as the core does: `cursor` is the id of the last item shown.
+          const all = args.status === "pending" ? pending : decided;
+          const page = args.page ?? {};
+          const start = page.cursor ? all.findIndex((a) => a.id === page.cursor) + 1 : 0;
+          const items = all.slice(start, start + (page.limit ?? 50));
+          const last = items[items.length - 1];
+          const more = start + items.length < all.length;
+          return { items, total: all.length, next_cursor: more && last ? last.id : null };
         }
         case "show_approval": {
           const found = [...pending, ...decided].find((a) => a.id === args.id);
@@ -134,6 +150,7 @@ describe("Approvals inbox", () => {
     fireEvent.click(within(rows[1] as HTMLElement).getByTestId("approval-open"));
     await waitFor(() => expect(screen.getByTestId("approval-detail").dataset.id).toBe("a-theirs"));
     expect(screen.queryByTestId("approval-decision-form")).toBeNull();
+    expect((await screen.findByTestId("approval-cannot-decide")).textContent).toContain("another person must decide it");
 
     fireEvent.click(within(screen.getAllByTestId("approval-row")[0] as HTMLElement).getByTestId("approval-open"));
     fireEvent.click(await screen.findByTestId("approval-reject"));
@@ -149,6 +166,19 @@ describe("Approvals inbox", () => {
     pending = [summary("a-new", { tier: "high", quorum: 1, approvals: 0 })];
     bus.emit("approvals-changed", { pending: 1, new: ["a-new"] });
     await waitFor(() => expect(screen.getAllByTestId("approval-row").map((r) => r.dataset.id)).toEqual(["a-new"]));
+  });
+
+  it("pages a long inbox instead of stopping at the first page", async () => {
+    pending = Array.from({ length: 120 }, (_, n) => summary(`a-${String(n).padStart(3, "0")}`, { can_decide: false }));
+    renderInShell(<ApprovalsScreen />, person("ann", "approver", [workspaceAs("approver")]));
+    await waitFor(() => expect(screen.getAllByTestId("approval-row")).toHaveLength(50));
+    expect(screen.getByTestId("approvals-count").textContent).toBe("50 of 120 shown");
+    fireEvent.click(screen.getByTestId("approvals-more"));
+    await waitFor(() => expect(screen.getAllByTestId("approval-row")).toHaveLength(100));
+    fireEvent.click(screen.getByTestId("approvals-more"));
+    await waitFor(() => expect(screen.getAllByTestId("approval-row")).toHaveLength(120));
+    expect(screen.queryByTestId("approvals-more")).toBeNull();
+    expect(new Set(screen.getAllByTestId("approval-row").map((r) => r.dataset.id)).size).toBe(120);
   });
 
   it("offers standing grants only to grant.manage", async () => {
