@@ -13,6 +13,7 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod events;
+pub mod gate;
 pub mod identity;
 pub mod ids;
 pub mod instance;

@@ -7,7 +7,7 @@
 //! the arguments hash to the approved hash — exactly once: the `approved → executing`
 //! transition is a compare-and-swap.
 
-mod decide;
+pub(crate) mod decide;
 mod grants;
 pub(crate) mod request;
 mod rules;
@@ -22,4 +22,5 @@ pub use request::{ApprovalDetail, ApprovalSummary, DecisionRecord, ExpiryConfig}
 pub type ApprovalPage = Page<ApprovalSummary>;
 /// One page of standing grants.
 pub type GrantPage = Page<GrantSummary>;
+pub(crate) use rules::quorum;
 pub use rules::{deciding_capability, waiting_status, Refusal};

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use headmaster_policy::{Tier, Verdict};
+use headmaster_policy::Tier;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -19,7 +19,6 @@ use crate::instance::Instance;
 use crate::paging::{cursor_after, Page, PageRequest};
 use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
 use crate::store::body;
-use crate::tools::call::{verdict_tier, CallOutcome, CallRequest, Prepared, Proposer};
 use crate::vault::seal::Aad;
 
 /// Setting key of the per-tier expiry.
@@ -141,20 +140,6 @@ pub struct DecisionRecord {
     pub decided_at: String,
 }
 
-/// A call the gate sends for a decision: for whom, from where, what was proposed and prepared,
-/// the verdict that made it wait, and its attribution (the `tool.proposed` event commits with
-/// the request).
-pub(crate) struct Filing<'a> {
-    pub on_behalf_of: crate::ids::UserId,
-    pub source: &'a crate::audit::Source,
-    pub request: &'a CallRequest,
-    pub prepared: &'a Prepared,
-    pub verdict: &'a Verdict,
-    pub actor: Actor,
-    pub correlation: Correlation,
-    pub proposed: NewEvent,
-}
-
 /// The sealed body of a request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct RequestBody {
@@ -165,126 +150,6 @@ pub(crate) struct RequestBody {
 }
 
 impl Instance {
-    /// Files an approval request for a call the policy did not allow outright.
-    pub(crate) async fn request_approval(
-        &self,
-        workspace: WorkspaceId,
-        filing: Filing<'_>,
-    ) -> Result<CallOutcome> {
-        let Filing {
-            on_behalf_of,
-            source,
-            request,
-            prepared,
-            verdict,
-            actor,
-            correlation,
-            proposed,
-        } = filing;
-        let quorum = rules::quorum(verdict.decision);
-        let tier = verdict_tier(verdict);
-        let minutes = self.expiry_config(workspace).await?.minutes(tier);
-        let now = self.now();
-        let expires_at = now + minutes * 60_000;
-        let id = uuid::Uuid::now_v7().to_string();
-        let affected = match self.affected(workspace, prepared).await {
-            Ok(affected) => affected,
-            Err(e) => {
-                // What reviewers would see cannot even be described (a path escape, a host off
-                // the allowlist): the call is refused here, and the refusal is audited.
-                let rejected = NewEvent::new(actor, "tool.rejected", Outcome::Denied, source)
-                    .target(&prepared.action)
-                    .correlation(correlation)
-                    .payload(
-                        serde_json::json!({ "action": prepared.action, "error": e.to_string() }),
-                    );
-                self.begin_change(Scope::Workspace(workspace), vec![proposed, rejected])
-                    .await?
-                    .commit()
-                    .await?;
-                return Err(e);
-            }
-        };
-        let body = RequestBody {
-            args: prepared.args.clone(),
-            reasoning: request.reasoning.clone(),
-            affected,
-            reasons: verdict.reasons.clone(),
-        };
-        let scope = workspace.to_string();
-        let sealed = self
-            .vault
-            .seal(
-                &Aad::new(&scope, "approvals", "request", &id),
-                &serde_json::to_vec(&body).map_err(|e| Error::InvalidInput(e.to_string()))?,
-            )
-            .await?;
-        let (run_id, step_id) = match &request.proposer {
-            Proposer::Agent {
-                run_id, step_id, ..
-            } => (Some(run_id.clone()), Some(step_id.clone())),
-            Proposer::User => (None, None),
-        };
-        let mut correlation = correlation;
-        correlation.approval_id = id.clone();
-        let event = NewEvent::new(
-            actor.clone(),
-            "approval.requested",
-            Outcome::Pending,
-            source,
-        )
-        .target(&prepared.action)
-        .correlation(correlation)
-        .payload(serde_json::json!({
-            "approval_id": id,
-            "action": prepared.action,
-            "args_sha256": prepared.hash,
-            "tier": tier,
-            "quorum": quorum,
-            "expires_at": rfc3339_ms(expires_at),
-            "on_behalf_of": on_behalf_of.to_string(),
-        }));
-        let mut tx = self
-            .begin_change(Scope::Workspace(workspace), vec![proposed, event])
-            .await?;
-        sqlx::query(
-            "INSERT INTO approvals (id, status, tier, quorum, requester_kind, requester_id, on_behalf_of, run_id, step_id,
-                 action, args_hash, request, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(ApprovalStatus::Pending)
-        .bind(tier)
-        .bind(quorum as i64)
-        .bind(actor.kind)
-        .bind(&actor.id)
-        .bind(on_behalf_of.to_string())
-        .bind(&run_id)
-        .bind(&step_id)
-        .bind(&prepared.action)
-        .bind(&prepared.hash)
-        .bind(&sealed)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.announce(CoreEvent::ApprovalRequested {
-            workspace,
-            approval_id: id.clone(),
-            tier,
-            action: prepared.action.clone(),
-            created_at: now,
-        });
-        Ok(CallOutcome::Pending {
-            approval_id: id,
-            tier,
-            quorum,
-            expires_at: rfc3339_ms(expires_at),
-            reasons: verdict.reasons.clone(),
-        })
-    }
-
     /// One page of requests (`pending`, `decided` or everything), newest first, with whether
     /// the caller may decide each. A constant number of queries whatever the page size: the
     /// page with its vote counts and the caller's votes, the total, and the names.

@@ -1,12 +1,9 @@
-//! The one path from a proposed tool call to its execution.
-//!
-//! `propose_call` passes the gate (`tool.call`), finds the action in the catalog, validates the
-//! arguments against its schema, asks the policy (with standing grants) for a verdict, and
-//! then either refuses, executes (low tier, or a matching grant), or files an approval request
-//! whose hash binds the exact action and arguments. Every step is audited: proposed, denied or
-//! requested, executed or failed. There is no other way to run a tool.
+//! Calls as the tools see them: the request and its outcome, preparing a call (catalog lookup,
+//! schema check, canonical hash), describing what it would affect, and executing it with its
+//! audit events. Deciding whether a call may run is the gate's (`crate::gate`); nothing here
+//! knows of approvals or runs.
 
-use headmaster_policy::{Decision, Principal, ProposedCall, Tier, Verdict};
+use headmaster_policy::Tier;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -15,11 +12,9 @@ use super::builtin::{self, BuiltinCall};
 use super::canonical::call_hash;
 use super::catalog::{crosses_boundary, executor, Executor};
 use super::config::ToolConfig;
-use crate::access::{Capability, CapabilitySet, Scope};
-use crate::approvals::request::Filing;
+use crate::access::Scope;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome, Source};
 use crate::error::{Error, Result};
-use crate::identity::Session;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
 use crate::store::body;
@@ -123,43 +118,6 @@ pub(crate) trait SameTransaction: Send {
 /// No follow-up work.
 pub(crate) struct NoFollowUp;
 
-/// Stores an approved request's final status and sealed result with the event of its
-/// execution.
-struct FinishApproval<'a> {
-    instance: &'a Instance,
-    workspace: WorkspaceId,
-    id: &'a str,
-}
-
-impl SameTransaction for FinishApproval<'_> {
-    async fn within<'c>(
-        &'c mut self,
-        conn: &'c mut SqliteConnection,
-        result: &'c Result<Value>,
-    ) -> Result<()> {
-        // Sealing may write the instance database, never this workspace's: no deadlock.
-        let (status, sealed) = self
-            .instance
-            .seal_approval_result(self.workspace, self.id, result)
-            .await?;
-        sqlx::query(&format!(
-            "UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ? AND {}",
-            crate::states::status_in(
-                "status",
-                &[crate::states::ApprovalStatus::Executing],
-                crate::states::ApprovalStatus::as_str
-            )
-        ))
-        .bind(status)
-        .bind(self.instance.now())
-        .bind(&sealed)
-        .bind(self.id)
-        .execute(conn)
-        .await?;
-        Ok(())
-    }
-}
-
 impl SameTransaction for NoFollowUp {
     async fn within<'c>(
         &'c mut self,
@@ -171,224 +129,6 @@ impl SameTransaction for NoFollowUp {
 }
 
 impl Instance {
-    /// Proposes a tool call as the signed-in person (or their agent).
-    pub async fn propose_call(
-        &self,
-        session: &Session,
-        workspace: WorkspaceId,
-        request: CallRequest,
-    ) -> Result<CallOutcome> {
-        let auth = self
-            .authorize(
-                session,
-                Scope::Workspace(workspace),
-                Capability::ToolCall,
-                "tool.call",
-            )
-            .await?;
-        self.propose_authorized(workspace, &auth, &session.source, request)
-            .await
-    }
-
-    /// The pipeline after the gate (agent runs pass the gate with `authorize_user`).
-    pub(crate) async fn propose_authorized(
-        &self,
-        workspace: WorkspaceId,
-        auth: &crate::access::Authorized,
-        session_source: &Source,
-        request: CallRequest,
-    ) -> Result<CallOutcome> {
-        self.propose_with(workspace, auth, session_source, request, &mut NoFollowUp)
-            .await
-    }
-
-    /// The pipeline, with `follow_up` committed in the same transaction as a database-only
-    /// action when one runs (the agent runtime's checkpoint of the step).
-    pub(crate) async fn propose_with<F: SameTransaction>(
-        &self,
-        workspace: WorkspaceId,
-        auth: &crate::access::Authorized,
-        session_source: &Source,
-        request: CallRequest,
-        follow_up: &mut F,
-    ) -> Result<CallOutcome> {
-        let (actor, correlation) = actor_of(auth.user_id, &request.proposer);
-        let prepared = match self.prepare_call(&request.action, &request.args) {
-            Ok(p) => p,
-            Err(e) => {
-                self.record(
-                    Scope::Workspace(workspace),
-                    NewEvent::new(actor, "tool.rejected", Outcome::Denied, session_source)
-                        .target(&request.action)
-                        .correlation(correlation)
-                        .payload(
-                            serde_json::json!({ "action": request.action, "error": e.to_string() }),
-                        ),
-                )
-                .await?;
-                return Err(e);
-            }
-        };
-        let principal = principal_of(
-            auth.user_id,
-            &request.proposer,
-            &auth.capabilities,
-            &auth.role,
-        );
-        // The decision may first be taken under the cached policy without reading its change
-        // time: a workspace-internal action then checks that time inside its own write
-        // transaction (one statement it runs anyway), and every other path checks it here
-        // before acting. A changed policy means deciding again under the new one.
-        let mut cached = self.cached_policy(workspace);
-        let (verdict, proposed) = loop {
-            let (compiled, unchecked) = match cached.take() {
-                Some((time, compiled)) => (compiled, Some(time)),
-                None => (self.compiled_policy(workspace).await?, None),
-            };
-            let (tool, action) = split(&prepared.action);
-            let call = ProposedCall {
-                tool,
-                action,
-                args: &prepared.args,
-                principal: &principal,
-                crosses_boundary: prepared.crosses_boundary,
-            };
-            // Standing grants only ever turn a wait for a person into an allow, so they are read
-            // only for calls that would wait.
-            let mut verdict = compiled.decide(&call);
-            if matches!(
-                verdict.decision,
-                Decision::NeedsConfirmation | Decision::NeedsApproval { .. }
-            ) {
-                let grants = self
-                    .active_grants(workspace, &prepared.action, auth.user_id)
-                    .await?;
-                verdict = compiled.decide_with_grants(&call, &grants, self.now());
-            }
-            let proposed = NewEvent::new(
-                actor.clone(),
-                "tool.proposed",
-                Outcome::Pending,
-                session_source,
-            )
-            .target(&prepared.action)
-            .correlation(correlation.clone())
-            .payload(serde_json::json!({
-                "action": prepared.action,
-                "args": prepared.args,
-                "args_sha256": prepared.hash,
-                "reasoning": request.reasoning,
-                "verdict": verdict,
-            }));
-            // An allowed call of a workspace-internal action (memory, drafts) is recorded, run
-            // and recorded again in one transaction: all of it happens, or none of it.
-            if verdict.decision == Decision::Allow && verdict.grant.is_none() {
-                if let ParsedCall::Builtin(builtin) = &prepared.parsed {
-                    if builtin.is_database_only() {
-                        let done = self
-                            .run_builtin_atomically(
-                                workspace,
-                                &prepared,
-                                builtin,
-                                Attribution {
-                                    actor: &actor,
-                                    source: session_source,
-                                    correlation: &correlation,
-                                },
-                                Recording {
-                                    proposed: Some(proposed),
-                                    policy_time: unchecked,
-                                },
-                                follow_up,
-                            )
-                            .await?;
-                        let Some(output) = done else {
-                            // The policy changed since it was cached: decide again.
-                            continue;
-                        };
-                        return Ok(CallOutcome::Executed {
-                            action: prepared.action,
-                            tier: verdict.tier,
-                            reasons: verdict.reasons,
-                            grant: None,
-                            output: output?,
-                        });
-                    }
-                }
-            }
-            if unchecked.is_some() {
-                // Not checked yet and about to act on it: decide under the current policy.
-                continue;
-            }
-            break (verdict, proposed);
-        };
-        match verdict.decision {
-            Decision::Deny => {
-                let denied = NewEvent::new(actor, "tool.denied", Outcome::Denied, session_source)
-                    .target(&prepared.action)
-                    .correlation(correlation)
-                    .payload(serde_json::json!({ "action": prepared.action, "reasons": verdict.reasons }));
-                self.begin_change(Scope::Workspace(workspace), vec![proposed, denied])
-                    .await?
-                    .commit()
-                    .await?;
-                Ok(CallOutcome::Denied {
-                    reasons: verdict.reasons,
-                })
-            }
-            Decision::Allow => {
-                // The proposal (and the grant it uses) is on record before anything runs: if it
-                // cannot be written, nothing runs.
-                let mut events = vec![proposed];
-                if let Some(grant) = &verdict.grant {
-                    events.push(
-                        NewEvent::new(actor.clone(), "grant.used", Outcome::Allowed, session_source)
-                            .target(grant)
-                            .correlation(correlation.clone())
-                            .payload(serde_json::json!({ "grant_id": grant, "action": prepared.action, "args_sha256": prepared.hash })),
-                    );
-                }
-                self.begin_change(Scope::Workspace(workspace), events)
-                    .await?
-                    .commit()
-                    .await?;
-                let output = self
-                    .execute_prepared(
-                        workspace,
-                        &prepared,
-                        &actor,
-                        session_source,
-                        &correlation,
-                        None,
-                    )
-                    .await?;
-                Ok(CallOutcome::Executed {
-                    action: prepared.action,
-                    tier: verdict.tier,
-                    reasons: verdict.reasons,
-                    grant: verdict.grant,
-                    output,
-                })
-            }
-            Decision::NeedsConfirmation | Decision::NeedsApproval { .. } => {
-                self.request_approval(
-                    workspace,
-                    Filing {
-                        on_behalf_of: auth.user_id,
-                        source: session_source,
-                        request: &request,
-                        prepared: &prepared,
-                        verdict: &verdict,
-                        actor,
-                        correlation,
-                        proposed,
-                    },
-                )
-                .await
-            }
-        }
-    }
-
     /// Finds the action and validates the arguments.
     pub(crate) fn prepare_call(&self, action: &str, args: &Value) -> Result<Prepared> {
         let executor = executor(action).ok_or_else(|| Error::NotFound {
@@ -441,59 +181,35 @@ impl Instance {
         }
     }
 
-    /// Executes an allowed call and audits the result. For an approved request
-    /// (`approval`), the request's final status and sealed result are stored in the same
-    /// transaction as that event.
-    pub(crate) async fn execute_prepared(
+    /// Executes an allowed call and audits the result; `follow_up` commits in the same
+    /// transaction as that event (the gate stores an approved request's final status and
+    /// sealed result there).
+    pub(crate) async fn execute_prepared<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
         prepared: &Prepared,
-        actor: &Actor,
-        source: &Source,
-        correlation: &Correlation,
-        approval: Option<&str>,
+        by: Attribution<'_>,
+        follow_up: &mut F,
     ) -> Result<Value> {
+        let Attribution {
+            actor,
+            source,
+            correlation,
+        } = by;
         if let ParsedCall::Builtin(call) = &prepared.parsed {
             if call.is_database_only() {
                 // The action, its event and (for an approved request) the request's result
                 // commit together.
-                let done = match approval {
-                    Some(id) => {
-                        let mut finish = FinishApproval {
-                            instance: self,
-                            workspace,
-                            id,
-                        };
-                        self.run_builtin_atomically(
-                            workspace,
-                            prepared,
-                            call,
-                            Attribution {
-                                actor,
-                                source,
-                                correlation,
-                            },
-                            Recording::default(),
-                            &mut finish,
-                        )
-                        .await?
-                    }
-                    None => {
-                        self.run_builtin_atomically(
-                            workspace,
-                            prepared,
-                            call,
-                            Attribution {
-                                actor,
-                                source,
-                                correlation,
-                            },
-                            Recording::default(),
-                            &mut NoFollowUp,
-                        )
-                        .await?
-                    }
-                };
+                let done = self
+                    .run_builtin_atomically(
+                        workspace,
+                        prepared,
+                        call,
+                        by,
+                        Recording::default(),
+                        follow_up,
+                    )
+                    .await?;
                 return done.unwrap_or_else(|| {
                     Err(Error::Conflict(
                         "the action was not carried out; try again".into(),
@@ -521,15 +237,7 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        if let Some(id) = approval {
-            FinishApproval {
-                instance: self,
-                workspace,
-                id,
-            }
-            .within(&mut tx, &result)
-            .await?;
-        }
+        follow_up.within(&mut tx, &result).await?;
         tx.commit().await?;
         result
     }
@@ -587,7 +295,7 @@ impl Instance {
 
     /// Runs a database-only core action with its `tool.proposed` and `tool.executed` (or
     /// `tool.failed`) events in one transaction.
-    async fn run_builtin_atomically<F: SameTransaction>(
+    pub(crate) async fn run_builtin_atomically<F: SameTransaction>(
         &self,
         workspace: WorkspaceId,
         prepared: &Prepared,
@@ -674,19 +382,19 @@ impl Instance {
 
 /// Who a call is recorded as: the audit actor, where the request came from, what it belongs to.
 #[derive(Clone, Copy)]
-struct Attribution<'a> {
-    actor: &'a Actor,
-    source: &'a Source,
-    correlation: &'a Correlation,
+pub(crate) struct Attribution<'a> {
+    pub actor: &'a Actor,
+    pub source: &'a Source,
+    pub correlation: &'a Correlation,
 }
 
 /// What a database-only action records besides its result: the `tool.proposed` event when the
 /// call has not been recorded yet, and the policy's change time it was decided under (the
 /// action is undone, for the caller to decide again, when the policy changed meanwhile).
 #[derive(Default)]
-struct Recording {
-    proposed: Option<NewEvent>,
-    policy_time: Option<i64>,
+pub(crate) struct Recording {
+    pub proposed: Option<NewEvent>,
+    pub policy_time: Option<i64>,
 }
 
 /// The audit actor and correlation of a proposer.
@@ -706,21 +414,6 @@ pub(crate) fn actor_of(user: UserId, proposer: &Proposer) -> (Actor, Correlation
             },
         ),
     }
-}
-
-/// The policy principal: the person, or their agent with the person's role.
-fn principal_of(
-    user: UserId,
-    proposer: &Proposer,
-    caps: &CapabilitySet,
-    role_name: &str,
-) -> Principal {
-    let role = crate::access::policy_role(caps);
-    let principal = match proposer {
-        Proposer::User => Principal::user(user.to_string(), role),
-        Proposer::Agent { agent_id, .. } => Principal::agent(agent_id.clone(), role),
-    };
-    principal.with_role_name(role_name.to_string())
 }
 
 pub(crate) fn split(action: &str) -> (&str, &str) {
@@ -744,9 +437,4 @@ fn summarize(output: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(summarize).collect()),
         other => other.clone(),
     }
-}
-
-/// The verdict's tier, for requests (a verdict without one waits as high).
-pub(crate) fn verdict_tier(verdict: &Verdict) -> Tier {
-    verdict.tier.unwrap_or(Tier::High)
 }
