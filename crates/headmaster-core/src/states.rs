@@ -172,6 +172,45 @@ impl ApprovalStatus {
 }
 
 closed_set! {
+    /// What a run's timeline step records.
+    StepKind {
+        /// The agent proposed a tool call.
+        ToolCall = "tool_call",
+        /// A person decided (or the request expired) on the call the run waits for.
+        Decision = "decision",
+        /// The call ran, was denied, rejected or failed.
+        Result = "result",
+        /// The run handed a task to a sub-run.
+        Delegation = "delegation",
+        /// The run finished with its summary.
+        Finish = "finish",
+        /// Something went wrong outside a call (the model endpoint, a limit).
+        Error = "error",
+    }
+}
+
+impl StepKind {
+    /// Whether the step counts against the run's step budget (a call or a delegation).
+    pub fn counts_as_step(self) -> bool {
+        matches!(self, StepKind::ToolCall | StepKind::Delegation)
+    }
+}
+
+closed_set! {
+    /// How a call a run proposed ended, as its timeline and its agent see it.
+    StepStatus {
+        /// It ran.
+        Executed = "executed",
+        /// The policy refused it.
+        Denied = "denied",
+        /// A person rejected it.
+        Rejected = "rejected",
+        /// It failed (or its request expired).
+        Failed = "failed",
+    }
+}
+
+closed_set! {
     /// One person's decision on a request.
     ApprovalDecision {
         /// Counts towards the quorum.

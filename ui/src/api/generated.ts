@@ -336,7 +336,7 @@ export type VersionStatus = {
 /**
  * `data` or `audit`.
  */
-purpose: string, 
+purpose: "data" | "audit", 
 /**
  * Version number.
  */
@@ -345,7 +345,7 @@ version: number,
  * `active` (new writes), `retired` (re-encryption pending or grace running),
  * `retained` (audit keys: kept to read the immutable log).
  */
-state: string, 
+state: "active" | "retired" | "retained", 
 /**
  * Rows sealed under it (data keys).
  */
@@ -1022,6 +1022,19 @@ limits: PlaybookLimits,
 steps: Array<Step>, };
 
 /**
+ * Limits of a playbook run.
+ */
+export type PlaybookLimits = { 
+/**
+ * Most steps executed.
+ */
+max_steps: number, 
+/**
+ * Wall time, seconds.
+ */
+wall_seconds: number, };
+
+/**
  * One step.
  */
 export type Step = { 
@@ -1107,19 +1120,6 @@ not_equals: JsonValue | null,
  * Holds when the value is present and not empty (true) / absent or empty (false).
  */
 exists: boolean | null, };
-
-/**
- * Limits of a playbook run.
- */
-export type PlaybookLimits = { 
-/**
- * Most steps executed.
- */
-max_steps: number, 
-/**
- * Wall time, seconds.
- */
-wall_seconds: number, };
 
 /**
  * Run limits.
@@ -1225,9 +1225,9 @@ export type RunStep = {
  */
 seq: number, 
 /**
- * `tool_call`, `decision`, `result`, `delegation`, `finish`, `error`.
+ * What the step records.
  */
-kind: string, 
+kind: StepKind, 
 /**
  * Details.
  */
@@ -1236,6 +1236,11 @@ body: JsonValue,
  * When (RFC 3339).
  */
 at: string, };
+
+/**
+ * What a run's timeline step records.
+ */
+export type StepKind = "tool_call" | "decision" | "result" | "delegation" | "finish" | "error";
 
 /**
  * A run with its timeline, sub-runs and drafts.
@@ -1446,39 +1451,6 @@ description: string,
 rule: JsonValue, };
 
 /**
- * One action with its state in a workspace.
- */
-export type ToolStatus = { 
-/**
- * `tool.action`.
- */
-name: string, 
-/**
- * Tool.
- */
-tool: string, 
-/**
- * One sentence.
- */
-summary: string, 
-/**
- * Crosses the trust boundary.
- */
-crosses_boundary: boolean, 
-/**
- * Enabled by an Admin.
- */
-enabled: boolean, 
-/**
- * Base risk tier.
- */
-tier: string, 
-/**
- * Argument schema.
- */
-args_schema: JsonValue, };
-
-/**
  * Every tool's configuration in one workspace.
  */
 export type ToolConfig = { 
@@ -1498,67 +1470,6 @@ email: EmailConfig | null,
  * Shell sandbox.
  */
 shell: ShellSettings, };
-
-/**
- * Per-workspace settings of the HTTP tools. The default allows no host at all.
- */
-export type HttpConfig = { 
-/**
- * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
- * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
- */
-allowed_hosts: Array<string>, 
-/**
- * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
- * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
- * allowlist entry.
- */
-allowed_internal: Array<string>, 
-/**
- * Time allowed to establish a connection, in milliseconds.
- */
-connect_timeout_ms: number, 
-/**
- * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
- */
-total_timeout_ms: number, 
-/**
- * Largest response body kept; the rest is cut and `truncated` is set.
- */
-max_response_bytes: number, 
-/**
- * Largest request body accepted.
- */
-max_request_bytes: number, 
-/**
- * Most redirects followed.
- */
-max_redirects: number, };
-
-/**
- * Shell sandbox settings an Admin may change.
- */
-export type ShellSettings = { 
-/**
- * TCP ports commands may connect to (empty: no network at all).
- */
-tcp_ports: Array<number>, 
-/**
- * Wall-clock limit, seconds.
- */
-wall_seconds: number, 
-/**
- * Memory (address space) limit, MiB.
- */
-memory_mb: number, 
-/**
- * Process limit.
- */
-max_processes: number, 
-/**
- * Output limit per stream, KiB.
- */
-max_output_kb: number, };
 
 /**
  * Per-workspace limits of the file tools.
@@ -1614,6 +1525,100 @@ timeout_ms: number, };
  * How the SMTP connection is protected.
  */
 export type SmtpTls = "none" | "starttls" | "tls";
+
+/**
+ * Shell sandbox settings an Admin may change.
+ */
+export type ShellSettings = { 
+/**
+ * TCP ports commands may connect to (empty: no network at all).
+ */
+tcp_ports: Array<number>, 
+/**
+ * Wall-clock limit, seconds.
+ */
+wall_seconds: number, 
+/**
+ * Memory (address space) limit, MiB.
+ */
+memory_mb: number, 
+/**
+ * Process limit.
+ */
+max_processes: number, 
+/**
+ * Output limit per stream, KiB.
+ */
+max_output_kb: number, };
+
+/**
+ * Per-workspace settings of the HTTP tools. The default allows no host at all.
+ */
+export type HttpConfig = { 
+/**
+ * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
+ * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
+ */
+allowed_hosts: Array<string>, 
+/**
+ * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
+ * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
+ * allowlist entry.
+ */
+allowed_internal: Array<string>, 
+/**
+ * Time allowed to establish a connection, in milliseconds.
+ */
+connect_timeout_ms: number, 
+/**
+ * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
+ */
+total_timeout_ms: number, 
+/**
+ * Largest response body kept; the rest is cut and `truncated` is set.
+ */
+max_response_bytes: number, 
+/**
+ * Largest request body accepted.
+ */
+max_request_bytes: number, 
+/**
+ * Most redirects followed.
+ */
+max_redirects: number, };
+
+/**
+ * One action with its state in a workspace.
+ */
+export type ToolStatus = { 
+/**
+ * `tool.action`.
+ */
+name: string, 
+/**
+ * Tool.
+ */
+tool: string, 
+/**
+ * One sentence.
+ */
+summary: string, 
+/**
+ * Crosses the trust boundary.
+ */
+crosses_boundary: boolean, 
+/**
+ * Enabled by an Admin.
+ */
+enabled: boolean, 
+/**
+ * Base risk tier.
+ */
+tier: Tier, 
+/**
+ * Argument schema.
+ */
+args_schema: JsonValue, };
 
 /**
  * A credential as listed: never its value.

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::events::CoreEvent;
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
-use crate::states::RunStatus;
+use crate::states::{RunStatus, StepKind};
 use crate::tools::call::{CallOutcome, CallRequest, Proposer, SameTransaction};
 
 /// How long a lease lasts without renewal (ms).
@@ -72,7 +72,7 @@ pub(crate) struct Loaded {
     pub state: RunState,
     pub steps: i64,
     /// Timeline steps not yet written (the next checkpoint writes them).
-    pub queued_steps: Vec<(String, Value)>,
+    pub queued_steps: Vec<(StepKind, Value)>,
     /// The lease owner driving this run, when it is being driven.
     pub owner: Option<String>,
 }
@@ -304,12 +304,12 @@ impl Instance {
     ) -> Result<Option<Loaded>> {
         match next {
             Next::Finish(summary) => {
-                self.add_step(&mut run, "finish", json!({ "summary": summary }));
+                self.add_step(&mut run, StepKind::Finish, json!({ "summary": summary }));
                 self.finish_run(workspace, run_id, &mut run, RunStatus::Completed, &summary)
                     .await?;
             }
             Next::Fail(reason) => {
-                self.add_step(&mut run, "error", json!({ "error": reason }));
+                self.add_step(&mut run, StepKind::Error, json!({ "error": reason }));
                 self.finish_run(workspace, run_id, &mut run, RunStatus::Failed, &reason)
                     .await?;
             }
@@ -321,7 +321,7 @@ impl Instance {
             } => {
                 self.add_step(
                     &mut run,
-                    "tool_call",
+                    StepKind::ToolCall,
                     json!({ "step": step, "action": action, "args": args, "reasoning": reasoning }),
                 );
                 if !run.state.tools.contains(&action) {
@@ -437,7 +437,7 @@ impl Instance {
                         quorum,
                         ..
                     }) => {
-                        self.add_step(&mut run, "decision", json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": "pending" }));
+                        self.add_step(&mut run, StepKind::Decision, json!({ "step": step, "approval_id": approval_id, "tier": tier, "quorum": quorum, "status": crate::states::ApprovalStatus::Pending }));
                         run.state.pending = Some(PendingCall {
                             step,
                             action,
@@ -513,7 +513,7 @@ impl Instance {
                         },
                     )
                     .await?;
-                self.add_step(&mut run, "delegation", json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }));
+                self.add_step(&mut run, StepKind::Delegation, json!({ "step": step, "agent": delegate.agent, "child_run": child, "tools": tools, "max_steps": budget }));
                 run.state.child = Some(ChildWait {
                     step,
                     run_id: child.clone(),
@@ -543,7 +543,7 @@ impl Instance {
         output: Value,
         reason: Option<String>,
     ) -> Option<String> {
-        self.add_step(run, "result", json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }));
+        self.add_step(run, StepKind::Result, json!({ "step": step, "status": step_status.as_str(), "output": output, "reason": reason }));
         let stop = match &definition.provider {
             ProviderConfig::Playbook { playbook } => {
                 let state = run
@@ -562,7 +562,7 @@ impl Instance {
             }
         };
         if let Some(reason) = &stop {
-            self.add_step(run, "error", json!({ "error": reason }));
+            self.add_step(run, StepKind::Error, json!({ "error": reason }));
         }
         stop
     }

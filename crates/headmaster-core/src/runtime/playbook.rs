@@ -160,25 +160,7 @@ pub(crate) enum Next {
     Fail(String),
 }
 
-/// A step's result, as recorded in the run state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StepStatus {
-    Executed,
-    Denied,
-    Rejected,
-    Failed,
-}
-
-impl StepStatus {
-    pub(crate) fn as_str(&self) -> &'static str {
-        match self {
-            StepStatus::Executed => "executed",
-            StepStatus::Denied => "denied",
-            StepStatus::Rejected => "rejected",
-            StepStatus::Failed => "failed",
-        }
-    }
-}
+pub(crate) use crate::states::StepStatus;
 
 /// A playbook that does not parse or validate, with the line and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

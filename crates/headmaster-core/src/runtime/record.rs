@@ -12,7 +12,7 @@ use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
-use crate::states::{status_in, ApprovalStatus, RunStatus};
+use crate::states::{status_in, ApprovalStatus, RunStatus, StepKind};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -206,11 +206,11 @@ impl Instance {
 
     /// Queues a timeline step; the next checkpoint (or the end of the run) writes it, in the
     /// same transaction as the state it led to.
-    pub(crate) fn add_step(&self, run: &mut Loaded, kind: &str, body: Value) {
-        if kind == "tool_call" || kind == "delegation" {
+    pub(crate) fn add_step(&self, run: &mut Loaded, kind: StepKind, body: Value) {
+        if kind.counts_as_step() {
             run.steps += 1;
         }
-        run.queued_steps.push((kind.to_string(), body));
+        run.queued_steps.push((kind, body));
     }
 
     /// Seals the queued steps' bodies (outside any transaction).
@@ -399,7 +399,7 @@ pub(crate) struct NewRun<'a> {
 /// A timeline step sealed and ready to insert.
 struct SealedStep {
     id: String,
-    kind: String,
+    kind: StepKind,
     sealed: Vec<u8>,
 }
 

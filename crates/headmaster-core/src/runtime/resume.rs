@@ -12,7 +12,7 @@ use super::AgentDefinition;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
-use crate::states::RunStatus;
+use crate::states::{ApprovalStatus, RunStatus, StepKind};
 use crate::store::body;
 use crate::tools::call::CallOutcome;
 use crate::vault::seal::Aad;
@@ -35,28 +35,28 @@ impl Instance {
         let approval_status = self
             .approval_status(workspace, &pending.approval_id)
             .await?;
-        let (step_status, output, reason) = match approval_status.as_str() {
-            "pending" => return Ok(false),
-            "approved" => match self.execute_approved(workspace, &pending.approval_id, &pending.args).await {
+        let (step_status, output, reason) = match approval_status {
+            ApprovalStatus::Pending => return Ok(false),
+            ApprovalStatus::Approved => match self.execute_approved(workspace, &pending.approval_id, &pending.args).await {
                 Ok(CallOutcome::Executed { output, .. }) => (StepStatus::Executed, output, None),
                 Ok(_) => (StepStatus::Failed, Value::Null, Some("unexpected outcome".to_string())),
                 Err(Error::Conflict(_)) => self.stored_result(workspace, &pending.approval_id).await?,
                 Err(e) => (StepStatus::Failed, Value::Null, Some(e.to_string())),
             },
-            "executed" | "failed" => self.stored_result(workspace, &pending.approval_id).await?,
-            "executing" => (
+            ApprovalStatus::Executed | ApprovalStatus::Failed => self.stored_result(workspace, &pending.approval_id).await?,
+            ApprovalStatus::Executing => (
                 StepStatus::Failed,
                 Value::Null,
                 Some("execution was interrupted by a crash; it is not retried, so it cannot run twice".to_string()),
             ),
-            other => {
+            other @ (ApprovalStatus::Rejected | ApprovalStatus::Expired) => {
                 let comments = self.rejection_comments(workspace, &pending.approval_id).await?;
                 (StepStatus::Rejected, Value::Null, Some(format!("request {other}{comments}")))
             }
         };
         let mut owned = std::mem::replace(run, placeholder());
         owned.state.pending = None;
-        self.add_step(&mut owned, "decision", json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }));
+        self.add_step(&mut owned, StepKind::Decision, json!({ "step": pending.step, "approval_id": pending.approval_id, "status": approval_status }));
         self.observe(
             workspace,
             run_id,

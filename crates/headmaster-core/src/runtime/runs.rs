@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::Row;
 
 use super::drafts::DraftSummary;
 use super::engine::runtime_source;
@@ -17,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
-use crate::states::{status_in, RunStatus};
+use crate::states::{status_in, RunStatus, StepKind};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -57,8 +56,8 @@ pub struct RunSummary {
 pub struct RunStep {
     /// Position.
     pub seq: i64,
-    /// `tool_call`, `decision`, `result`, `delegation`, `finish`, `error`.
-    pub kind: String,
+    /// What the step records.
+    pub kind: StepKind,
     /// Details.
     pub body: Value,
     /// When (RFC 3339).
@@ -301,27 +300,23 @@ impl Instance {
         let summary = self.run_summary(workspace, run_id).await?;
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query(
+        let rows: Vec<(String, i64, StepKind, Vec<u8>, i64)> = sqlx::query_as(
             "SELECT id, seq, kind, body, created_at FROM run_steps WHERE run_id = ? ORDER BY seq",
         )
         .bind(run_id)
         .fetch_all(&pool)
         .await?;
         let mut timeline = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: String = row.get(0);
+        for (id, seq, kind, sealed, created_at) in rows {
             let plain = self
                 .vault
-                .open(
-                    &Aad::new(&scope, "run_steps", "body", &id),
-                    &row.get::<Vec<u8>, _>(3),
-                )
+                .open(&Aad::new(&scope, "run_steps", "body", &id), &sealed)
                 .await?;
             timeline.push(RunStep {
-                seq: row.get(1),
-                kind: row.get(2),
+                seq,
+                kind,
                 body: body::decode("run step", &id, &plain)?,
-                at: rfc3339_ms(row.get(4)),
+                at: rfc3339_ms(created_at),
             });
         }
         let child_ids: Vec<String> =

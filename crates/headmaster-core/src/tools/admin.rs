@@ -34,7 +34,7 @@ pub struct ToolStatus {
     /// Enabled by an Admin.
     pub enabled: bool,
     /// Base risk tier.
-    pub tier: String,
+    pub tier: headmaster_policy::Tier,
     /// Argument schema.
     pub args_schema: serde_json::Value,
 }
@@ -159,7 +159,7 @@ impl Instance {
                 let state = policy.actions.get(&entry.name);
                 ToolStatus {
                     enabled: state.is_some_and(|s| s.enabled),
-                    tier: state.map(|s| s.tier.as_str()).unwrap_or("high").to_string(),
+                    tier: state.map_or(headmaster_policy::Tier::High, |s| s.tier),
                     name: entry.name,
                     tool: entry.tool,
                     summary: entry.summary,

@@ -55,11 +55,13 @@ impl KeyScope {
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VersionStatus {
     /// `data` or `audit`.
+    #[ts(type = "\"data\" | \"audit\"")]
     pub purpose: String,
     /// Version number.
     pub version: u32,
     /// `active` (new writes), `retired` (re-encryption pending or grace running),
     /// `retained` (audit keys: kept to read the immutable log).
+    #[ts(type = "\"active\" | \"retired\" | \"retained\"")]
     pub state: &'static str,
     /// Rows sealed under it (data keys).
     pub rows: Option<u64>,

@@ -4,6 +4,7 @@
 //! `failed` with a reason a person can act on.
 
 use headmaster_core::states::RunStatus;
+use headmaster_core::states::StepKind;
 use serde_json::{json, Value};
 
 use crate::chat::writing_team;
@@ -101,7 +102,7 @@ async fn an_endpoint_that_is_down_fails_the_run_saying_it_cannot_be_reached() {
         .show_run(&team.admin, team.ws, &run.id)
         .await
         .unwrap();
-    assert_eq!(detail.timeline.last().unwrap().kind, "error");
+    assert_eq!(detail.timeline.last().unwrap().kind, StepKind::Error);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! that tries a tool outside its set is denied on record, and the run tree is visible.
 
 use headmaster_core::states::RunStatus;
+use headmaster_core::states::StepKind;
 use serde_json::{json, Value};
 
 use crate::support::chat_server::{answer, tool_calls, ChatServer};
@@ -92,7 +93,7 @@ async fn helper_was_confined(team: &Team, helper_id: &str, child: &str) {
     let escape = detail
         .timeline
         .iter()
-        .find(|s| s.kind == "result" && s.body["step"] == "escape")
+        .find(|s| s.kind == StepKind::Result && s.body["step"] == "escape")
         .expect("the shell step has a result");
     assert_eq!(escape.body["status"], "denied");
     assert!(
@@ -138,7 +139,7 @@ async fn a_sub_run_gets_only_the_tools_handed_down_and_the_tree_is_visible() {
     let delegation = detail
         .timeline
         .iter()
-        .find(|s| s.kind == "delegation")
+        .find(|s| s.kind == StepKind::Delegation)
         .unwrap();
     assert_eq!(delegation.body["child_run"], Value::from(child.id.clone()));
     assert_eq!(delegation.body["tools"], json!(["draft.save"]));

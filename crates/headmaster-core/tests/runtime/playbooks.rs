@@ -6,6 +6,7 @@
 use headmaster_core::approvals::PageRequest;
 use headmaster_core::states::ApprovalStatus;
 use headmaster_core::states::RunStatus;
+use headmaster_core::states::StepKind;
 use headmaster_core::Error;
 use headmaster_policy::Tier;
 use serde_json::Value;
@@ -223,7 +224,7 @@ async fn a_rejection_ends_the_weekly_update_through_its_not_sent_step() {
     let send_result = detail
         .timeline
         .iter()
-        .find(|s| s.kind == "result" && s.body["step"] == "send")
+        .find(|s| s.kind == StepKind::Result && s.body["step"] == "send")
         .expect("the send step has a result");
     assert_eq!(send_result.body["status"], "rejected");
     assert!(send_result.body["reason"]
