@@ -1,10 +1,10 @@
 //! Deciding a request and executing an approved call exactly once.
 
-use headmaster_policy::Tier;
 use serde::Serialize;
 use ts_rs::TS;
 
 use super::rules::{self, Facts, Refusal};
+use super::store::{self, DecideRow, NewDecision, Stamp};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::events::CoreEvent;
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
-use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
+use crate::states::{ApprovalDecision, ApprovalStatus};
 use crate::tools::call::CallOutcome;
 use crate::vault::seal::Aad;
 
@@ -65,14 +65,11 @@ impl Instance {
         .await?;
         self.expire_due(workspace).await?;
         let pool = self.workspace_pool(workspace).await?;
-        let row: DecideRow = sqlx::query_as(
-            "SELECT a.status, a.tier, a.quorum, a.on_behalf_of, a.action, a.run_id, a.step_id, a.expires_at,
-                    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted
-             FROM approvals a WHERE a.id = ?2",
+        let row = store::for_decision(
+            &mut *pool.acquire().await?,
+            id,
+            &session.user_id.to_string(),
         )
-        .bind(session.user_id.to_string())
-        .bind(id)
-        .fetch_optional(&pool)
         .await?
         .ok_or_else(|| Error::not_found("approval request", id))?;
         let quorum = row.quorum.clamp(0, 255) as u8;
@@ -154,44 +151,36 @@ impl Instance {
             .await?;
         // Checked again inside the write transaction: a decision that raced this one, or this
         // person's own earlier vote, wins.
-        let current: DecideRow = sqlx::query_as(
-            "SELECT a.status, a.tier, a.quorum, a.on_behalf_of, a.action, a.run_id, a.step_id, a.expires_at,
-                    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted
-             FROM approvals a WHERE a.id = ?2",
-        )
-        .bind(&me)
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let current = store::for_decision(&mut tx, id, &me)
+            .await?
+            .ok_or_else(|| Error::not_found("approval request", id))?;
         if let Err(refusal) = rules::may_decide(&current.facts(), &me, &caps, i64::MIN) {
             drop(tx);
             return Err(refuse(refusal.to_string()).await?);
         }
-        sqlx::query(
-            "INSERT INTO approval_decisions (id, approval_id, decider_id, decision, comment, decided_at) VALUES (?, ?, ?, ?, ?, ?)",
+        let approvals = store::add_decision(
+            &mut tx,
+            &NewDecision {
+                id: &decision_id,
+                approval_id: id,
+                decider_id: &me,
+                decision,
+                sealed_comment: sealed_comment.as_deref(),
+                decided_at: now,
+            },
         )
-        .bind(&decision_id)
-        .bind(id)
-        .bind(&me)
-        .bind(decision)
-        .bind(&sealed_comment)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let approvals: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM approval_decisions WHERE approval_id = ? AND decision = ?",
-        )
-        .bind(id)
-        .bind(ApprovalDecision::Approve)
-        .fetch_one(&mut *tx)
         .await?;
         let new_status = match decision {
             ApprovalDecision::Reject => ApprovalStatus::Rejected,
-            ApprovalDecision::Approve if approvals as u8 >= quorum => ApprovalStatus::Approved,
+            ApprovalDecision::Approve if approvals >= quorum => ApprovalStatus::Approved,
             ApprovalDecision::Approve => ApprovalStatus::Pending,
         };
-        if new_status != ApprovalStatus::Pending {
-            move_approval(&mut tx, id, new_status, "decided_at", now).await?;
+        if new_status != ApprovalStatus::Pending
+            && !store::move_to(&mut tx, id, new_status, Stamp::Decided, now).await?
+        {
+            return Err(Error::Conflict(format!(
+                "approval {id} could not become {new_status}; nothing was changed"
+            )));
         }
         tx.commit().await?;
         if new_status != ApprovalStatus::Pending {
@@ -203,7 +192,7 @@ impl Instance {
         }
         Ok(Recorded {
             status: new_status,
-            approvals: approvals as u8,
+            approvals,
             quorum,
             action,
             correlation,
@@ -219,63 +208,10 @@ impl Instance {
         id: &str,
     ) -> Result<ApprovalStatus> {
         let pool = self.workspace_pool(workspace).await?;
-        sqlx::query_scalar("SELECT status FROM approvals WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&pool)
+        store::status(&mut *pool.acquire().await?, id)
             .await?
             .ok_or_else(|| Error::not_found("approval request", id))
     }
-}
-
-/// The guard of an UPDATE that moves a request to `next`.
-pub(crate) fn approval_sources(next: ApprovalStatus) -> String {
-    status_in(
-        "status",
-        &ApprovalStatus::sources(next),
-        ApprovalStatus::as_str,
-    )
-}
-
-/// Moves a request to `next` (stamping `stamp_column`), guarded by the state machine; a request
-/// that moved meanwhile is a conflict and nothing is written.
-async fn move_approval(
-    conn: &mut sqlx::SqliteConnection,
-    id: &str,
-    next: ApprovalStatus,
-    stamp_column: &str,
-    at: i64,
-) -> Result<()> {
-    let moved = sqlx::query(&format!(
-        "UPDATE approvals SET status = ?, {stamp_column} = ? WHERE id = ? AND {}",
-        approval_sources(next)
-    ))
-    .bind(next)
-    .bind(at)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if moved == 1 {
-        Ok(())
-    } else {
-        Err(Error::Conflict(format!(
-            "approval {id} could not become {next}; nothing was changed"
-        )))
-    }
-}
-
-/// What deciding reads about a request (and whether the decider already voted).
-#[derive(sqlx::FromRow)]
-struct DecideRow {
-    status: ApprovalStatus,
-    tier: Tier,
-    quorum: i64,
-    on_behalf_of: String,
-    action: String,
-    run_id: Option<String>,
-    step_id: Option<String>,
-    expires_at: i64,
-    voted: bool,
 }
 
 impl DecideRow {

@@ -11,6 +11,7 @@ pub(crate) mod decide;
 mod grants;
 pub(crate) mod request;
 mod rules;
+pub(crate) mod store;
 
 pub use crate::paging::{Page, PageRequest};
 pub use crate::states::{ApprovalDecision, ApprovalStatus};

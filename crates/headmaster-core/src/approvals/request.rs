@@ -8,6 +8,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::rules::{self, Facts};
+use super::store::{self, DetailRow, SummaryRow};
 use crate::access::{Capability, CapabilitySet, Scope};
 use crate::audit::{Actor, ActorKind, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
@@ -17,7 +18,7 @@ use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
 use crate::paging::{cursor_after, Page, PageRequest};
-use crate::states::{status_in, ApprovalDecision, ApprovalStatus};
+use crate::states::{ApprovalDecision, ApprovalStatus};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -168,47 +169,20 @@ impl Instance {
                 "approval.list",
             )
             .await?;
-        let filter = match status {
-            None | Some("all") => "1".to_string(),
-            Some("pending") => status_in(
-                "a.status",
-                &[ApprovalStatus::Pending],
-                ApprovalStatus::as_str,
-            ),
-            Some("decided") => {
-                let decided: Vec<ApprovalStatus> = ApprovalStatus::ALL
-                    .iter()
-                    .copied()
-                    .filter(|s| *s != ApprovalStatus::Pending)
-                    .collect();
-                status_in("a.status", &decided, ApprovalStatus::as_str)
-            }
-            Some(other) => {
-                return Err(Error::InvalidInput(format!(
-                    "unknown status filter {other:?}; use pending, decided or all"
-                )))
-            }
-        };
+        let filter = store::Filter::parse(status)?;
         let limit = page.size()?;
         let after = page.position()?;
         self.expire_due(workspace).await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let (after_at, after_id) = after.unzip();
-        let mut rows: Vec<SummaryRow> = sqlx::query_as(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM approvals a
-             WHERE {filter} AND (?2 IS NULL OR (a.created_at, a.id) < (?2, ?3))
-             ORDER BY a.created_at DESC, a.id DESC LIMIT ?4"
-        ))
-        .bind(session.user_id.to_string())
-        .bind(after_at)
-        .bind(after_id)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&pool)
+        let mut conn = self.workspace_pool(workspace).await?.acquire().await?;
+        let (mut rows, total) = store::page(
+            &mut conn,
+            filter,
+            &session.user_id.to_string(),
+            after,
+            limit,
+        )
         .await?;
-        let total: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM approvals a WHERE {filter}"))
-                .fetch_one(&pool)
-                .await?;
+        drop(conn);
         let next_cursor = if rows.len() > limit as usize {
             rows.truncate(limit as usize);
             rows.last().map(|r| cursor_after(r.created_at, &r.id))
@@ -239,15 +213,11 @@ impl Instance {
             )
             .await?;
         self.expire_due(workspace).await?;
-        let pool = self.workspace_pool(workspace).await?;
-        let DetailRow { row, sealed } = sqlx::query_as(&format!(
-            "SELECT {SUMMARY_COLUMNS}, a.request, a.result FROM approvals a WHERE a.id = ?2"
-        ))
-        .bind(session.user_id.to_string())
-        .bind(id)
-        .fetch_optional(&pool)
-        .await?
-        .ok_or_else(|| Error::not_found("approval request", id))?;
+        let mut conn = self.workspace_pool(workspace).await?.acquire().await?;
+        let DetailRow { row, sealed } = store::detail(&mut conn, id, &session.user_id.to_string())
+            .await?
+            .ok_or_else(|| Error::not_found("approval request", id))?;
+        drop(conn);
         let args_sha256 = row.args_hash.clone();
         let summary = self
             .summaries(vec![row], session, &auth.capabilities)
@@ -294,29 +264,13 @@ impl Instance {
         let pool = self.workspace_pool(workspace).await?;
         let now = self.now();
         // The common case (nothing due) costs one indexed read and no write lock.
-        let due: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM approvals WHERE status = ? AND expires_at <= ? LIMIT 1",
-        )
-        .bind(ApprovalStatus::Pending)
-        .bind(now)
-        .fetch_optional(&pool)
-        .await?;
-        if due.is_none() {
+        if !store::any_due(&mut *pool.acquire().await?, now).await? {
             return Ok(());
         }
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), Vec::new())
             .await?;
-        let expired: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "UPDATE approvals SET status = ?, decided_at = ? WHERE status = ? AND expires_at <= ?
-             RETURNING id, action, run_id",
-        )
-        .bind(ApprovalStatus::Expired)
-        .bind(now)
-        .bind(ApprovalStatus::Pending)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+        let expired = store::expire_due(&mut tx, now).await?;
         for (id, action, run_id) in &expired {
             tx.record(
                 NewEvent::new(
@@ -472,10 +426,7 @@ impl Instance {
     async fn decisions(&self, workspace: WorkspaceId, id: &str) -> Result<Vec<DecisionRecord>> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows: Vec<DecisionRow> = sqlx::query_as("SELECT id, decider_id, decision, comment, decided_at FROM approval_decisions WHERE approval_id = ? ORDER BY decided_at")
-            .bind(id)
-            .fetch_all(&pool)
-            .await?;
+        let rows = store::decisions(&mut *pool.acquire().await?, id).await?;
         let names = self
             .display_names(rows.iter().map(|r| r.decider_id.as_str()))
             .await?;
@@ -523,56 +474,4 @@ impl Instance {
             _ => user_id.to_string(),
         }
     }
-}
-
-/// The columns of `SummaryRow`, for a query over `approvals a` whose first parameter (`?1`) is
-/// the caller's user id: the request, its approvals so far, and whether the caller voted.
-const SUMMARY_COLUMNS: &str = "a.id, a.status, a.tier, a.quorum, a.requester_kind, a.requester_id, \
-    a.on_behalf_of, a.run_id, a.action, a.args_hash, a.created_at, a.expires_at, \
-    (SELECT COUNT(*) FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') AS approvals, \
-    EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decider_id = ?1) AS voted";
-
-/// A request as the inbox reads it.
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    id: String,
-    status: ApprovalStatus,
-    tier: Tier,
-    quorum: i64,
-    requester_kind: ActorKind,
-    requester_id: String,
-    on_behalf_of: String,
-    run_id: Option<String>,
-    action: String,
-    args_hash: String,
-    created_at: i64,
-    expires_at: i64,
-    approvals: i64,
-    voted: bool,
-}
-
-/// A request's sealed parts.
-#[derive(sqlx::FromRow)]
-struct SealedParts {
-    request: Vec<u8>,
-    result: Option<Vec<u8>>,
-}
-
-/// A request with its sealed parts, for the detail.
-#[derive(sqlx::FromRow)]
-struct DetailRow {
-    #[sqlx(flatten)]
-    row: SummaryRow,
-    #[sqlx(flatten)]
-    sealed: SealedParts,
-}
-
-/// One stored decision.
-#[derive(sqlx::FromRow)]
-struct DecisionRow {
-    id: String,
-    decider_id: String,
-    decision: ApprovalDecision,
-    comment: Option<Vec<u8>>,
-    decided_at: i64,
 }

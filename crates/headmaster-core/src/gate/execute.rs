@@ -4,20 +4,18 @@
 //! the execution. A person's own call runs when its decision completes the quorum; an agent's
 //! when its run resumes.
 
-use headmaster_policy::Tier;
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
 use crate::access::Scope;
-use crate::approvals::decide::approval_sources;
 use crate::approvals::request::RequestBody;
+use crate::approvals::store::{self, Stamp};
 use crate::approvals::{ApprovalDecision, ApprovalStatus, DecisionResult};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Session;
 use crate::ids::WorkspaceId;
 use crate::instance::Instance;
-use crate::states::status_in;
 use crate::store::body;
 use crate::tools::call::{Attribution, CallOutcome, Prepared, SameTransaction};
 use crate::vault::seal::Aad;
@@ -80,9 +78,7 @@ impl Instance {
         args: &Value,
     ) -> Result<CallOutcome> {
         let pool = self.workspace_pool(workspace).await?;
-        let row: ExecuteRow = sqlx::query_as("SELECT action, args_hash, requester_kind, requester_id, run_id, step_id, tier FROM approvals WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&pool)
+        let row = store::for_execution(&mut *pool.acquire().await?, id)
             .await?
             .ok_or_else(|| Error::not_found("approval request", id))?;
         let action = row.action;
@@ -131,16 +127,9 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![claim])
             .await?;
-        let claimed = sqlx::query(&format!(
-            "UPDATE approvals SET status = ? WHERE id = ? AND {}",
-            approval_sources(ApprovalStatus::Executing)
-        ))
-        .bind(ApprovalStatus::Executing)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 1 {
+        let claimed =
+            store::move_to(&mut tx, id, ApprovalStatus::Executing, Stamp::None, 0).await?;
+        if claimed {
             tx.commit().await?;
         } else {
             drop(tx);
@@ -199,18 +188,13 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        sqlx::query(&format!(
-            "UPDATE approvals SET status = ?, executed_at = ? WHERE id = ? AND {}",
-            status_in(
-                "status",
-                &[ApprovalStatus::Approved],
-                ApprovalStatus::as_str
-            )
-        ))
-        .bind(ApprovalStatus::Failed)
-        .bind(self.now())
-        .bind(id)
-        .execute(&mut *tx)
+        store::move_to(
+            &mut tx,
+            id,
+            ApprovalStatus::Failed,
+            Stamp::Executed,
+            self.now(),
+        )
         .await?;
         tx.commit().await
     }
@@ -244,10 +228,7 @@ impl Instance {
     /// The approved arguments of a request (from the sealed request body).
     pub(crate) async fn approved_args(&self, workspace: WorkspaceId, id: &str) -> Result<Value> {
         let pool = self.workspace_pool(workspace).await?;
-        let sealed: Vec<u8> = sqlx::query_scalar("SELECT request FROM approvals WHERE id = ?")
-            .bind(id)
-            .fetch_one(&pool)
-            .await?;
+        let sealed = store::sealed_request(&mut *pool.acquire().await?, id).await?;
         let scope = workspace.to_string();
         let body: RequestBody = body::decode(
             "approval request",
@@ -280,32 +261,7 @@ impl SameTransaction for FinishApproval<'_> {
             .instance
             .seal_approval_result(self.workspace, self.id, result)
             .await?;
-        sqlx::query(&format!(
-            "UPDATE approvals SET status = ?, executed_at = ?, result = ? WHERE id = ? AND {}",
-            crate::states::status_in(
-                "status",
-                &[crate::states::ApprovalStatus::Executing],
-                crate::states::ApprovalStatus::as_str
-            )
-        ))
-        .bind(status)
-        .bind(self.instance.now())
-        .bind(&sealed)
-        .bind(self.id)
-        .execute(conn)
-        .await?;
+        store::finish(conn, self.id, status, &sealed, self.instance.now()).await?;
         Ok(())
     }
-}
-
-/// What executing an approved request reads.
-#[derive(sqlx::FromRow)]
-struct ExecuteRow {
-    action: String,
-    args_hash: String,
-    requester_kind: crate::audit::ActorKind,
-    requester_id: String,
-    run_id: Option<String>,
-    step_id: Option<String>,
-    tier: Tier,
 }

@@ -5,8 +5,9 @@
 use headmaster_policy::Verdict;
 
 use crate::access::Scope;
+use crate::approvals::quorum;
 use crate::approvals::request::RequestBody;
-use crate::approvals::{quorum, ApprovalStatus};
+use crate::approvals::store::{self, NewRequest};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -115,26 +116,24 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![proposed, event])
             .await?;
-        sqlx::query(
-            "INSERT INTO approvals (id, status, tier, quorum, requester_kind, requester_id, on_behalf_of, run_id, step_id,
-                 action, args_hash, request, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        store::insert(
+            &mut tx,
+            &NewRequest {
+                id: &id,
+                tier,
+                quorum,
+                requester_kind: actor.kind,
+                requester_id: &actor.id,
+                on_behalf_of: &on_behalf_of.to_string(),
+                run_id: run_id.as_deref(),
+                step_id: step_id.as_deref(),
+                action: &prepared.action,
+                args_hash: &prepared.hash,
+                sealed_request: &sealed,
+                created_at: now,
+                expires_at,
+            },
         )
-        .bind(&id)
-        .bind(ApprovalStatus::Pending)
-        .bind(tier)
-        .bind(quorum as i64)
-        .bind(actor.kind)
-        .bind(&actor.id)
-        .bind(on_behalf_of.to_string())
-        .bind(&run_id)
-        .bind(&step_id)
-        .bind(&prepared.action)
-        .bind(&prepared.hash)
-        .bind(&sealed)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.announce(CoreEvent::ApprovalRequested {

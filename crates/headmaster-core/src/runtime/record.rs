@@ -12,7 +12,7 @@ use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
-use crate::states::{status_in, ApprovalStatus, RunStatus, StepKind};
+use crate::states::{status_in, RunStatus, StepKind};
 use crate::store::body;
 use crate::vault::seal::Aad;
 
@@ -428,7 +428,7 @@ async fn insert_steps(
     insert.push_values(steps.iter().zip(1i64..), |mut row, (step, position)| {
         row.push_bind(&step.id)
             .push_bind(position)
-            .push_bind(&step.kind)
+            .push_bind(step.kind)
             .push_bind(&step.sealed);
     });
     insert.push(") AS v");
@@ -471,20 +471,7 @@ pub(crate) async fn withdraw_requests(
     run_id: &str,
     now: i64,
 ) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as(&format!(
-        "UPDATE approvals SET status = ?, decided_at = ? WHERE run_id = ? AND {}
-         RETURNING id, action",
-        status_in(
-            "status",
-            &ApprovalStatus::sources(ApprovalStatus::Expired),
-            ApprovalStatus::as_str
-        )
-    ))
-    .bind(ApprovalStatus::Expired)
-    .bind(now)
-    .bind(run_id)
-    .fetch_all(&mut *conn)
-    .await?)
+    crate::approvals::store::withdraw_for_run(conn, run_id, now).await
 }
 
 /// What `load_run` reads.

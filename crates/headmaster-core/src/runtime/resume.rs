@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use sqlx::Row;
 
 use super::engine::{Loaded, Observed, RunState};
 use super::playbook::StepStatus;
@@ -127,12 +126,9 @@ impl Instance {
         approval_id: &str,
     ) -> Result<(StepStatus, Value, Option<String>)> {
         let pool = self.workspace_pool(workspace).await?;
-        let sealed: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT result FROM approvals WHERE id = ?")
-                .bind(approval_id)
-                .fetch_optional(&pool)
-                .await?
-                .flatten();
+        let sealed =
+            crate::approvals::store::sealed_result(&mut *pool.acquire().await?, approval_id)
+                .await?;
         let Some(sealed) = sealed else {
             return Ok((
                 StepStatus::Failed,
@@ -169,14 +165,11 @@ impl Instance {
     ) -> Result<String> {
         let pool = self.workspace_pool(workspace).await?;
         let scope = workspace.to_string();
-        let rows = sqlx::query("SELECT id, comment FROM approval_decisions WHERE approval_id = ? AND decision = 'reject'")
-            .bind(approval_id)
-            .fetch_all(&pool)
-            .await?;
+        let rows =
+            crate::approvals::store::rejections(&mut *pool.acquire().await?, approval_id).await?;
         let mut comments = Vec::new();
-        for row in rows {
-            let id: String = row.get(0);
-            if let Some(sealed) = row.get::<Option<Vec<u8>>, _>(1) {
+        for (id, comment) in rows {
+            if let Some(sealed) = comment {
                 comments.push(
                     self.vault
                         .open_string(
