@@ -157,7 +157,7 @@ fn as_json_numbers(decl: &str) -> String {
     decl.replace("bigint", "number")
 }
 
-/// The listed types in order, each followed by the types it needs that nobody listed.
+/// The listed types and every type they use, each once, by name.
 fn ordered() -> Vec<Entry> {
     let mut walk = Walk::default();
     for e in entries() {
@@ -166,7 +166,12 @@ fn ordered() -> Vec<Entry> {
         walk.add(e);
         uses(&mut walk);
     }
-    walk.out
+    // The order ts-rs visits dependencies in differs from one build to the next (its derive
+    // collects them in a hash set), so the file lists the types by name: the same types give
+    // the same file. TypeScript resolves type names wherever they are declared.
+    let mut out = walk.out;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 /// A walk over the types the listed ones use, each declared once.

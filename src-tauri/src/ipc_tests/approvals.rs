@@ -138,7 +138,8 @@ fn grants_are_created_listed_and_revoked() {
     )
     .unwrap();
     assert_eq!(grant["active"], true);
-    let listed = call(&window, "list_grants", json!({ "workspaceId": ws })).unwrap();
+    let listed =
+        call(&window, "list_grants", json!({ "workspaceId": ws })).unwrap()["items"].clone();
     assert_eq!(ids(&listed), vec![grant["id"].clone()]);
     call(
         &window,
@@ -146,7 +147,8 @@ fn grants_are_created_listed_and_revoked() {
         json!({ "workspaceId": ws, "id": grant["id"] }),
     )
     .unwrap();
-    let listed = call(&window, "list_grants", json!({ "workspaceId": ws })).unwrap();
+    let listed =
+        call(&window, "list_grants", json!({ "workspaceId": ws })).unwrap()["items"].clone();
     assert_eq!(listed[0]["active"], false);
     assert!(listed[0]["revoked_at"].is_string());
 

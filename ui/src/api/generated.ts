@@ -32,60 +32,72 @@ export const CAPABILITIES = [
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];
 
-/** Any JSON value (payloads, arguments, outputs). */
-export type JsonValue = unknown;
-
-/**
- * How risky a call is. Ordered: `Low < Medium < High < Critical`.
- */
-export type Tier = "low" | "medium" | "high" | "critical";
-
-/**
- * The four built-in roles, least privileged first. They nest: every Admin is an Approver,
- * every Approver an Operator, every Operator a Viewer, which is why the order matters. The same
- * enum names a person's role in the policy's conditions and in membership (whose capability
- * matrix the core defines).
- */
-export type Role = "viewer" | "operator" | "approver" | "admin";
-
-/**
- * Where a run is. `stalled` is not a status: it is a flag on a queued or running run whose
- * heartbeat stopped ([`RunSummary::stalled`](crate::runtime::RunSummary)).
- */
-export type RunStatus = "queued" | "running" | "waiting_confirmation" | "waiting_approval" | "waiting_child" | "completed" | "failed" | "cancelled" | "expired";
-
-/**
- * Where an approval request is.
- */
-export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired" | "executing" | "executed" | "failed";
-
-/**
- * One person's decision on a request.
- */
-export type ApprovalDecision = "approve" | "reject";
-
 /**
  * The kinds of actor.
  */
 export type ActorKind = "user" | "agent" | "system" | "anonymous";
 
 /**
- * How an action ended.
+ * An agent definition.
  */
-export type Outcome = "allowed" | "denied" | "failed" | "pending";
+export type AgentDefinition = { 
+/**
+ * Name (unique in the workspace).
+ */
+name: string, 
+/**
+ * Instructions (the system prompt for model agents).
+ */
+instructions: string, 
+/**
+ * Provider.
+ */
+provider: ProviderConfig, 
+/**
+ * Actions it may propose (a subset of the workspace's enabled tools at run time).
+ */
+tools: Array<string>, 
+/**
+ * Memory keys it loads start with this prefix (empty: all).
+ */
+memory_scope: string, 
+/**
+ * Limits.
+ */
+limits: Limits, };
 
 /**
- * Every command's error: a stable code and a message for people.
+ * An agent as listed.
  */
-export type CommandError = { 
+export type AgentSummary = { 
 /**
- * Stable machine code (`forbidden`, `auth_failed`, …).
+ * Id.
  */
-code: string, 
+id: string, 
 /**
- * What happened and what to do.
+ * Name.
  */
-message: string, };
+name: string, 
+/**
+ * `playbook` or `openai`.
+ */
+provider: string, 
+/**
+ * Model, for model agents.
+ */
+model: string | null, 
+/**
+ * Actions it may propose.
+ */
+tools: Array<string>, 
+/**
+ * Created (RFC 3339).
+ */
+created_at: string, 
+/**
+ * The full definition.
+ */
+definition: AgentDefinition, };
 
 /**
  * The app's state as the UI routes on it.
@@ -109,589 +121,9 @@ org_name: string | null,
 home: string, };
 
 /**
- * What the background maintenance worker's latest finished pass did.
+ * One person's decision on a request.
  */
-export type MaintenanceOutcome = { 
-/**
- * Which pass of this run of the app (1 is the one at unlock).
- */
-pass: number, 
-/**
- * Rotations it finished or started by age, one per scope.
- */
-reports: Array<RotationReport>, };
-
-/**
- * What a rotation did.
- */
-export type RotationReport = { 
-/**
- * Scope rotated.
- */
-scope: string, 
-/**
- * New data-key version.
- */
-data_version: number, 
-/**
- * Rows moved onto it.
- */
-rows_reencrypted: number, 
-/**
- * Old data-key versions destroyed.
- */
-retired: Array<number>, 
-/**
- * Old versions with no rows left, destroyed after the grace period.
- */
-awaiting_retirement: Array<number>, };
-
-/**
- * A workspace as a member sees it in the switcher.
- */
-export type WorkspaceSummary = { 
-/**
- * Workspace id.
- */
-id: string, 
-/**
- * Name.
- */
-name: string, 
-/**
- * The user's role in it (built-in role title or custom role name).
- */
-role: string, 
-/**
- * The capabilities that role grants (the UI hides what the role cannot do).
- */
-capabilities: Array<string>, };
-
-/**
- * Who the signed-in person is, for the home screen and `headmaster whoami`.
- */
-export type WhoAmI = { 
-/**
- * User id.
- */
-user_id: string, 
-/**
- * Username.
- */
-username: string, 
-/**
- * Organisation role.
- */
-org_role: string, 
-/**
- * Capabilities of the organisation role.
- */
-org_capabilities: Array<string>, 
-/**
- * The organisation.
- */
-org_name: string, 
-/**
- * Session expiry, RFC 3339.
- */
-session_expires_at: string, 
-/**
- * The workspaces the user is a member of, with their role in each.
- */
-workspaces: Array<WorkspaceSummary>, };
-
-/**
- * A user as listed to Admins.
- */
-export type UserSummary = { 
-/**
- * User id.
- */
-id: string, 
-/**
- * Username (`[erased]` after erasure).
- */
-username: string, 
-/**
- * Organisation role.
- */
-org_role: string, 
-/**
- * Whether the account is disabled.
- */
-disabled: boolean, 
-/**
- * Whether the account is locked right now.
- */
-locked: boolean, };
-
-/**
- * A member as listed.
- */
-export type MemberSummary = { 
-/**
- * User id.
- */
-user_id: string, 
-/**
- * Username.
- */
-username: string, 
-/**
- * Role title.
- */
-role: string, 
-/**
- * Capability names the role grants.
- */
-capabilities: Array<string>, 
-/**
- * Whether the account is disabled.
- */
-disabled: boolean, };
-
-/**
- * A role as listed.
- */
-export type RoleSummary = { 
-/**
- * `viewer`…`admin` for built-in roles, the id for custom ones.
- */
-id: string, 
-/**
- * Display name.
- */
-name: string, 
-/**
- * Whether it is one of the four built-in roles.
- */
-builtin: boolean, 
-/**
- * Capability names.
- */
-capabilities: Array<string>, };
-
-/**
- * `headmaster keys status`.
- */
-export type KeysStatus = { 
-/**
- * `keychain` or `passphrase`.
- */
-protection: "keychain" | "passphrase", 
-/**
- * Whether the keychain answered just now (keychain mode).
- */
-keychain_available: boolean | null, 
-/**
- * KEK version.
- */
-kek_version: number, 
-/**
- * Last KEK rotation, RFC 3339.
- */
-kek_rotated_at: string, 
-/**
- * Automatic rotation period.
- */
-rotation_period_days: number, 
-/**
- * Per-scope key versions.
- */
-scopes: Array<ScopeStatus>, };
-
-/**
- * The keys of one scope.
- */
-export type ScopeStatus = { 
-/**
- * `instance` or the workspace id.
- */
-scope: string, 
-/**
- * Display name.
- */
-name: string, 
-/**
- * Versions.
- */
-versions: Array<VersionStatus>, 
-/**
- * Last rotation finished, RFC 3339.
- */
-last_rotation: string | null, 
-/**
- * Whether a rotation is unfinished (crash or in progress).
- */
-rotation_pending: boolean, 
-/**
- * Whether the current data key is older than the rotation period.
- */
-rotation_due: boolean, };
-
-/**
- * One key version in a status report.
- */
-export type VersionStatus = { 
-/**
- * `data` or `audit`.
- */
-purpose: "data" | "audit", 
-/**
- * Version number.
- */
-version: number, 
-/**
- * `active` (new writes), `retired` (re-encryption pending or grace running),
- * `retained` (audit keys: kept to read the immutable log).
- */
-state: "active" | "retired" | "retained", 
-/**
- * Rows sealed under it (data keys).
- */
-rows: number | null, 
-/**
- * Encryptions reserved under it.
- */
-encryptions: number, 
-/**
- * Created, RFC 3339.
- */
-created_at: string, 
-/**
- * Superseded, RFC 3339.
- */
-retired_at: string | null, };
-
-/**
- * Where a request came from. Personal data (host, OS user, IP, user agent): sealed under the
- * actor's own subject key in the audit log.
- */
-export type Source = { 
-/**
- * `desktop`, `cli`, `server`, `runtime`.
- */
-client: string, 
-/**
- * Host name of the machine.
- */
-host?: string, 
-/**
- * Operating-system account.
- */
-os_user?: string, 
-/**
- * Network address, for network clients.
- */
-ip?: string, 
-/**
- * User agent, for network clients; the client's version otherwise.
- */
-user_agent?: string, };
-
-/**
- * A decoded audit event, as `audit query` and the Audit screen show it.
- */
-export type AuditEntry = { 
-/**
- * Position in the chain.
- */
-seq: number, 
-/**
- * RFC 3339 UTC.
- */
-time: string, 
-/**
- * `user`, `agent`, `system`, `anonymous`.
- */
-actor_kind: string, 
-/**
- * Actor id.
- */
-actor_id: string, 
-/**
- * Actor name (`[erased]` after erasure).
- */
-actor_name: string, 
-/**
- * Action.
- */
-action: string, 
-/**
- * Target.
- */
-target: string, 
-/**
- * Outcome.
- */
-outcome: string, 
-/**
- * Source (personal fields `[erased]` after erasure).
- */
-source: Source, 
-/**
- * Run correlation.
- */
-run_id: string, 
-/**
- * Step correlation.
- */
-step_id: string, 
-/**
- * Approval correlation.
- */
-approval_id: string, 
-/**
- * Details.
- */
-payload: JsonValue, 
-/**
- * The model behind an agent actor (`provider`, `name`), if it has one.
- */
-agent_model?: [string, string], };
-
-/**
- * One page of results.
- */
-export type AuditPage = { 
-/**
- * Entries, newest first.
- */
-entries: Array<AuditEntry>, 
-/**
- * Pass as `before_seq` to get the next (older) page; `None` at the end.
- */
-next_before: number | null, };
-
-/**
- * The Audit screen's filters. Empty text fields mean "no filter", so the form can send every
- * field as it stands.
- */
-export type AuditFilter = { since?: string | null, until?: string | null, actor?: string | null, action?: string | null, outcome?: string | null, run?: string | null, limit?: number | null, before_seq?: number | null, };
-
-/**
- * One break.
- */
-export type VerifyBreak = { 
-/**
- * Where.
- */
-seq: number, 
-/**
- * Stable code: `hash_mismatch`, `missing_seq`, `reordered`, `bad_checkpoint_signature`, …
- */
-kind: string, 
-/**
- * What it means.
- */
-detail: string, };
-
-/**
- * A verification result for people and scripts.
- */
-export type VerifyOutcome = { 
-/**
- * Chain scope.
- */
-scope: string, 
-/**
- * Whether everything verified.
- */
-valid: boolean, 
-/**
- * Rows read (archive + hot).
- */
-events_checked: number, 
-/**
- * Checkpoints checked.
- */
-checkpoints_checked: number, 
-/**
- * Inclusive valid seq ranges.
- */
-valid_ranges: Array<[number, number]>, 
-/**
- * Every break, in seq order.
- */
-breaks: Array<VerifyBreak>, 
-/**
- * Archive segments that could not be read (missing, altered, undecryptable).
- */
-segment_problems: Array<string>, };
-
-/**
- * What an export wrote.
- */
-export type ExportReport = { 
-/**
- * Bundle path.
- */
-path: string, 
-/**
- * Events exported.
- */
-events: number, 
-/**
- * First and last seq.
- */
-seq_range: [number, number] | null, 
-/**
- * Fingerprint of the signing device key (pin it out of band).
- */
-device_key_fingerprint: string, };
-
-/**
- * What an archive run did.
- */
-export type ArchiveReport = { 
-/**
- * Segments written.
- */
-segments: number, 
-/**
- * Events moved.
- */
-events: number, 
-/**
- * Events before this time were archived.
- */
-cutoff: string, };
-
-/**
- * Which page of a list to read.
- */
-export type PageRequest = { 
-/**
- * The `next_cursor` of the page before; none for the first page.
- */
-cursor?: string | null, 
-/**
- * Items per page (1–200; 50 when absent).
- */
-limit?: number | null, };
-
-/**
- * A request in a list (the inbox).
- */
-export type ApprovalSummary = { 
-/**
- * Id.
- */
-id: string, 
-/**
- * Where it is.
- */
-status: ApprovalStatus, 
-/**
- * Tier.
- */
-tier: Tier, 
-/**
- * Approvals needed.
- */
-quorum: number, 
-/**
- * Approvals so far.
- */
-approvals: number, 
-/**
- * `tool.action`.
- */
-action: string, 
-/**
- * A person or an agent.
- */
-requester_kind: ActorKind, 
-/**
- * Requester id (agent id or user id).
- */
-requester_id: string, 
-/**
- * The person on whose behalf (the proposer, or the person who started the agent's run).
- */
-on_behalf_of: string, 
-/**
- * Their username.
- */
-on_behalf_of_name: string, 
-/**
- * Run, when an agent proposed it.
- */
-run_id: string | null, 
-/**
- * Created (RFC 3339).
- */
-created_at: string, 
-/**
- * Expires (RFC 3339).
- */
-expires_at: string, 
-/**
- * Milliseconds left (0 once expired).
- */
-ms_left: number, 
-/**
- * Whether the caller may decide it now.
- */
-can_decide: boolean, 
-/**
- * Why not, when they may not (the same rule `decide_approval` applies).
- */
-cannot_decide: string | null, };
-
-/**
- * One page of a list, newest first.
- */
-export type Page<T> = { 
-/**
- * The items on this page.
- */
-items: Array<T>, 
-/**
- * How many items match the filter in all.
- */
-total: number, 
-/**
- * Pass this back for the next page; absent on the last one.
- */
-next_cursor: string | null, };
-
-/**
- * A grant as listed.
- */
-export type GrantSummary = { 
-/**
- * Id.
- */
-id: string, 
-/**
- * `tool.action`.
- */
-action: string, 
-/**
- * Principal id (user id or agent id).
- */
-principal: string, 
-/**
- * Argument patterns (JSON).
- */
-args: Record<string, unknown>, 
-/**
- * Created (RFC 3339).
- */
-created_at: string, 
-/**
- * Expires (RFC 3339).
- */
-expires_at: string, 
-/**
- * Revoked (RFC 3339).
- */
-revoked_at: string | null, 
-/**
- * Whether it can match now.
- */
-active: boolean, };
+export type ApprovalDecision = "approve" | "reject";
 
 /**
  * Everything a reviewer sees.
@@ -792,46 +224,188 @@ can_decide: boolean,
 cannot_decide: string | null, };
 
 /**
- * One person's decision.
+ * Where an approval request is.
  */
-export type DecisionRecord = { 
-/**
- * Who.
- */
-decider: string, 
-/**
- * Approve or reject.
- */
-decision: ApprovalDecision, 
-/**
- * Their comment.
- */
-comment: string | null, 
-/**
- * When (RFC 3339).
- */
-decided_at: string, };
+export type ApprovalStatus = "pending" | "approved" | "rejected" | "expired" | "executing" | "executed" | "failed";
 
 /**
- * What a decision led to.
+ * A request in a list (the inbox).
  */
-export type DecisionResult = { 
+export type ApprovalSummary = { 
 /**
- * The request's status now.
+ * Id.
+ */
+id: string, 
+/**
+ * Where it is.
  */
 status: ApprovalStatus, 
 /**
- * Approvals so far.
+ * Tier.
  */
-approvals: number, 
+tier: Tier, 
 /**
  * Approvals needed.
  */
 quorum: number, 
 /**
- * The execution, when this decision completed the quorum of a person's own call.
+ * Approvals so far.
  */
-executed: CallOutcome | null, };
+approvals: number, 
+/**
+ * `tool.action`.
+ */
+action: string, 
+/**
+ * A person or an agent.
+ */
+requester_kind: ActorKind, 
+/**
+ * Requester id (agent id or user id).
+ */
+requester_id: string, 
+/**
+ * The person on whose behalf (the proposer, or the person who started the agent's run).
+ */
+on_behalf_of: string, 
+/**
+ * Their username.
+ */
+on_behalf_of_name: string, 
+/**
+ * Run, when an agent proposed it.
+ */
+run_id: string | null, 
+/**
+ * Created (RFC 3339).
+ */
+created_at: string, 
+/**
+ * Expires (RFC 3339).
+ */
+expires_at: string, 
+/**
+ * Milliseconds left (0 once expired).
+ */
+ms_left: number, 
+/**
+ * Whether the caller may decide it now.
+ */
+can_decide: boolean, 
+/**
+ * Why not, when they may not (the same rule `decide_approval` applies).
+ */
+cannot_decide: string | null, };
+
+/**
+ * The inbox as the approval watcher last saw it.
+ */
+export type ApprovalsChanged = { 
+/**
+ * Pending requests, in every workspace, that the signed-in person may decide.
+ */
+pending: number, 
+/**
+ * Requests first seen in this pass (a notification was posted for them).
+ */
+new: Array<string>, };
+
+/**
+ * What an archive run did.
+ */
+export type ArchiveReport = { 
+/**
+ * Segments written.
+ */
+segments: number, 
+/**
+ * Events moved.
+ */
+events: number, 
+/**
+ * Events before this time were archived.
+ */
+cutoff: string, };
+
+/**
+ * A decoded audit event, as `audit query` and the Audit screen show it.
+ */
+export type AuditEntry = { 
+/**
+ * Position in the chain.
+ */
+seq: number, 
+/**
+ * RFC 3339 UTC.
+ */
+time: string, 
+/**
+ * `user`, `agent`, `system`, `anonymous`.
+ */
+actor_kind: string, 
+/**
+ * Actor id.
+ */
+actor_id: string, 
+/**
+ * Actor name (`[erased]` after erasure).
+ */
+actor_name: string, 
+/**
+ * Action.
+ */
+action: string, 
+/**
+ * Target.
+ */
+target: string, 
+/**
+ * Outcome.
+ */
+outcome: string, 
+/**
+ * Source (personal fields `[erased]` after erasure).
+ */
+source: Source, 
+/**
+ * Run correlation.
+ */
+run_id: string, 
+/**
+ * Step correlation.
+ */
+step_id: string, 
+/**
+ * Approval correlation.
+ */
+approval_id: string, 
+/**
+ * Details.
+ */
+payload: JsonValue, 
+/**
+ * The model behind an agent actor (`provider`, `name`), if it has one.
+ */
+agent_model?: [string, string], };
+
+/**
+ * The Audit screen's filters. Empty text fields mean "no filter", so the form can send every
+ * field as it stands.
+ */
+export type AuditFilter = { since?: string | null, until?: string | null, actor?: string | null, action?: string | null, outcome?: string | null, run?: string | null, limit?: number | null, before_seq?: number | null, };
+
+/**
+ * One page of results.
+ */
+export type AuditPage = { 
+/**
+ * Entries, newest first.
+ */
+entries: Array<AuditEntry>, 
+/**
+ * Pass as `before_seq` to get the next (older) page; `None` at the end.
+ */
+next_before: number | null, };
 
 /**
  * What happened to a proposed call.
@@ -883,6 +457,224 @@ reasons: Array<string>, } | { "status": "denied",
 reasons: Array<string>, };
 
 /**
+ * Every command's error: a stable code and a message for people.
+ */
+export type CommandError = { 
+/**
+ * Stable machine code (`forbidden`, `auth_failed`, …).
+ */
+code: string, 
+/**
+ * What happened and what to do.
+ */
+message: string, };
+
+/**
+ * A condition on earlier results.
+ */
+export type Condition = { 
+/**
+ * `task`, `steps.ID.status`, `steps.ID.output.PATH`.
+ */
+path: string, 
+/**
+ * Holds when the value equals this.
+ */
+equals: JsonValue | null, 
+/**
+ * Holds when the value differs from this.
+ */
+not_equals: JsonValue | null, 
+/**
+ * Holds when the value is present and not empty (true) / absent or empty (false).
+ */
+exists: boolean | null, };
+
+/**
+ * A credential as listed: never its value.
+ */
+export type CredentialSummary = { 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * Created, RFC 3339.
+ */
+created_at: string, 
+/**
+ * Last changed, RFC 3339.
+ */
+updated_at: string, 
+/**
+ * Last used by a tool, RFC 3339.
+ */
+last_used_at: string | null, };
+
+/**
+ * One person's decision.
+ */
+export type DecisionRecord = { 
+/**
+ * Who.
+ */
+decider: string, 
+/**
+ * Approve or reject.
+ */
+decision: ApprovalDecision, 
+/**
+ * Their comment.
+ */
+comment: string | null, 
+/**
+ * When (RFC 3339).
+ */
+decided_at: string, };
+
+/**
+ * What a decision led to.
+ */
+export type DecisionResult = { 
+/**
+ * The request's status now.
+ */
+status: ApprovalStatus, 
+/**
+ * Approvals so far.
+ */
+approvals: number, 
+/**
+ * Approvals needed.
+ */
+quorum: number, 
+/**
+ * The execution, when this decision completed the quorum of a person's own call.
+ */
+executed: CallOutcome | null, };
+
+/**
+ * A delegation to another agent.
+ */
+export type Delegate = { 
+/**
+ * Agent name.
+ */
+agent: string, 
+/**
+ * Its task (templates allowed).
+ */
+task: string, 
+/**
+ * Tools it may use: a subset of this agent's (never more).
+ */
+tools: Array<string> | null, 
+/**
+ * Step budget.
+ */
+max_steps: number | null, };
+
+/**
+ * A draft with every version's body.
+ */
+export type DraftDetail = { 
+/**
+ * Key.
+ */
+key: string, 
+/**
+ * Versions, newest first: summary and body.
+ */
+versions: Array<[DraftSummary, string]>, };
+
+/**
+ * A draft as listed (latest version of each key).
+ */
+export type DraftSummary = { 
+/**
+ * Row id of this version.
+ */
+id: string, 
+/**
+ * Draft key (shared by versions).
+ */
+key: string, 
+/**
+ * Version.
+ */
+version: number, 
+/**
+ * Title.
+ */
+title: string, 
+/**
+ * Run that saved it.
+ */
+run_id: string | null, 
+/**
+ * Author (`user:<id>` / `agent:<id>`).
+ */
+author: string, 
+/**
+ * Saved (RFC 3339).
+ */
+created_at: string, };
+
+/**
+ * Per-workspace SMTP settings.
+ */
+export type EmailConfig = { 
+/**
+ * The SMTP server's host name or address.
+ */
+host: string, 
+/**
+ * Its port (25, 465, 587, …).
+ */
+port: number, 
+/**
+ * Connection protection.
+ */
+tls: SmtpTls, 
+/**
+ * The sender address of every message (`agents@example.com`).
+ */
+from: string, 
+/**
+ * Login name, literal or a `{{credential:NAME}}` reference.
+ */
+username: string | null, 
+/**
+ * Login password: must be a single `{{credential:NAME}}` reference.
+ */
+password: string | null, 
+/**
+ * Time limit for the whole delivery, in milliseconds.
+ */
+timeout_ms: number, };
+
+/**
+ * An example playbook the UI offers to install.
+ */
+export type ExamplePlaybook = { 
+/**
+ * File name, used to install it.
+ */
+file: string, 
+/**
+ * Agent name it installs as.
+ */
+name: string, 
+/**
+ * What it does.
+ */
+description: string | null, 
+/**
+ * Tools it proposes.
+ */
+tools: Array<string>, };
+
+/**
  * How long a request waits per tier, in minutes.
  */
 export type ExpiryConfig = { 
@@ -900,97 +692,264 @@ high_minutes: number,
 critical_minutes: number, };
 
 /**
+ * What an export wrote.
+ */
+export type ExportReport = { 
+/**
+ * Bundle path.
+ */
+path: string, 
+/**
+ * Events exported.
+ */
+events: number, 
+/**
+ * First and last seq.
+ */
+seq_range: [number, number] | null, 
+/**
+ * Fingerprint of the signing device key (pin it out of band).
+ */
+device_key_fingerprint: string, };
+
+/**
+ * Per-workspace limits of the file tools.
+ */
+export type FileConfig = { 
+/**
+ * Largest file `file.read` returns, in bytes.
+ */
+max_read_bytes: number, 
+/**
+ * Largest content `file.write` accepts, in bytes.
+ */
+max_write_bytes: number, 
+/**
+ * Most entries `file.list` returns.
+ */
+max_list_entries: number, };
+
+/**
  * The grant form: the action, who it is for (a username or `agent:<id>`), argument patterns
  * (exact JSON or text, or `like:GLOB`) and a lifetime of at most 24 hours.
  */
 export type GrantInput = { action: string, principal: string, args: { [key in string]?: string }, minutes: number, };
 
 /**
- * An agent as listed.
+ * A grant as listed.
  */
-export type AgentSummary = { 
+export type GrantSummary = { 
 /**
  * Id.
  */
 id: string, 
 /**
- * Name.
+ * `tool.action`.
  */
-name: string, 
+action: string, 
 /**
- * `playbook` or `openai`.
+ * Principal id (user id or agent id).
  */
-provider: string, 
+principal: string, 
 /**
- * Model, for model agents.
+ * Argument patterns (JSON).
  */
-model: string | null, 
-/**
- * Actions it may propose.
- */
-tools: Array<string>, 
+args: Record<string, unknown>, 
 /**
  * Created (RFC 3339).
  */
 created_at: string, 
 /**
- * The full definition.
+ * Expires (RFC 3339).
  */
-definition: AgentDefinition, };
+expires_at: string, 
+/**
+ * Revoked (RFC 3339).
+ */
+revoked_at: string | null, 
+/**
+ * Whether it can match now.
+ */
+active: boolean, };
 
 /**
- * An agent definition.
+ * Per-workspace settings of the HTTP tools. The default allows no host at all.
  */
-export type AgentDefinition = { 
+export type HttpConfig = { 
 /**
- * Name (unique in the workspace).
+ * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
+ * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
  */
-name: string, 
+allowed_hosts: Array<string>, 
 /**
- * Instructions (the system prompt for model agents).
+ * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
+ * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
+ * allowlist entry.
  */
-instructions: string, 
+allowed_internal: Array<string>, 
 /**
- * Provider.
+ * Time allowed to establish a connection, in milliseconds.
  */
-provider: ProviderConfig, 
+connect_timeout_ms: number, 
 /**
- * Actions it may propose (a subset of the workspace's enabled tools at run time).
+ * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
  */
-tools: Array<string>, 
+total_timeout_ms: number, 
 /**
- * Memory keys it loads start with this prefix (empty: all).
+ * Largest response body kept; the rest is cut and `truncated` is set.
  */
-memory_scope: string, 
+max_response_bytes: number, 
 /**
- * Limits.
+ * Largest request body accepted.
  */
-limits: Limits, };
+max_request_bytes: number, 
+/**
+ * Most redirects followed.
+ */
+max_redirects: number, };
+
+/** Any JSON value (payloads, arguments, outputs). */
+export type JsonValue = unknown;
 
 /**
- * How an agent decides its next step.
+ * `headmaster keys status`.
  */
-export type ProviderConfig = { "kind": "playbook", 
+export type KeysStatus = { 
 /**
- * The playbook.
+ * `keychain` or `passphrase`.
  */
-playbook: Playbook, } | { "kind": "open_ai", 
+protection: "keychain" | "passphrase", 
 /**
- * Base URL, e.g. `http://127.0.0.1:11434/v1`.
+ * Whether the keychain answered just now (keychain mode).
  */
-base_url: string, 
+keychain_available: boolean | null, 
 /**
- * Model name.
+ * KEK version.
  */
-model: string, 
+kek_version: number, 
 /**
- * Credential holding the API key, if the endpoint needs one.
+ * Last KEK rotation, RFC 3339.
  */
-api_key_credential: string | null, 
+kek_rotated_at: string, 
 /**
- * Per-request timeout, seconds.
+ * Automatic rotation period.
  */
-timeout_seconds: number, };
+rotation_period_days: number, 
+/**
+ * Per-scope key versions.
+ */
+scopes: Array<ScopeStatus>, };
+
+/**
+ * Run limits.
+ */
+export type Limits = { 
+/**
+ * Most steps.
+ */
+max_steps: number, 
+/**
+ * Most model tokens (model agents).
+ */
+max_tokens: number, 
+/**
+ * Wall time from start, seconds.
+ */
+wall_seconds: number, };
+
+/**
+ * What the background maintenance worker's latest finished pass did.
+ */
+export type MaintenanceOutcome = { 
+/**
+ * Which pass of this run of the app (1 is the one at unlock).
+ */
+pass: number, 
+/**
+ * Rotations it finished or started by age, one per scope.
+ */
+reports: Array<RotationReport>, };
+
+/**
+ * A member as listed.
+ */
+export type MemberSummary = { 
+/**
+ * User id.
+ */
+user_id: string, 
+/**
+ * Username.
+ */
+username: string, 
+/**
+ * Role title.
+ */
+role: string, 
+/**
+ * Capability names the role grants.
+ */
+capabilities: Array<string>, 
+/**
+ * Whether the account is disabled.
+ */
+disabled: boolean, };
+
+/**
+ * A memory entry.
+ */
+export type MemoryEntry = { 
+/**
+ * Key.
+ */
+key: string, 
+/**
+ * Value.
+ */
+value: string, 
+/**
+ * `user:<id>` or `agent:<id>`.
+ */
+author: string, 
+/**
+ * Last change (RFC 3339).
+ */
+updated_at: string, };
+
+/**
+ * How an action ended.
+ */
+export type Outcome = "allowed" | "denied" | "failed" | "pending";
+
+/**
+ * One page of a list, newest first.
+ */
+export type Page<T> = { 
+/**
+ * The items on this page.
+ */
+items: Array<T>, 
+/**
+ * How many items match the filter in all.
+ */
+total: number, 
+/**
+ * Pass this back for the next page; absent on the last one.
+ */
+next_cursor: string | null, };
+
+/**
+ * Which page of a list to read.
+ */
+export type PageRequest = { 
+/**
+ * The `next_cursor` of the page before; none for the first page.
+ */
+cursor?: string | null, 
+/**
+ * Items per page (1–200; 50 when absent).
+ */
+limit?: number | null, };
 
 /**
  * A parsed, validated playbook.
@@ -1035,212 +994,100 @@ max_steps: number,
 wall_seconds: number, };
 
 /**
- * One step.
+ * How an agent decides its next step.
  */
-export type Step = { 
+export type ProviderConfig = { "kind": "playbook", 
 /**
- * Unique id, referenced as `{{steps.ID…}}`.
+ * The playbook.
+ */
+playbook: Playbook, } | { "kind": "open_ai", 
+/**
+ * Base URL, e.g. `http://127.0.0.1:11434/v1`.
+ */
+base_url: string, 
+/**
+ * Model name.
+ */
+model: string, 
+/**
+ * Credential holding the API key, if the endpoint needs one.
+ */
+api_key_credential: string | null, 
+/**
+ * Per-request timeout, seconds.
+ */
+timeout_seconds: number, };
+
+/**
+ * The four built-in roles, least privileged first. They nest: every Admin is an Approver,
+ * every Approver an Operator, every Operator a Viewer, which is why the order matters. The same
+ * enum names a person's role in the policy's conditions and in membership (whose capability
+ * matrix the core defines).
+ */
+export type Role = "viewer" | "operator" | "approver" | "admin";
+
+/**
+ * A role as listed.
+ */
+export type RoleSummary = { 
+/**
+ * `viewer`…`admin` for built-in roles, the id for custom ones.
  */
 id: string, 
 /**
- * `tool.action` to propose.
- */
-tool: string | null, 
-/**
- * Its arguments (templates allowed).
- */
-args: JsonValue | null, 
-/**
- * Why, shown to reviewers.
- */
-reasoning: string | null, 
-/**
- * A sub-run.
- */
-delegate: Delegate | null, 
-/**
- * End the run with this summary (templates allowed).
- */
-finish: string | null, 
-/**
- * Run only when this holds.
- */
-when: Condition | null, 
-/**
- * After a policy denial: stop, continue, goto:ID.
- */
-on_denied: string | null, 
-/**
- * After a rejection by a person.
- */
-on_rejected: string | null, 
-/**
- * After a tool failure.
- */
-on_failed: string | null, };
-
-/**
- * A delegation to another agent.
- */
-export type Delegate = { 
-/**
- * Agent name.
- */
-agent: string, 
-/**
- * Its task (templates allowed).
- */
-task: string, 
-/**
- * Tools it may use: a subset of this agent's (never more).
- */
-tools: Array<string> | null, 
-/**
- * Step budget.
- */
-max_steps: number | null, };
-
-/**
- * A condition on earlier results.
- */
-export type Condition = { 
-/**
- * `task`, `steps.ID.status`, `steps.ID.output.PATH`.
- */
-path: string, 
-/**
- * Holds when the value equals this.
- */
-equals: JsonValue | null, 
-/**
- * Holds when the value differs from this.
- */
-not_equals: JsonValue | null, 
-/**
- * Holds when the value is present and not empty (true) / absent or empty (false).
- */
-exists: boolean | null, };
-
-/**
- * Run limits.
- */
-export type Limits = { 
-/**
- * Most steps.
- */
-max_steps: number, 
-/**
- * Most model tokens (model agents).
- */
-max_tokens: number, 
-/**
- * Wall time from start, seconds.
- */
-wall_seconds: number, };
-
-/**
- * An example playbook the UI offers to install.
- */
-export type ExamplePlaybook = { 
-/**
- * File name, used to install it.
- */
-file: string, 
-/**
- * Agent name it installs as.
+ * Display name.
  */
 name: string, 
 /**
- * What it does.
+ * Whether it is one of the four built-in roles.
  */
-description: string | null, 
+builtin: boolean, 
 /**
- * Tools it proposes.
+ * Capability names.
  */
-tools: Array<string>, };
+capabilities: Array<string>, };
 
 /**
- * A run as listed.
+ * What a rotation did.
  */
-export type RunSummary = { 
+export type RotationReport = { 
+/**
+ * Scope rotated.
+ */
+scope: string, 
+/**
+ * New data-key version.
+ */
+data_version: number, 
+/**
+ * Rows moved onto it.
+ */
+rows_reencrypted: number, 
+/**
+ * Old data-key versions destroyed.
+ */
+retired: Array<number>, 
+/**
+ * Old versions with no rows left, destroyed after the grace period.
+ */
+awaiting_retirement: Array<number>, };
+
+/**
+ * A rule as listed.
+ */
+export type RuleSummary = { 
 /**
  * Id.
  */
 id: string, 
 /**
- * Agent id.
+ * Human description.
  */
-agent_id: string, 
+description: string, 
 /**
- * Agent name.
+ * JSON form.
  */
-agent_name: string, 
-/**
- * The run that delegated to this one.
- */
-parent_run_id: string | null, 
-/**
- * Status.
- */
-status: RunStatus, 
-/**
- * Who started it.
- */
-started_by: string, 
-/**
- * The task.
- */
-task: string, 
-/**
- * Steps taken.
- */
-steps: number, 
-/**
- * No heartbeat for longer than the stall threshold.
- */
-stalled: boolean, 
-/**
- * The approval or sub-run it waits for.
- */
-waiting_on: string | null, 
-/**
- * The final summary or error.
- */
-outcome: string | null, 
-/**
- * Created (RFC 3339).
- */
-created_at: string, 
-/**
- * Last change (RFC 3339).
- */
-updated_at: string, };
-
-/**
- * One step of the timeline.
- */
-export type RunStep = { 
-/**
- * Position.
- */
-seq: number, 
-/**
- * What the step records.
- */
-kind: StepKind, 
-/**
- * Details.
- */
-body: JsonValue, 
-/**
- * When (RFC 3339).
- */
-at: string, };
-
-/**
- * What a run's timeline step records.
- */
-export type StepKind = "tool_call" | "decision" | "result" | "delegation" | "finish" | "error";
+rule: JsonValue, };
 
 /**
  * A run with its timeline, sub-runs and drafts.
@@ -1312,67 +1159,84 @@ created_at: string,
 updated_at: string, };
 
 /**
- * A draft as listed (latest version of each key).
+ * Where a run is. `stalled` is not a status: it is a flag on a queued or running run whose
+ * heartbeat stopped ([`RunSummary::stalled`](crate::runtime::RunSummary)).
  */
-export type DraftSummary = { 
+export type RunStatus = "queued" | "running" | "waiting_confirmation" | "waiting_approval" | "waiting_child" | "completed" | "failed" | "cancelled" | "expired";
+
 /**
- * Row id of this version.
+ * One step of the timeline.
+ */
+export type RunStep = { 
+/**
+ * Position.
+ */
+seq: number, 
+/**
+ * What the step records.
+ */
+kind: StepKind, 
+/**
+ * Details.
+ */
+body: JsonValue, 
+/**
+ * When (RFC 3339).
+ */
+at: string, };
+
+/**
+ * A run as listed.
+ */
+export type RunSummary = { 
+/**
+ * Id.
  */
 id: string, 
 /**
- * Draft key (shared by versions).
+ * Agent id.
  */
-key: string, 
+agent_id: string, 
 /**
- * Version.
+ * Agent name.
  */
-version: number, 
+agent_name: string, 
 /**
- * Title.
+ * The run that delegated to this one.
  */
-title: string, 
+parent_run_id: string | null, 
 /**
- * Run that saved it.
+ * Status.
  */
-run_id: string | null, 
+status: RunStatus, 
 /**
- * Author (`user:<id>` / `agent:<id>`).
+ * Who started it.
  */
-author: string, 
+started_by: string, 
 /**
- * Saved (RFC 3339).
+ * The task.
  */
-created_at: string, };
-
+task: string, 
 /**
- * A draft with every version's body.
+ * Steps taken.
  */
-export type DraftDetail = { 
+steps: number, 
 /**
- * Key.
+ * No heartbeat for longer than the stall threshold.
  */
-key: string, 
+stalled: boolean, 
 /**
- * Versions, newest first: summary and body.
+ * The approval or sub-run it waits for.
  */
-versions: Array<[DraftSummary, string]>, };
-
+waiting_on: string | null, 
 /**
- * A memory entry.
+ * The final summary or error.
  */
-export type MemoryEntry = { 
+outcome: string | null, 
 /**
- * Key.
+ * Created (RFC 3339).
  */
-key: string, 
-/**
- * Value.
- */
-value: string, 
-/**
- * `user:<id>` or `agent:<id>`.
- */
-author: string, 
+created_at: string, 
 /**
  * Last change (RFC 3339).
  */
@@ -1400,131 +1264,33 @@ status: RunStatus,
 stalled: boolean, };
 
 /**
- * The inbox as the approval watcher last saw it.
+ * The keys of one scope.
  */
-export type ApprovalsChanged = { 
+export type ScopeStatus = { 
 /**
- * Pending requests, in every workspace, that the signed-in person may decide.
+ * `instance` or the workspace id.
  */
-pending: number, 
+scope: string, 
 /**
- * Requests first seen in this pass (a notification was posted for them).
+ * Display name.
  */
-new: Array<string>, };
-
+name: string, 
 /**
- * The Tools / Policy screens' data.
+ * Versions.
  */
-export type ToolsOverview = { 
+versions: Array<VersionStatus>, 
 /**
- * Every action.
+ * Last rotation finished, RFC 3339.
  */
-actions: Array<ToolStatus>, 
+last_rotation: string | null, 
 /**
- * Argument rules, in order, with a description each.
+ * Whether a rotation is unfinished (crash or in progress).
  */
-rules: Array<RuleSummary>, 
+rotation_pending: boolean, 
 /**
- * The workspace's own email domains (mail elsewhere is "outside").
+ * Whether the current data key is older than the rotation period.
  */
-own_domains: Array<string>, 
-/**
- * Tool configuration (secrets appear only as `{{credential:NAME}}` references).
- */
-config: ToolConfig, };
-
-/**
- * A rule as listed.
- */
-export type RuleSummary = { 
-/**
- * Id.
- */
-id: string, 
-/**
- * Human description.
- */
-description: string, 
-/**
- * JSON form.
- */
-rule: JsonValue, };
-
-/**
- * Every tool's configuration in one workspace.
- */
-export type ToolConfig = { 
-/**
- * File limits.
- */
-file: FileConfig, 
-/**
- * HTTP allowlist and limits.
- */
-http: HttpConfig, 
-/**
- * SMTP server (none until configured).
- */
-email: EmailConfig | null, 
-/**
- * Shell sandbox.
- */
-shell: ShellSettings, };
-
-/**
- * Per-workspace limits of the file tools.
- */
-export type FileConfig = { 
-/**
- * Largest file `file.read` returns, in bytes.
- */
-max_read_bytes: number, 
-/**
- * Largest content `file.write` accepts, in bytes.
- */
-max_write_bytes: number, 
-/**
- * Most entries `file.list` returns.
- */
-max_list_entries: number, };
-
-/**
- * Per-workspace SMTP settings.
- */
-export type EmailConfig = { 
-/**
- * The SMTP server's host name or address.
- */
-host: string, 
-/**
- * Its port (25, 465, 587, …).
- */
-port: number, 
-/**
- * Connection protection.
- */
-tls: SmtpTls, 
-/**
- * The sender address of every message (`agents@example.com`).
- */
-from: string, 
-/**
- * Login name, literal or a `{{credential:NAME}}` reference.
- */
-username: string | null, 
-/**
- * Login password: must be a single `{{credential:NAME}}` reference.
- */
-password: string | null, 
-/**
- * Time limit for the whole delivery, in milliseconds.
- */
-timeout_ms: number, };
-
-/**
- * How the SMTP connection is protected.
- */
-export type SmtpTls = "none" | "starttls" | "tls";
+rotation_due: boolean, };
 
 /**
  * Shell sandbox settings an Admin may change.
@@ -1552,40 +1318,111 @@ max_processes: number,
 max_output_kb: number, };
 
 /**
- * Per-workspace settings of the HTTP tools. The default allows no host at all.
+ * How the SMTP connection is protected.
  */
-export type HttpConfig = { 
+export type SmtpTls = "none" | "starttls" | "tls";
+
 /**
- * Hosts that may be requested: exact names (`api.example.com`), wildcards over subdomains
- * (`*.example.com`, which does not include `example.com` itself), or IP addresses.
+ * Where a request came from. Personal data (host, OS user, IP, user agent): sealed under the
+ * actor's own subject key in the audit log.
  */
-allowed_hosts: Array<string>, 
+export type Source = { 
 /**
- * Exact `host:port` pairs an Admin allows even though they resolve to internal addresses
- * (`intranet.example:8443`, `127.0.0.1:8080`, `[::1]:8080`). Such a pair needs no separate
- * allowlist entry.
+ * `desktop`, `cli`, `server`, `runtime`.
  */
-allowed_internal: Array<string>, 
+client: string, 
 /**
- * Time allowed to establish a connection, in milliseconds.
+ * Host name of the machine.
  */
-connect_timeout_ms: number, 
+host?: string, 
 /**
- * Time allowed for the whole exchange (resolution, redirects, body), in milliseconds.
+ * Operating-system account.
  */
-total_timeout_ms: number, 
+os_user?: string, 
 /**
- * Largest response body kept; the rest is cut and `truncated` is set.
+ * Network address, for network clients.
  */
-max_response_bytes: number, 
+ip?: string, 
 /**
- * Largest request body accepted.
+ * User agent, for network clients; the client's version otherwise.
  */
-max_request_bytes: number, 
+user_agent?: string, };
+
 /**
- * Most redirects followed.
+ * One step.
  */
-max_redirects: number, };
+export type Step = { 
+/**
+ * Unique id, referenced as `{{steps.ID…}}`.
+ */
+id: string, 
+/**
+ * `tool.action` to propose.
+ */
+tool: string | null, 
+/**
+ * Its arguments (templates allowed).
+ */
+args: JsonValue | null, 
+/**
+ * Why, shown to reviewers.
+ */
+reasoning: string | null, 
+/**
+ * A sub-run.
+ */
+delegate: Delegate | null, 
+/**
+ * End the run with this summary (templates allowed).
+ */
+finish: string | null, 
+/**
+ * Run only when this holds.
+ */
+when: Condition | null, 
+/**
+ * After a policy denial: stop, continue, goto:ID.
+ */
+on_denied: string | null, 
+/**
+ * After a rejection by a person.
+ */
+on_rejected: string | null, 
+/**
+ * After a tool failure.
+ */
+on_failed: string | null, };
+
+/**
+ * What a run's timeline step records.
+ */
+export type StepKind = "tool_call" | "decision" | "result" | "delegation" | "finish" | "error";
+
+/**
+ * How risky a call is. Ordered: `Low < Medium < High < Critical`.
+ */
+export type Tier = "low" | "medium" | "high" | "critical";
+
+/**
+ * Every tool's configuration in one workspace.
+ */
+export type ToolConfig = { 
+/**
+ * File limits.
+ */
+file: FileConfig, 
+/**
+ * HTTP allowlist and limits.
+ */
+http: HttpConfig, 
+/**
+ * SMTP server (none until configured).
+ */
+email: EmailConfig | null, 
+/**
+ * Shell sandbox.
+ */
+shell: ShellSettings, };
 
 /**
  * One action with its state in a workspace.
@@ -1621,22 +1458,185 @@ tier: Tier,
 args_schema: JsonValue, };
 
 /**
- * A credential as listed: never its value.
+ * The Tools / Policy screens' data.
  */
-export type CredentialSummary = { 
+export type ToolsOverview = { 
 /**
- * Name.
+ * Every action.
  */
-name: string, 
+actions: Array<ToolStatus>, 
+/**
+ * Argument rules, in order, with a description each.
+ */
+rules: Array<RuleSummary>, 
+/**
+ * The workspace's own email domains (mail elsewhere is "outside").
+ */
+own_domains: Array<string>, 
+/**
+ * Tool configuration (secrets appear only as `{{credential:NAME}}` references).
+ */
+config: ToolConfig, };
+
+/**
+ * A user as listed to Admins.
+ */
+export type UserSummary = { 
+/**
+ * User id.
+ */
+id: string, 
+/**
+ * Username (`[erased]` after erasure).
+ */
+username: string, 
+/**
+ * Organisation role.
+ */
+org_role: string, 
+/**
+ * Whether the account is disabled.
+ */
+disabled: boolean, 
+/**
+ * Whether the account is locked right now.
+ */
+locked: boolean, };
+
+/**
+ * One break.
+ */
+export type VerifyBreak = { 
+/**
+ * Where.
+ */
+seq: number, 
+/**
+ * Stable code: `hash_mismatch`, `missing_seq`, `reordered`, `bad_checkpoint_signature`, …
+ */
+kind: string, 
+/**
+ * What it means.
+ */
+detail: string, };
+
+/**
+ * A verification result for people and scripts.
+ */
+export type VerifyOutcome = { 
+/**
+ * Chain scope.
+ */
+scope: string, 
+/**
+ * Whether everything verified.
+ */
+valid: boolean, 
+/**
+ * Rows read (archive + hot).
+ */
+events_checked: number, 
+/**
+ * Checkpoints checked.
+ */
+checkpoints_checked: number, 
+/**
+ * Inclusive valid seq ranges.
+ */
+valid_ranges: Array<[number, number]>, 
+/**
+ * Every break, in seq order.
+ */
+breaks: Array<VerifyBreak>, 
+/**
+ * Archive segments that could not be read (missing, altered, undecryptable).
+ */
+segment_problems: Array<string>, };
+
+/**
+ * One key version in a status report.
+ */
+export type VersionStatus = { 
+/**
+ * `data` or `audit`.
+ */
+purpose: "data" | "audit", 
+/**
+ * Version number.
+ */
+version: number, 
+/**
+ * `active` (new writes), `retired` (re-encryption pending or grace running),
+ * `retained` (audit keys: kept to read the immutable log).
+ */
+state: "active" | "retired" | "retained", 
+/**
+ * Rows sealed under it (data keys).
+ */
+rows: number | null, 
+/**
+ * Encryptions reserved under it.
+ */
+encryptions: number, 
 /**
  * Created, RFC 3339.
  */
 created_at: string, 
 /**
- * Last changed, RFC 3339.
+ * Superseded, RFC 3339.
  */
-updated_at: string, 
+retired_at: string | null, };
+
 /**
- * Last used by a tool, RFC 3339.
+ * Who the signed-in person is, for the home screen and `headmaster whoami`.
  */
-last_used_at: string | null, };
+export type WhoAmI = { 
+/**
+ * User id.
+ */
+user_id: string, 
+/**
+ * Username.
+ */
+username: string, 
+/**
+ * Organisation role.
+ */
+org_role: string, 
+/**
+ * Capabilities of the organisation role.
+ */
+org_capabilities: Array<string>, 
+/**
+ * The organisation.
+ */
+org_name: string, 
+/**
+ * Session expiry, RFC 3339.
+ */
+session_expires_at: string, 
+/**
+ * The workspaces the user is a member of, with their role in each.
+ */
+workspaces: Array<WorkspaceSummary>, };
+
+/**
+ * A workspace as a member sees it in the switcher.
+ */
+export type WorkspaceSummary = { 
+/**
+ * Workspace id.
+ */
+id: string, 
+/**
+ * Name.
+ */
+name: string, 
+/**
+ * The user's role in it (built-in role title or custom role name).
+ */
+role: string, 
+/**
+ * The capabilities that role grants (the UI hides what the role cannot do).
+ */
+capabilities: Array<string>, };
