@@ -161,8 +161,6 @@ pub(crate) struct NewDecision<'a> {
 pub(crate) enum Stamp {
     /// `decided_at`: approved, rejected, expired.
     Decided,
-    /// `executed_at`: executed, or failed without running.
-    Executed,
     /// Nothing (the claim `approved → executing`).
     None,
 }
@@ -409,7 +407,6 @@ pub(crate) async fn move_to(
 ) -> Result<bool> {
     let set = match stamp {
         Stamp::Decided => ", decided_at = ?",
-        Stamp::Executed => ", executed_at = ?",
         Stamp::None => ", decided_at = decided_at",
     };
     let sql = format!(
@@ -421,6 +418,26 @@ pub(crate) async fn move_to(
         query = query.bind(at);
     }
     Ok(query.bind(id).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Fails an approved request whose stored arguments cannot be opened (it never started, so
+/// only an approved one, not one already executing).
+pub(crate) async fn fail_unopened(conn: &mut SqliteConnection, id: &str, at: i64) -> Result<bool> {
+    Ok(sqlx::query(&format!(
+        "UPDATE approvals SET status = ?, executed_at = ? WHERE id = ? AND {}",
+        status_in(
+            "status",
+            &[ApprovalStatus::Approved],
+            ApprovalStatus::as_str
+        )
+    ))
+    .bind(ApprovalStatus::Failed)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Ends an executing request as executed or failed, with its sealed result.

@@ -188,14 +188,7 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        store::move_to(
-            &mut tx,
-            id,
-            ApprovalStatus::Failed,
-            Stamp::Executed,
-            self.now(),
-        )
-        .await?;
+        store::fail_unopened(&mut tx, id, self.now()).await?;
         tx.commit().await
     }
 

@@ -199,7 +199,9 @@ pub(crate) async fn display_names(
     query.push(")");
     let rows: Vec<UserRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     for row in rows {
-        let user = record(row)?;
+        // A row that cannot be read keeps its id as its name: one damaged user does not hide
+        // every list that mentions people.
+        let Ok(user) = record(row) else { continue };
         let name = username(vault, &user)
             .await
             .unwrap_or_else(|_| ERASED.to_string());

@@ -179,6 +179,14 @@ describe("Approvals inbox", () => {
     await waitFor(() => expect(screen.getAllByTestId("approval-row")).toHaveLength(120));
     expect(screen.queryByTestId("approvals-more")).toBeNull();
     expect(new Set(screen.getAllByTestId("approval-row").map((r) => r.dataset.id)).size).toBe(120);
+
+    // A request filed elsewhere: the list is read again, as far as it was open, newest first.
+    await waitFor(() => expect(bus.listeners("approvals-changed")).toBe(1));
+    pending = [summary("a-new", { can_decide: false }), ...pending];
+    bus.emit("approvals-changed", { pending: 121, new: ["a-new"] });
+    await waitFor(() => expect(screen.getAllByTestId("approval-row")[0]?.dataset.id).toBe("a-new"));
+    expect(screen.getAllByTestId("approval-row")).toHaveLength(120);
+    expect(screen.getByTestId("approvals-count").textContent).toBe("120 of 121 shown");
   });
 
   it("offers standing grants only to grant.manage", async () => {

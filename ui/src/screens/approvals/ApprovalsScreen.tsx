@@ -3,9 +3,10 @@
 // with grant.manage. The list follows `approvals-changed` from the shell's watcher, so requests
 // filed by the CLI or an agent appear without a reload.
 import { useCallback, useEffect, useState } from "react";
-import { approvalsApi, type ApprovalPage } from "../../api/approvals";
+import { approvalsApi, type PageRequest } from "../../api/approvals";
 import { CAP, canInWorkspace } from "../../capabilities";
 import { APPROVALS_CHANGED_EVENT, RUN_UPDATED_EVENT, useShellEvent } from "../../events";
+import { usePagedList } from "../../paging";
 import { useAction, useShell } from "../../shell-context";
 import { ApprovalDetail } from "./ApprovalDetail";
 import { ApprovalList } from "./ApprovalList";
@@ -21,25 +22,18 @@ export function ApprovalsScreen() {
   const workspaceId = workspace?.id ?? "";
   const action = useAction();
   const [tab, setTab] = useState<Tab>("pending");
-  const [requests, setRequests] = useState<ApprovalPage | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const { run } = action;
+  const fetchPage = useCallback((page: PageRequest) => approvalsApi.list(workspaceId, tab, page), [workspaceId, tab]);
+  const list = usePagedList(`${workspaceId}:${tab}`, PAGE_SIZE, fetchPage, run);
+  const requests = list.page;
+  const { reload } = list;
 
-  const load = useCallback(
-    () =>
-      run(async () => {
-        setRequests(await approvalsApi.list(workspaceId, tab, { limit: PAGE_SIZE }));
-        setVersion((v) => v + 1);
-      }),
-    [run, workspaceId, tab],
-  );
-
-  const more = (cursor: string) =>
-    run(async () => {
-      const next = await approvalsApi.list(workspaceId, tab, { cursor, limit: PAGE_SIZE });
-      setRequests((shown) => (shown ? { ...next, items: [...shown.items, ...next.items] } : next));
-    });
+  const load = useCallback(async () => {
+    await reload();
+    setVersion((v) => v + 1);
+  }, [reload]);
 
   useEffect(() => {
     void load();
@@ -82,8 +76,8 @@ export function ApprovalsScreen() {
           <span className="muted" data-testid="approvals-count">
             {requests.items.length} of {requests.total} shown
           </span>
-          <button className="secondary" disabled={action.busy} onClick={() => void more(requests.next_cursor!)} data-testid="approvals-more">
-            Show {Math.min(PAGE_SIZE, requests.total - requests.items.length)} more
+          <button className="secondary" disabled={action.busy} onClick={() => void list.more()} data-testid="approvals-more">
+            Show more
           </button>
         </p>
       )}

@@ -1,7 +1,8 @@
 // Standing grants (grant.manage): allow one action, with arguments matching patterns, for one
 // person or agent, for at most 24 hours. Listed with their state; revocable at any time.
 import { useCallback, useEffect, useState } from "react";
-import { approvalsApi, type GrantPage } from "../../api/approvals";
+import { approvalsApi, type PageRequest } from "../../api/approvals";
+import { usePagedList } from "../../paging";
 import { onSubmit } from "../../forms";
 import { json, when } from "../../format";
 import { useAction } from "../../shell-context";
@@ -24,17 +25,13 @@ const PAGE_SIZE = 50;
 
 export function GrantsPanel({ workspaceId }: { workspaceId: string }) {
   const action = useAction();
-  const [page, setPage] = useState<GrantPage | null>(null);
-  const grants = page?.items ?? null;
   const [form, setForm] = useState({ action: "", principal: "", patterns: "", minutes: "60" });
   const { run } = action;
-
-  const load = useCallback(() => run(async () => setPage(await approvalsApi.listGrants(workspaceId, { limit: PAGE_SIZE }))), [run, workspaceId]);
-  const more = (cursor: string) =>
-    run(async () => {
-      const next = await approvalsApi.listGrants(workspaceId, { cursor, limit: PAGE_SIZE });
-      setPage((shown) => (shown ? { ...next, items: [...shown.items, ...next.items] } : next));
-    });
+  const fetchPage = useCallback((page: PageRequest) => approvalsApi.listGrants(workspaceId, page), [workspaceId]);
+  const list = usePagedList(workspaceId, PAGE_SIZE, fetchPage, run);
+  const page = list.page;
+  const grants = page?.items ?? null;
+  const load = list.reload;
 
   useEffect(() => {
     void load();
@@ -109,7 +106,7 @@ export function GrantsPanel({ workspaceId }: { workspaceId: string }) {
           <span className="muted">
             {page.items.length} of {page.total} shown
           </span>
-          <button className="secondary" disabled={action.busy} onClick={() => void more(page.next_cursor!)} data-testid="grants-more">
+          <button className="secondary" disabled={action.busy} onClick={() => void list.more()} data-testid="grants-more">
             Show more
           </button>
         </p>
