@@ -161,6 +161,8 @@ pub(crate) struct NewDecision<'a> {
 pub(crate) enum Stamp {
     /// `decided_at`: approved, rejected, expired.
     Decided,
+    /// `executed_at`: failed without running.
+    Executed,
     /// Nothing (the claim `approved → executing`).
     None,
 }
@@ -405,39 +407,35 @@ pub(crate) async fn move_to(
     stamp: Stamp,
     at: i64,
 ) -> Result<bool> {
+    move_from(conn, id, &ApprovalStatus::sources(next), next, stamp, at).await
+}
+
+/// Moves a request to `next` only from one of `from` (a subset of what the state machine
+/// allows: an approved request whose body cannot be opened fails from `approved`, never from
+/// `executing`). Returns whether it moved.
+pub(crate) async fn move_from(
+    conn: &mut SqliteConnection,
+    id: &str,
+    from: &[ApprovalStatus],
+    next: ApprovalStatus,
+    stamp: Stamp,
+    at: i64,
+) -> Result<bool> {
+    debug_assert!(from.iter().all(|s| s.may_become(next)), "{from:?} → {next}");
     let set = match stamp {
         Stamp::Decided => ", decided_at = ?",
+        Stamp::Executed => ", executed_at = ?",
         Stamp::None => ", decided_at = decided_at",
     };
     let sql = format!(
         "UPDATE approvals SET status = ?{set} WHERE id = ? AND {}",
-        sources_of(next)
+        status_in("status", from, ApprovalStatus::as_str)
     );
     let mut query = sqlx::query(&sql).bind(next);
     if !matches!(stamp, Stamp::None) {
         query = query.bind(at);
     }
     Ok(query.bind(id).execute(&mut *conn).await?.rows_affected() == 1)
-}
-
-/// Fails an approved request whose stored arguments cannot be opened (it never started, so
-/// only an approved one, not one already executing).
-pub(crate) async fn fail_unopened(conn: &mut SqliteConnection, id: &str, at: i64) -> Result<bool> {
-    Ok(sqlx::query(&format!(
-        "UPDATE approvals SET status = ?, executed_at = ? WHERE id = ? AND {}",
-        status_in(
-            "status",
-            &[ApprovalStatus::Approved],
-            ApprovalStatus::as_str
-        )
-    ))
-    .bind(ApprovalStatus::Failed)
-    .bind(at)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 /// Ends an executing request as executed or failed, with its sealed result.

@@ -188,7 +188,15 @@ impl Instance {
         let mut tx = self
             .begin_change(Scope::Workspace(workspace), vec![event])
             .await?;
-        store::fail_unopened(&mut tx, id, self.now()).await?;
+        store::move_from(
+            &mut tx,
+            id,
+            &[ApprovalStatus::Approved],
+            ApprovalStatus::Failed,
+            Stamp::Executed,
+            self.now(),
+        )
+        .await?;
         tx.commit().await
     }
 
