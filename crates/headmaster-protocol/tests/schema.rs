@@ -15,6 +15,14 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 /// The resolved definition of one attribute in one class or object.
+/// One field of an event under check: its name, what the schema says of it, and its value.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    name: &'a str,
+    attr: &'a Attr,
+    value: &'a Value,
+}
+
 #[derive(Debug, Clone, Default)]
 struct Attr {
     requirement: Option<String>,
@@ -150,21 +158,29 @@ impl Schema {
                     "{here}: belongs to profile {p}, which metadata.profiles does not list"
                 ));
             }
-            self.check_value(name, attr, child, fields, profiles, &here, errors);
+            self.check_value(
+                Field {
+                    name,
+                    attr,
+                    value: child,
+                },
+                fields,
+                profiles,
+                &here,
+                errors,
+            );
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn check_value(
         &self,
-        name: &str,
-        attr: &Attr,
-        value: &Value,
+        field: Field<'_>,
         siblings: &Map<String, Value>,
         profiles: &BTreeSet<String>,
         path: &str,
         errors: &mut Vec<String>,
     ) {
+        let Field { name, attr, value } = field;
         let dict = &self.dictionary[name];
         let type_name = dict["type"].as_str().unwrap_or("string_t");
         let items: Vec<&Value> = if dict["is_array"].as_bool() == Some(true) {
