@@ -20,10 +20,10 @@ use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{Listener, WebviewWindow, WebviewWindowBuilder};
+use tauri::{Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
 use crate::events::KEY_PROGRESS;
-use crate::state::AppState;
+use crate::state::{AppState, MaintenancePhase};
 
 const COMMANDS: &[&str] = include!("../commands.in");
 const PASSWORD: &str = "correct horse battery staple";
@@ -329,17 +329,31 @@ fn an_aged_key_is_rotated_in_the_background_without_anyone_opening_the_keys_scre
     age_instance_key(&home, 400);
     assert_eq!(instance_data_versions(&home), [1]);
     let window = window(&home);
+    let mut phase = window.state::<AppState>().maintenance.subscribe();
     call(&window, "unlock", json!({ "passphrase": PASSPHRASE })).expect("unlocks");
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while !instance_data_versions(&home).contains(&2) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the aged key was not rotated: {:?}",
-            instance_data_versions(&home)
-        );
-        // Polls the database the worker writes; the deadline bounds the wait.
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The worker's first pass starts at unlock; wait for it to end, however it ends.
+    let ended = tauri::async_runtime::block_on(async {
+        let ended = phase.wait_for(|p| {
+            matches!(
+                p,
+                MaintenancePhase::Done { .. } | MaintenancePhase::Failed { .. }
+            )
+        });
+        tokio::time::timeout(PATIENCE, ended)
+            .await
+            .expect("the maintenance pass at unlock ended in time")
+            .expect("the worker is running")
+            .clone()
+    });
+    assert!(
+        matches!(ended, MaintenancePhase::Done { .. }),
+        "the pass at unlock failed: {ended:?}"
+    );
+    assert!(
+        instance_data_versions(&home).contains(&2),
+        "the aged key was not rotated: {:?}",
+        instance_data_versions(&home)
+    );
     // What the worker did is what the window is told after sign-in.
     call(
         &window,

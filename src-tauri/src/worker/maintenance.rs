@@ -84,6 +84,8 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
             // Not unlocked yet: look again soon.
             wait = Duration::from_secs(1);
         }
+        // A schedule, not a wait on a condition: the next pass is due after `wait` (hourly, or
+        // sooner after a failure), or at once when someone asks for one.
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = state.signals.maintenance.notified() => {}
