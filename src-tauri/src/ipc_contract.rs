@@ -6,7 +6,7 @@
 use std::any::TypeId;
 use std::collections::BTreeSet;
 
-use headmaster_core::access::Capability;
+use headmaster_core::access::{Capability, Role, RoleCapabilities};
 use ts_rs::{TypeVisitor, TS};
 
 /// One exported type: its TypeScript name, its declaration, its doc comment, and what it uses.
@@ -31,7 +31,7 @@ fn entry<T: TS + 'static + ?Sized>() -> Entry {
 
 /// Every type that crosses the IPC boundary, and each type they use.
 fn entries() -> Vec<Entry> {
-    use headmaster_core::access::{MemberSummary, Role, RoleSummary, WorkspaceSummary};
+    use headmaster_core::access::{MemberSummary, RoleSummary, WorkspaceSummary};
     use headmaster_core::approvals::{
         ApprovalDetail, ApprovalPage, ApprovalSummary, DecisionRecord, DecisionResult,
         ExpiryConfig, GrantSummary, PageRequest,
@@ -130,7 +130,19 @@ pub fn generate() -> String {
         out.push_str(&format!("  \"{}\",\n", cap.name()));
     }
     out.push_str("] as const;\n\n/** One capability name. */\n");
-    out.push_str("export type Capability = (typeof CAPABILITIES)[number];\n");
+    out.push_str("export type Capability = (typeof CAPABILITIES)[number];\n\n");
+    out.push_str("/** What each built-in role may do (the core's matrix). */\n");
+    out.push_str("export const ROLE_CAPABILITIES = {\n");
+    for role in Role::ALL {
+        let names: Vec<String> = role
+            .capabilities()
+            .names()
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect();
+        out.push_str(&format!("  {}: [{}],\n", role.name(), names.join(", ")));
+    }
+    out.push_str("} as const satisfies Record<Role, readonly Capability[]>;\n");
     for e in ordered() {
         out.push('\n');
         if let Some(docs) = &e.docs {

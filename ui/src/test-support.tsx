@@ -4,30 +4,11 @@ import { act, render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { vi } from "vitest";
 import { errorMessage, type WhoAmI, type WorkspaceSummary } from "./api";
+import { ROLE_CAPABILITIES } from "./api/generated";
 import { ShellContext, type ShellContextValue } from "./shell-context";
 
-const VIEWER = ["workspace.read", "audit.read"];
-const OPERATOR = [...VIEWER, "run.start", "run.control", "tool.call", "approval.confirm", "draft.write", "memory.write"];
-const APPROVER = [...OPERATOR, "approval.decide", "grant.manage"];
-const ADMIN = [
-  ...APPROVER,
-  "member.manage",
-  "tool.manage",
-  "policy.manage",
-  "credential.manage",
-  "settings.manage",
-  "audit.manage",
-  "key.manage",
-  "agent.manage",
-  "workspace.manage",
-  "subject.erase",
-  "org.users",
-  "org.workspaces",
-  "org.roles",
-  "org.security",
-];
-
-export const CAPABILITIES = { viewer: VIEWER, operator: OPERATOR, approver: APPROVER, admin: ADMIN } as const;
+/** The built-in roles' capabilities, as the core's matrix says (generated). */
+export const CAPABILITIES = ROLE_CAPABILITIES;
 export type RoleName = keyof typeof CAPABILITIES;
 
 const TITLES: Record<RoleName, string> = { viewer: "Viewer", operator: "Operator", approver: "Approver", admin: "Admin" };

@@ -48,6 +48,28 @@ macro_rules! closed_set {
     };
 }
 
+/// What follows from a closed set's `may_become` table: where a move may come from, and which
+/// values are final (nothing follows them).
+macro_rules! state_machine {
+    ($name:ident) => {
+        impl $name {
+            /// The values from which a move to `next` is allowed.
+            pub fn sources(next: $name) -> Vec<$name> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .filter(|s| s.may_become(next))
+                    .collect()
+            }
+
+            /// Whether nothing may follow this value.
+            pub fn is_final(self) -> bool {
+                Self::ALL.iter().all(|s| !self.may_become(*s))
+            }
+        }
+    };
+}
+
 closed_set! {
     /// Where a run is. `stalled` is not a status: it is a flag on a queued or running run whose
     /// heartbeat stopped ([`RunSummary::stalled`](crate::runtime::RunSummary)).
@@ -73,20 +95,9 @@ closed_set! {
     }
 }
 
+state_machine!(RunStatus);
+
 impl RunStatus {
-    /// The statuses a run ends in.
-    pub const FINAL: [RunStatus; 4] = [
-        RunStatus::Completed,
-        RunStatus::Failed,
-        RunStatus::Cancelled,
-        RunStatus::Expired,
-    ];
-
-    /// Whether the run is over.
-    pub fn is_final(self) -> bool {
-        Self::FINAL.contains(&self)
-    }
-
     /// Whether the run waits on a person's decision.
     pub fn waits_on_decision(self) -> bool {
         matches!(
@@ -110,15 +121,6 @@ impl RunStatus {
             }
         }
     }
-
-    /// The statuses from which a run may move to `next`.
-    pub fn sources(next: RunStatus) -> Vec<RunStatus> {
-        Self::ALL
-            .iter()
-            .copied()
-            .filter(|s| s.may_become(next))
-            .collect()
-    }
 }
 
 closed_set! {
@@ -141,12 +143,9 @@ closed_set! {
     }
 }
 
-impl ApprovalStatus {
-    /// Whether nothing will change it any more.
-    pub fn is_final(self) -> bool {
-        Self::ALL.iter().all(|s| !self.may_become(*s))
-    }
+state_machine!(ApprovalStatus);
 
+impl ApprovalStatus {
     /// The request's state machine: a pending request is approved (once the quorum is met),
     /// rejected (by one rejection) or expired; an approved one is claimed for execution, or
     /// failed when its stored arguments cannot be opened; an executing one ends executed or
@@ -159,15 +158,6 @@ impl ApprovalStatus {
                 | (Approved, Executing | Failed)
                 | (Executing, Executed | Failed)
         )
-    }
-
-    /// The statuses from which a request may move to `next`.
-    pub fn sources(next: ApprovalStatus) -> Vec<ApprovalStatus> {
-        Self::ALL
-            .iter()
-            .copied()
-            .filter(|s| s.may_become(next))
-            .collect()
     }
 }
 
@@ -308,13 +298,16 @@ mod tests {
             ApprovalStatus::sources(ApprovalStatus::Failed),
             [ApprovalStatus::Approved, ApprovalStatus::Executing]
         );
-        for s in RunStatus::ALL {
-            assert_eq!(
-                s.is_final(),
-                RunStatus::ALL.iter().all(|n| !s.may_become(*n)),
-                "{s}"
-            );
-        }
+        let finals: Vec<_> = RunStatus::ALL.iter().filter(|s| s.is_final()).collect();
+        assert_eq!(
+            finals,
+            [
+                &RunStatus::Completed,
+                &RunStatus::Failed,
+                &RunStatus::Cancelled,
+                &RunStatus::Expired
+            ]
+        );
         assert_eq!(
             status_in(
                 "status",

@@ -32,6 +32,14 @@ export const CAPABILITIES = [
 /** One capability name. */
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** What each built-in role may do (the core's matrix). */
+export const ROLE_CAPABILITIES = {
+  viewer: ["workspace.read", "audit.read"],
+  operator: ["workspace.read", "audit.read", "run.start", "run.control", "tool.call", "approval.confirm", "draft.write", "memory.write"],
+  approver: ["workspace.read", "audit.read", "run.start", "run.control", "tool.call", "approval.confirm", "draft.write", "memory.write", "approval.decide", "grant.manage"],
+  admin: ["workspace.read", "audit.read", "run.start", "run.control", "tool.call", "approval.confirm", "draft.write", "memory.write", "approval.decide", "grant.manage", "member.manage", "tool.manage", "policy.manage", "credential.manage", "settings.manage", "audit.manage", "key.manage", "agent.manage", "workspace.manage", "subject.erase", "org.users", "org.workspaces", "org.roles", "org.security"],
+} as const satisfies Record<Role, readonly Capability[]>;
+
 /**
  * The kinds of actor.
  */

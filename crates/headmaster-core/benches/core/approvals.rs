@@ -19,8 +19,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use headmaster_core::access::Role;
 use headmaster_core::approvals::ApprovalDecision;
 use headmaster_core::events::CoreEvent;
-use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::fixture::Bench;
@@ -78,23 +76,9 @@ pub async fn run(scale: Scale) {
     let mut to_executed = Vec::new();
     for round in 0..=scale.rounds {
         let started = Instant::now();
-        let outcome = bench
-            .instance
-            .propose_call(
-                &bench.admin,
-                bench.ws,
-                CallRequest {
-                    action: "memory.write".into(),
-                    args: json!({ "key": format!("note-{round}"), "value": "approved note" }),
-                    reasoning: Some("Record the client's preference.".into()),
-                    proposer: Proposer::User,
-                },
-            )
-            .await
-            .expect("propose");
-        let CallOutcome::Pending { approval_id, .. } = outcome else {
-            panic!("a high-tier call waits for approval, got {outcome:?}");
-        };
+        let approval_id = bench
+            .request_memory_write(&format!("note-{round}"), "Record the client's preference.")
+            .await;
         let requested = next(&mut rx, &approval_id).await;
         let created_at = requested.created_at.expect("a request event");
 

@@ -10,6 +10,7 @@ use headmaster_core::clock::SharedClock;
 use headmaster_core::ids::WorkspaceId;
 use headmaster_core::instance::{Config, Environment};
 use headmaster_core::store::Layout;
+use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
 use headmaster_core::vault::keys::SecretBytes;
 use headmaster_core::vault::{Keychain, Protection};
 use headmaster_core::{InitConfig, Instance, Session, Unlock};
@@ -114,6 +115,29 @@ impl Bench {
             .set_tool_tier(&self.admin, self.ws, target, tier)
             .await
             .expect("set tier");
+    }
+
+    /// Proposes, as the Admin, a `memory.write` that waits for a decision (its tier raised
+    /// first); returns the request's id.
+    pub async fn request_memory_write(&self, key: &str, reasoning: &str) -> String {
+        let outcome = self
+            .instance
+            .propose_call(
+                &self.admin,
+                self.ws,
+                CallRequest {
+                    action: "memory.write".into(),
+                    args: serde_json::json!({ "key": key, "value": "approved note" }),
+                    reasoning: Some(reasoning.into()),
+                    proposer: Proposer::User,
+                },
+            )
+            .await
+            .expect("propose");
+        let CallOutcome::Pending { approval_id, .. } = outcome else {
+            panic!("a memory.write above low tier waits for a decision, got {outcome:?}");
+        };
+        approval_id
     }
 
     /// The newest sequence number of the workspace chain.

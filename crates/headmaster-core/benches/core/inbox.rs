@@ -6,8 +6,6 @@ use std::time::Instant;
 
 use headmaster_core::access::Role;
 use headmaster_core::approvals::PageRequest;
-use headmaster_core::tools::{CallOutcome, CallRequest, Proposer};
-use serde_json::json;
 
 use crate::fixture::Bench;
 use crate::stats::Summary;
@@ -22,24 +20,9 @@ pub async fn run(scale: Scale) {
     bench.set_tier("memory.write", "high").await;
     let mut last = String::new();
     for n in 0..requests {
-        let outcome = bench
-            .instance
-            .propose_call(
-                &bench.admin,
-                bench.ws,
-                CallRequest {
-                    action: "memory.write".into(),
-                    args: json!({ "key": format!("k{n}"), "value": "v" }),
-                    reasoning: Some("benchmark".into()),
-                    proposer: Proposer::User,
-                },
-            )
-            .await
-            .expect("propose");
-        let CallOutcome::Pending { approval_id, .. } = outcome else {
-            panic!("a high-tier call waits");
-        };
-        last = approval_id;
+        last = bench
+            .request_memory_write(&format!("k{n}"), "benchmark")
+            .await;
     }
     println!("{requests} pending requests filed");
 

@@ -223,27 +223,9 @@ impl Instance {
             .summaries(vec![row], session, &auth.capabilities)
             .await?
             .remove(0);
-        let scope = workspace.to_string();
-        let body: RequestBody = body::decode(
-            "approval request",
-            id,
-            &self
-                .vault
-                .open(
-                    &Aad::new(&scope, "approvals", "request", id),
-                    &sealed.request,
-                )
-                .await?,
-        )?;
+        let body = self.open_request(workspace, id, &sealed.request).await?;
         let result = match sealed.result {
-            Some(sealed) => Some(body::decode(
-                "approval result",
-                id,
-                &self
-                    .vault
-                    .open(&Aad::new(&scope, "approvals", "result", id), &sealed)
-                    .await?,
-            )?),
+            Some(sealed) => Some(self.open_result(workspace, id, &sealed).await?),
             None => None,
         };
         Ok(ApprovalDetail {
@@ -414,13 +396,36 @@ impl Instance {
             .collect())
     }
 
-    /// Display names of many users in one query of the instance database.
-    pub(crate) async fn display_names<'a>(
+    /// A request's sealed body, opened.
+    pub(crate) async fn open_request(
         &self,
-        ids: impl IntoIterator<Item = &'a str>,
-    ) -> Result<std::collections::HashMap<String, String>> {
-        let mut conn = self.pool.acquire().await?;
-        crate::identity::users::display_names(&self.vault, &mut conn, ids).await
+        workspace: WorkspaceId,
+        id: &str,
+        sealed: &[u8],
+    ) -> Result<RequestBody> {
+        let scope = workspace.to_string();
+        let aad = Aad::new(&scope, "approvals", "request", id);
+        Ok(body::decode(
+            "approval request",
+            id,
+            &self.vault.open(&aad, sealed).await?,
+        )?)
+    }
+
+    /// An executed request's sealed result, opened (`{"ok": output}` or `{"error", "code"}`).
+    pub(crate) async fn open_result(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+        sealed: &[u8],
+    ) -> Result<Value> {
+        let scope = workspace.to_string();
+        let aad = Aad::new(&scope, "approvals", "result", id);
+        Ok(body::decode(
+            "approval result",
+            id,
+            &self.vault.open(&aad, sealed).await?,
+        )?)
     }
 
     async fn decisions(&self, workspace: WorkspaceId, id: &str) -> Result<Vec<DecisionRecord>> {
@@ -454,24 +459,5 @@ impl Instance {
             });
         }
         Ok(out)
-    }
-
-    /// A user's name for display (`[erased]` / the id when unknown).
-    pub(crate) async fn username_of(&self, user_id: &str) -> String {
-        let Ok(id) = user_id.parse() else {
-            return user_id.to_string();
-        };
-        let Ok(mut conn) = self.pool.acquire().await else {
-            return user_id.to_string();
-        };
-        match crate::identity::users::find_by_id(&mut conn, id).await {
-            Ok(Some(user)) => {
-                drop(conn);
-                crate::identity::users::username(&self.vault, &user)
-                    .await
-                    .unwrap_or_else(|_| crate::identity::ERASED.to_string())
-            }
-            _ => user_id.to_string(),
-        }
     }
 }

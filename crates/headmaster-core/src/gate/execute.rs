@@ -8,7 +8,6 @@ use serde_json::Value;
 use sqlx::SqliteConnection;
 
 use crate::access::Scope;
-use crate::approvals::request::RequestBody;
 use crate::approvals::store::{self, Stamp};
 use crate::approvals::{ApprovalDecision, ApprovalStatus, DecisionResult};
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
@@ -230,16 +229,7 @@ impl Instance {
     pub(crate) async fn approved_args(&self, workspace: WorkspaceId, id: &str) -> Result<Value> {
         let pool = self.workspace_pool(workspace).await?;
         let sealed = store::sealed_request(&mut *pool.acquire().await?, id).await?;
-        let scope = workspace.to_string();
-        let body: RequestBody = body::decode(
-            "approval request",
-            id,
-            &self
-                .vault
-                .open(&Aad::new(&scope, "approvals", "request", id), &sealed)
-                .await?,
-        )?;
-        Ok(body.args)
+        Ok(self.open_request(workspace, id, &sealed).await?.args)
     }
 }
 

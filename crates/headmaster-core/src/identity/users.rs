@@ -176,38 +176,50 @@ pub(crate) async fn all(conn: &mut SqliteConnection) -> Result<Vec<UserRecord>> 
     rows.into_iter().map(record).collect()
 }
 
-/// Display names for many user ids in one query: the username, `[erased]` once erased, and the
-/// id itself for anything that is not a known user (an agent id, a deleted row).
-pub(crate) async fn display_names(
-    vault: &Vault,
-    conn: &mut SqliteConnection,
-    ids: impl IntoIterator<Item = &str>,
-) -> Result<std::collections::HashMap<String, String>> {
-    let mut names: std::collections::HashMap<String, String> = ids
-        .into_iter()
-        .map(|id| (id.to_string(), id.to_string()))
-        .collect();
-    if names.is_empty() {
-        return Ok(names);
+impl crate::instance::Instance {
+    /// Display names for many user ids with one query of the instance database: the username,
+    /// `[erased]` once erased, and the id itself for anything that is not a readable user (an
+    /// agent id, a deleted or damaged row). The rows are read before any is decrypted, so no
+    /// connection is held while the vault opens names.
+    pub(crate) async fn display_names<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut names: std::collections::HashMap<String, String> = ids
+            .into_iter()
+            .map(|id| (id.to_string(), id.to_string()))
+            .collect();
+        if names.is_empty() {
+            return Ok(names);
+        }
+        let mut query =
+            sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ("));
+        let mut list = query.separated(", ");
+        for id in names.keys() {
+            list.push_bind(id.clone());
+        }
+        query.push(")");
+        let rows: Vec<UserRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        for row in rows {
+            // A row that cannot be read keeps its id as its name: one damaged user does not
+            // hide every list that mentions people.
+            let Ok(user) = record(row) else { continue };
+            let name = username(&self.vault, &user)
+                .await
+                .unwrap_or_else(|_| ERASED.to_string());
+            names.insert(user.id.to_string(), name);
+        }
+        Ok(names)
     }
-    let mut query =
-        sqlx::QueryBuilder::new(format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ("));
-    let mut list = query.separated(", ");
-    for id in names.keys() {
-        list.push_bind(id.clone());
-    }
-    query.push(")");
-    let rows: Vec<UserRow> = query.build_query_as().fetch_all(&mut *conn).await?;
-    for row in rows {
-        // A row that cannot be read keeps its id as its name: one damaged user does not hide
-        // every list that mentions people.
-        let Ok(user) = record(row) else { continue };
-        let name = username(vault, &user)
+
+    /// One user's display name (as `display_names`; the id when it cannot be read at all).
+    pub(crate) async fn username_of(&self, user_id: &str) -> String {
+        self.display_names([user_id])
             .await
-            .unwrap_or_else(|_| ERASED.to_string());
-        names.insert(user.id.to_string(), name);
+            .ok()
+            .and_then(|mut names| names.remove(user_id))
+            .unwrap_or_else(|| user_id.to_string())
     }
-    Ok(names)
 }
 
 /// Opens a user's username; `[erased]` once the user was erased.

@@ -7,6 +7,7 @@ use sqlx::SqliteConnection;
 use super::engine::{runtime_source, Loaded, RunState};
 use super::runs::RunSummary;
 use crate::access::Scope;
+use crate::approvals::store as approvals_store;
 use crate::audit::{Actor, Correlation, NewEvent, Outcome};
 use crate::clock::rfc3339_ms;
 use crate::error::{Error, Result};
@@ -306,7 +307,7 @@ impl Instance {
             return self.run_status(workspace, run_id).await;
         }
         insert_steps(&mut tx, run_id, steps, now).await?;
-        let withdrawn = withdraw_requests(&mut tx, run_id, now).await?;
+        let withdrawn = approvals_store::withdraw_for_run(&mut tx, run_id, now).await?;
         for (approval_id, action) in withdrawn {
             tx.record(withdrawn_event(run_id, &approval_id, &action, final_status))
                 .await?;
@@ -462,16 +463,6 @@ pub(crate) fn withdrawn_event(
 /// machine lets become `next`.
 pub(crate) fn run_sources(next: RunStatus) -> String {
     status_in("status", &RunStatus::sources(next), RunStatus::as_str)
-}
-
-/// Withdraws (expires) a run's pending requests inside the caller's transaction; returns each
-/// one's id and action for its audit event.
-pub(crate) async fn withdraw_requests(
-    conn: &mut SqliteConnection,
-    run_id: &str,
-    now: i64,
-) -> Result<Vec<(String, String)>> {
-    crate::approvals::store::withdraw_for_run(conn, run_id, now).await
 }
 
 /// What `load_run` reads.

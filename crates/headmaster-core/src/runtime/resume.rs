@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::ids::{UserId, WorkspaceId};
 use crate::instance::Instance;
 use crate::states::{ApprovalStatus, RunStatus, StepKind};
-use crate::store::body;
 use crate::tools::call::CallOutcome;
 use crate::vault::seal::Aad;
 
@@ -136,18 +135,7 @@ impl Instance {
                 Some("the approved call left no result".into()),
             ));
         };
-        let scope = workspace.to_string();
-        let stored: Value = body::decode(
-            "approval result",
-            approval_id,
-            &self
-                .vault
-                .open(
-                    &Aad::new(&scope, "approvals", "result", approval_id),
-                    &sealed,
-                )
-                .await?,
-        )?;
+        let stored = self.open_result(workspace, approval_id, &sealed).await?;
         Ok(match stored.get("ok") {
             Some(output) => (StepStatus::Executed, output.clone(), None),
             None => (

@@ -240,7 +240,7 @@ impl Instance {
                 // It ended while this was prepared.
                 continue;
             }
-            let withdrawn = super::record::withdraw_requests(&mut tx, id, now).await?;
+            let withdrawn = crate::approvals::store::withdraw_for_run(&mut tx, id, now).await?;
             for (approval_id, action) in withdrawn {
                 tx.record(super::record::withdrawn_event(
                     id,

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import { approvalsApi, type PageRequest } from "../../api/approvals";
 import { CAP, canInWorkspace } from "../../capabilities";
 import { APPROVALS_CHANGED_EVENT, RUN_UPDATED_EVENT, useShellEvent } from "../../events";
+import { ShowMore } from "../../components/ShowMore";
 import { usePagedList } from "../../paging";
 import { useAction, useShell } from "../../shell-context";
 import { ApprovalDetail } from "./ApprovalDetail";
@@ -71,16 +72,7 @@ export function ApprovalsScreen() {
         </p>
       )}
       {requests && <ApprovalList requests={requests.items} selected={selected} onSelect={setSelected} />}
-      {requests && requests.next_cursor && (
-        <p className="row">
-          <span className="muted" data-testid="approvals-count">
-            {requests.items.length} of {requests.total} shown
-          </span>
-          <button className="secondary" disabled={action.busy} onClick={() => void list.more()} data-testid="approvals-more">
-            Show more
-          </button>
-        </p>
-      )}
+      <ShowMore page={requests} busy={action.busy} onMore={() => void list.more()} testId="approvals" />
       {selected && (
         <ApprovalDetail key={selected} workspaceId={workspaceId} id={selected} version={version} onDecided={() => void load()} />
       )}

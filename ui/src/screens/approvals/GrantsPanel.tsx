@@ -2,6 +2,7 @@
 // person or agent, for at most 24 hours. Listed with their state; revocable at any time.
 import { useCallback, useEffect, useState } from "react";
 import { approvalsApi, type PageRequest } from "../../api/approvals";
+import { ShowMore } from "../../components/ShowMore";
 import { usePagedList } from "../../paging";
 import { onSubmit } from "../../forms";
 import { json, when } from "../../format";
@@ -101,16 +102,7 @@ export function GrantsPanel({ workspaceId }: { workspaceId: string }) {
           </tbody>
         </table>
       )}
-      {page?.next_cursor && (
-        <p className="row">
-          <span className="muted">
-            {page.items.length} of {page.total} shown
-          </span>
-          <button className="secondary" disabled={action.busy} onClick={() => void list.more()} data-testid="grants-more">
-            Show more
-          </button>
-        </p>
-      )}
+      <ShowMore page={page} busy={action.busy} onMore={() => void list.more()} testId="grants" />
       <form className="confirm" onSubmit={onSubmit(() => void create())} data-testid="grant-form">
         <div className="row">
           <label>
