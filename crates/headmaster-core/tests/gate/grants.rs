@@ -216,3 +216,41 @@ async fn an_approver_cannot_grant_a_standing_approval_to_themselves() {
     );
     assert_eq!(sink.messages().len(), 0);
 }
+
+#[tokio::test]
+async fn grants_page_newest_first_without_losing_or_repeating_one() {
+    let sink = SmtpSink::start();
+    let gate = email_gate(&sink).await;
+    let approver = gate.member("paula", Role::Approver).await;
+    gate.member("oscar", Role::Operator).await;
+    let i = gate.instance();
+    let mut created = Vec::new();
+    for _ in 0..5 {
+        created.push(
+            i.create_grant(&approver, gate.ws, grant_for("oscar", 60))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    // Newest first: by creation time, then by id (UUIDv7, increasing), as the cursor is.
+    created.reverse();
+    let mut seen = Vec::new();
+    let mut page = PageRequest::first(2);
+    loop {
+        let found = i.list_grants(&approver, gate.ws, &page).await.unwrap();
+        assert_eq!(found.total, 5);
+        assert!(found.items.len() <= 2);
+        seen.extend(found.items.into_iter().map(|g| g.id));
+        match found.next_cursor {
+            Some(cursor) => page = PageRequest::after(cursor, 2),
+            None => break,
+        }
+    }
+    assert_eq!(seen, created, "every grant once, newest first");
+    let bad = i
+        .list_grants(&approver, gate.ws, &PageRequest::after("not-a-cursor", 2))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_input", "{bad}");
+}
