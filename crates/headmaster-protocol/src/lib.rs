@@ -8,10 +8,16 @@
 //! - [`ocsf`]: the mapping of a decoded audit record to an OCSF event.
 //! - [`json`]: the JSON forms of chain rows, checkpoints and the bundle manifest.
 //! - [`bundle`]: writing and verifying signed export bundles.
+//! - [`segment`]: the pieces of a chain a desktop uploads to the shared server.
+//! - [`receipt`]: the server's signed statement of how much of a chain it holds.
+//! - [`request`]: how a device signs each request to the server.
 
 pub mod bundle;
 pub mod chain;
 pub mod checkpoint;
 pub mod json;
 pub mod ocsf;
+pub mod receipt;
+pub mod request;
+pub mod segment;
 pub mod verify;

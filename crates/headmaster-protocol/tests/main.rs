@@ -8,4 +8,5 @@ mod chain_props;
 mod chain_tamper;
 mod ocsf_schema;
 mod schema;
+mod segment;
 mod support;

@@ -9,13 +9,13 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::problems::{BundleProblem, ProblemKind};
 use super::{CHAIN_FILE, EVENTS_FILE};
 use crate::chain::{ChainRow, Hash};
 use crate::json::ChainRowJson;
+use crate::ocsf::EventLine;
 use crate::verify::ChainVerifier;
 
 /// What the pass saw, for comparison with the manifest.
@@ -30,27 +30,6 @@ pub(crate) struct LinesSeen {
     pub(crate) class_counts: BTreeMap<u32, u64>,
     /// SHA-256 (hex) of each file that could be opened.
     pub(crate) digests: BTreeMap<String, String>,
-}
-
-/// The fields of an OCSF line that must agree with its chain row.
-#[derive(Debug, Deserialize)]
-struct EventLine {
-    class_uid: u32,
-    time: i64,
-    metadata: EventMetadata,
-    unmapped: EventUnmapped,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventMetadata {
-    sequence: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventUnmapped {
-    action: String,
-    outcome: String,
-    actor_id: String,
 }
 
 /// Reads both files to the end, feeding `verifier` (when there is one) and recording problems.
@@ -149,7 +128,7 @@ fn parse_row(bytes: &[u8], line: u64, problems: &mut Vec<BundleProblem>) -> Opti
 }
 
 fn parse_event(bytes: &[u8], line: u64, problems: &mut Vec<BundleProblem>) -> Option<EventLine> {
-    match serde_json::from_slice::<EventLine>(bytes) {
+    match EventLine::parse(bytes) {
         Ok(event) => Some(event),
         Err(e) => {
             problems.push(BundleProblem {
@@ -166,32 +145,12 @@ fn parse_event(bytes: &[u8], line: u64, problems: &mut Vec<BundleProblem>) -> Op
 
 /// Checks that an OCSF line describes the same event as the chain row beside it.
 fn compare(event: &EventLine, row: &ChainRow, line: u64, problems: &mut Vec<BundleProblem>) {
-    let e = &row.event;
-    let row_time = chrono::DateTime::parse_from_rfc3339(&e.time).map(|t| t.timestamp_millis());
-    let mut differences = Vec::new();
-    if event.metadata.sequence != e.seq {
-        differences.push(format!(
-            "sequence {} vs seq {}",
-            event.metadata.sequence, e.seq
-        ));
-    }
-    if row_time != Ok(event.time) {
-        differences.push(format!("time {} vs {}", event.time, e.time));
-    }
-    for (what, ocsf, stored) in [
-        ("action", &event.unmapped.action, &e.action),
-        ("actor", &event.unmapped.actor_id, &e.actor_id),
-        ("outcome", &event.unmapped.outcome, &e.outcome),
-    ] {
-        if ocsf != stored {
-            differences.push(format!("{what} {ocsf:?} vs {stored:?}"));
-        }
-    }
+    let differences = event.differences(&row.event, None);
     if !differences.is_empty() {
         problems.push(BundleProblem {
             file: EVENTS_FILE.into(),
             line: Some(line),
-            seq: Some(e.seq),
+            seq: Some(row.event.seq),
             kind: ProblemKind::EventMismatch,
             detail: format!(
                 "line {line} does not describe the chain row on the same line: {}",

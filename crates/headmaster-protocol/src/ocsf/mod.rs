@@ -9,12 +9,14 @@
 
 mod classify;
 mod event;
+mod line;
 mod shape;
 
 use std::borrow::Cow;
 
 pub use classify::{classify, Classification, OcsfClass, ALL_CLASSES};
 pub use event::{to_ocsf, write_ocsf};
+pub use line::{EventLine, EventMetadata, EventUnmapped};
 
 /// The OCSF schema version the events are validated against (`metadata.version`).
 pub const OCSF_VERSION: &str = "1.9.0-dev";
