@@ -1,0 +1,192 @@
+//! Storage behind one trait, [`Store`], with two backends on sqlx: SQLite (the default, a file
+//! in the data directory) and PostgreSQL (several server replicas sharing one database). Each
+//! backend has its own migrations under `migrations/<backend>/`.
+//!
+//! The rules live above this trait (`ingest.rs`, `enroll.rs`); a backend only moves rows. Where
+//! two replicas can race (an enrollment token used twice, one segment uploaded to both, one
+//! nonce replayed to both), a uniqueness constraint or a row lock in the database decides, never
+//! a check in the process.
+
+mod postgres;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::ingest::ChainTx;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// A database error. The message says what to do; the request stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or failed the statement.
+    #[error("the database is unavailable ({0}); nothing was stored, retry when it is back")]
+    Unavailable(#[from] sqlx::Error),
+    /// The migrations could not be applied.
+    #[error("the database schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL is not one this server speaks.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    Url(String),
+}
+
+/// An enrolled device as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub name_sealed: Vec<u8>,
+    pub fingerprint: String,
+    pub public_key: String,
+    pub enrolled_ms: i64,
+    pub last_seen_ms: Option<i64>,
+    pub revoked_ms: Option<i64>,
+}
+
+/// A device to enroll.
+#[derive(Debug)]
+pub struct NewDevice {
+    pub id: String,
+    pub name_sealed: Vec<u8>,
+    pub fingerprint: String,
+    pub public_key: String,
+}
+
+/// Why an enrollment token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// No such token.
+    Unknown,
+    /// The token expired.
+    Expired,
+    /// The token was used already.
+    Used,
+    /// The device key is enrolled already.
+    KeyTaken,
+}
+
+/// One chain as held.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChainRowStatus {
+    pub device_id: String,
+    pub scope: String,
+    pub last_seq: i64,
+    pub last_hash: Vec<u8>,
+    pub receipt: Option<String>,
+    pub last_upload_ms: Option<i64>,
+}
+
+/// A quarantined upload, without its body.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuarantineRow {
+    pub id: String,
+    pub device_id: String,
+    pub scope: String,
+    pub kind: String,
+    pub seq: i64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub received_ms: i64,
+}
+
+/// A refused upload, as recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefusalRow {
+    pub device_id: Option<String>,
+    pub scope: Option<String>,
+    pub code: String,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+    pub detail: String,
+    pub time_ms: i64,
+}
+
+/// One stored event, sealed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub device_id: String,
+    pub scope: String,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub row_sealed: Vec<u8>,
+    pub event_sealed: Vec<u8>,
+}
+
+/// What the server stores.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Which backend this is, for `status`.
+    fn backend(&self) -> &'static str;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a new enrollment token's hash.
+    async fn add_enroll_token(
+        &self,
+        hash: &[u8],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// Uses the token `hash` to enroll `device`, both or neither.
+    async fn enroll(
+        &self,
+        hash: &[u8],
+        device: &NewDevice,
+        now_ms: i64,
+    ) -> Result<Result<(), TokenProblem>, StoreError>;
+
+    /// The device with this key fingerprint.
+    async fn device_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<DeviceRow>, StoreError>;
+    /// Every device, oldest first.
+    async fn devices(&self) -> Result<Vec<DeviceRow>, StoreError>;
+    /// Revokes the device with this id or fingerprint; returns it, or `None` if there is none.
+    async fn revoke_device(
+        &self,
+        id_or_fingerprint: &str,
+        now_ms: i64,
+    ) -> Result<Option<DeviceRow>, StoreError>;
+    /// Records the use of a request nonce: `false` when it was used before (a replay). Also marks
+    /// the device as seen.
+    async fn use_nonce(
+        &self,
+        device_id: &str,
+        nonce: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets nonces whose window has passed.
+    async fn prune_nonces(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Opens a transaction on the chain (device, scope) with its head row locked.
+    async fn chain_tx(&self, device_id: &str, scope: &str) -> Result<Box<dyn ChainTx>, StoreError>;
+    /// The chains held, of one device or of all.
+    async fn chains(&self, device_id: Option<&str>) -> Result<Vec<ChainRowStatus>, StoreError>;
+    /// Stored events of one chain with seq in `from..=to`, in order.
+    async fn events(
+        &self,
+        device_id: &str,
+        scope: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<EventRow>, StoreError>;
+    /// Records a refusal that happened outside a chain transaction (a bad signature, say).
+    async fn record_refusal(&self, r: &RefusalRow) -> Result<(), StoreError>;
+    /// Refusals, newest first, at most `limit`.
+    async fn refusals(&self, limit: i64) -> Result<Vec<RefusalRow>, StoreError>;
+    /// Quarantined uploads, newest first.
+    async fn quarantined(&self) -> Result<Vec<QuarantineRow>, StoreError>;
+}
+
+/// Opens the store a database URL names, creating and migrating it as needed.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::Url(url.to_owned()))
+    }
+}

@@ -1,0 +1,412 @@
+//! The PostgreSQL backend, for teams that run several server replicas on one database.
+//!
+//! Replicas agree through the database alone: a chain transaction locks the chain's head row
+//! (`SELECT … FOR UPDATE`), so uploads of one chain take turns whichever replica receives them;
+//! an enrollment token is spent by a conditional UPDATE that only one transaction can win; a
+//! nonce is a primary key that only one INSERT can take. Rows go in with one `INSERT … SELECT
+//! FROM UNNEST(…)` per segment, whatever its length.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use headmaster_protocol::chain::Hash;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::sqlite::to_hash;
+use super::{
+    ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow, Store, StoreError,
+    TokenProblem,
+};
+use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and migrates the database.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(24)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        // Replicas starting together must not run the migrations twice at once; sqlx takes an
+        // advisory lock around them.
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_enroll_token(
+        &self,
+        hash: &[u8],
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO enroll_tokens (hash, created_ms, expires_ms) VALUES ($1, $2, $3)")
+            .bind(hash)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn enroll(
+        &self,
+        hash: &[u8],
+        device: &NewDevice,
+        now_ms: i64,
+    ) -> Result<Result<(), TokenProblem>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let spent = sqlx::query(
+            "UPDATE enroll_tokens SET used_ms = $1, used_by = $2 \
+             WHERE hash = $3 AND used_ms IS NULL AND expires_ms > $1",
+        )
+        .bind(now_ms)
+        .bind(&device.id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if spent != 1 {
+            let token: Option<(i64, Option<i64>)> =
+                sqlx::query_as("SELECT expires_ms, used_ms FROM enroll_tokens WHERE hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Ok(Err(match token {
+                None => TokenProblem::Unknown,
+                Some((_, Some(_))) => TokenProblem::Used,
+                Some(_) => TokenProblem::Expired,
+            }));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO devices (id, name_sealed, fingerprint, public_key, enrolled_ms) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (fingerprint) DO NOTHING",
+        )
+        .bind(&device.id)
+        .bind(&device.name_sealed)
+        .bind(&device.fingerprint)
+        .bind(&device.public_key)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            // Rolling back leaves the token unspent.
+            return Ok(Err(TokenProblem::KeyTaken));
+        }
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    async fn device_by_fingerprint(
+        &self,
+        fingerprint: &str,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM devices WHERE fingerprint = $1")
+                .bind(fingerprint)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM devices ORDER BY enrolled_ms, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn revoke_device(
+        &self,
+        id_or_fingerprint: &str,
+        now_ms: i64,
+    ) -> Result<Option<DeviceRow>, StoreError> {
+        sqlx::query(
+            "UPDATE devices SET revoked_ms = $1 WHERE (id = $2 OR fingerprint = $2) AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id_or_fingerprint)
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_as("SELECT * FROM devices WHERE id = $1 OR fingerprint = $1")
+                .bind(id_or_fingerprint)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn use_nonce(
+        &self,
+        device_id: &str,
+        nonce: &str,
+        expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let fresh = sqlx::query(
+            "INSERT INTO nonces (device_id, nonce, expires_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(device_id)
+        .bind(nonce)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        sqlx::query(
+            "UPDATE devices SET last_seen_ms = $1 WHERE id = $2 AND (last_seen_ms IS NULL OR last_seen_ms < $3)",
+        )
+        .bind(now_ms)
+        .bind(device_id)
+        .bind(now_ms - 60_000)
+        .execute(&self.pool)
+        .await?;
+        Ok(fresh)
+    }
+
+    async fn prune_nonces(&self, now_ms: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM nonces WHERE expires_ms < $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn chain_tx(&self, device_id: &str, scope: &str) -> Result<Box<dyn ChainTx>, StoreError> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PgChainTx {
+            tx,
+            device_id: device_id.to_owned(),
+            scope: scope.to_owned(),
+        }))
+    }
+
+    async fn chains(&self, device_id: Option<&str>) -> Result<Vec<ChainRowStatus>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT device_id, scope, last_seq, last_hash, receipt, last_upload_ms FROM chains \
+             WHERE $1::text IS NULL OR device_id = $1 ORDER BY device_id, scope",
+        )
+        .bind(device_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn events(
+        &self,
+        device_id: &str,
+        scope: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT device_id, scope, seq, hash, row_sealed, event_sealed FROM events \
+             WHERE device_id = $1 AND scope = $2 AND seq BETWEEN $3 AND $4 ORDER BY seq",
+        )
+        .bind(device_id)
+        .bind(scope)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn record_refusal(&self, r: &RefusalRow) -> Result<(), StoreError> {
+        insert_refusal(&self.pool, r).await
+    }
+
+    async fn refusals(&self, limit: i64) -> Result<Vec<RefusalRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT device_id, scope, code, first_seq, last_seq, detail, time_ms FROM refusals \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn quarantined(&self) -> Result<Vec<QuarantineRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, device_id, scope, kind, seq, first_seq, last_seq, received_ms FROM quarantine \
+             ORDER BY received_ms DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+async fn insert_refusal<'e, E: sqlx::Executor<'e, Database = Postgres>>(
+    exec: E,
+    r: &RefusalRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refusals (device_id, scope, code, first_seq, last_seq, detail, time_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&r.device_id)
+    .bind(&r.scope)
+    .bind(&r.code)
+    .bind(r.first_seq)
+    .bind(r.last_seq)
+    .bind(&r.detail)
+    .bind(r.time_ms)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+struct PgChainTx {
+    tx: Transaction<'static, Postgres>,
+    device_id: String,
+    scope: String,
+}
+
+#[async_trait]
+impl ChainTx for PgChainTx {
+    async fn head(
+        &mut self,
+        from: u64,
+        to: u64,
+    ) -> Result<(Head, BTreeMap<u64, Hash>), StoreError> {
+        let genesis = headmaster_protocol::chain::genesis(&self.scope);
+        sqlx::query(
+            "INSERT INTO chains (device_id, scope, last_seq, last_hash) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.device_id)
+        .bind(&self.scope)
+        .bind(&genesis[..])
+        .execute(&mut *self.tx)
+        .await?;
+        let (seq, hash, receipt): (i64, Vec<u8>, Option<String>) = sqlx::query_as(
+            "SELECT last_seq, last_hash, receipt FROM chains WHERE device_id = $1 AND scope = $2 FOR UPDATE",
+        )
+        .bind(&self.device_id)
+        .bind(&self.scope)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let head = Head {
+            seq: seq as u64,
+            hash: to_hash(&hash),
+            receipt,
+        };
+        let held: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, hash FROM events WHERE device_id = $1 AND scope = $2 AND seq BETWEEN $3 AND $4",
+        )
+        .bind(&self.device_id)
+        .bind(&self.scope)
+        .bind(from as i64)
+        .bind(to.min(head.seq) as i64)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok((
+            head,
+            held.into_iter()
+                .map(|(s, h)| (s as u64, to_hash(&h)))
+                .collect(),
+        ))
+    }
+
+    async fn insert_rows(&mut self, rows: &[SealedRow], now_ms: i64) -> Result<(), StoreError> {
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let hashes: Vec<&[u8]> = rows.iter().map(|r| &r.hash[..]).collect();
+        let times: Vec<i64> = rows.iter().map(|r| r.time_ms).collect();
+        let classes: Vec<i32> = rows.iter().map(|r| r.class_uid).collect();
+        let actors: Vec<&str> = rows.iter().map(|r| r.actor_id.as_str()).collect();
+        let row_bodies: Vec<&[u8]> = rows.iter().map(|r| &r.row_sealed[..]).collect();
+        let event_bodies: Vec<&[u8]> = rows.iter().map(|r| &r.event_sealed[..]).collect();
+        sqlx::query(
+            "INSERT INTO events (device_id, scope, seq, hash, time_ms, class_uid, actor_id, \
+             row_sealed, event_sealed, received_ms) \
+             SELECT $1, $2, u.seq, u.hash, u.time_ms, u.class_uid, u.actor_id, u.row_sealed, u.event_sealed, $10 \
+             FROM UNNEST($3::bigint[], $4::bytea[], $5::bigint[], $6::int[], $7::text[], $8::bytea[], $9::bytea[]) \
+             AS u (seq, hash, time_ms, class_uid, actor_id, row_sealed, event_sealed)",
+        )
+        .bind(&self.device_id)
+        .bind(&self.scope)
+        .bind(&seqs)
+        .bind(&hashes)
+        .bind(&times)
+        .bind(&classes)
+        .bind(&actors)
+        .bind(&row_bodies)
+        .bind(&event_bodies)
+        .bind(now_ms)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_head(
+        &mut self,
+        seq: u64,
+        hash: &Hash,
+        checkpoint: &str,
+        receipt: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE chains SET last_seq = $1, last_hash = $2, checkpoint = $3, receipt = $4, last_upload_ms = $5 \
+             WHERE device_id = $6 AND scope = $7",
+        )
+        .bind(seq as i64)
+        .bind(&hash[..])
+        .bind(checkpoint)
+        .bind(receipt)
+        .bind(now_ms)
+        .bind(&self.device_id)
+        .bind(&self.scope)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn quarantine(&mut self, q: Quarantined<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO quarantine (id, device_id, scope, kind, seq, first_seq, last_seq, segment_sealed, received_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&q.id)
+        .bind(q.device_id)
+        .bind(q.scope)
+        .bind(q.kind)
+        .bind(q.seq)
+        .bind(q.first_seq)
+        .bind(q.last_seq)
+        .bind(&q.segment_sealed)
+        .bind(q.now_ms)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn refusal(&mut self, r: &RefusalRow) -> Result<(), StoreError> {
+        insert_refusal(&mut *self.tx, r).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
