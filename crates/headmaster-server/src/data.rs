@@ -187,11 +187,16 @@ impl DataDir {
             own_cert.unwrap_or_else(|| self.cert_files()),
         )?);
         let store = crate::store::open(database).await?;
+        let data_key = Arc::new(data_key);
+        let server_key = Arc::new(server_key);
+        let access =
+            crate::access::AccessLog::start(store.clone(), data_key.clone(), server_key.clone());
         Ok(Arc::new(Server {
             store,
             data_key,
             server_key,
             cert,
+            access,
         }))
     }
 
@@ -202,5 +207,10 @@ impl DataDir {
     ) -> Result<(Arc<dyn crate::store::Store>, DataKey), DataError> {
         let data_key = DataKey::load(&self.data_key())?;
         Ok((crate::store::open(database).await?, data_key))
+    }
+
+    /// The server's signing key, for the admin commands that sign (an access-log export).
+    pub fn server_key(&self) -> Result<ServerKey, DataError> {
+        Ok(ServerKey::load(&self.signing_key())?)
     }
 }

@@ -10,13 +10,15 @@
 //! - [`tls`]: rustls configuration, self-signed certificates, SPKI pins, reload.
 //! - [`store`]: the storage trait and its SQLite and PostgreSQL backends.
 //! - [`ingest`]: where an uploaded segment goes and what the server does about it.
-//! - [`api`]: the HTTP routes, device authentication, errors, the access log.
+//! - [`api`]: the HTTP routes, device authentication, errors.
+//! - [`access`]: the server's own hash-chained access log and its export.
 //! - [`serve`]: the listener loop.
 //! - [`admin`]: what the `enroll`, `device` and `status` commands do.
 //!
 //! The server knows nothing of Tauri or of the desktop's store; what it shares with the desktop
 //! is `headmaster-protocol`.
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod clock;

@@ -51,6 +51,20 @@ enum Command {
     Device(DeviceCommand),
     /// Devices, their chains, quarantined uploads and recent refusals.
     Status,
+    /// The server's own access log.
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccessCommand {
+    /// Exports the access log as a signed bundle; check it with `headmaster audit verify-bundle
+    /// PATH --pin <data>/keys/signing.pub`.
+    Export {
+        /// Output directory, or a path ending in .tar.gz.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -206,6 +220,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!(
                     "revoked {} ({}); its requests are refused from now on",
                     view.name, view.fingerprint
+                );
+            }
+            Ok(())
+        }
+        Command::Access(AccessCommand::Export { out }) => {
+            let (store, key) = data.open_store(&database).await?;
+            let server_key = data.server_key()?;
+            let summary =
+                headmaster_server::access::export(&*store, &key, &server_key, &out, &mut |n| {
+                    if !cli.json {
+                        eprint!("\rexported {n} entries");
+                    }
+                })
+                .await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"path": summary.path, "events": summary.event_count, "key": summary.device_key_fingerprint})
+                );
+            } else {
+                eprintln!();
+                println!(
+                    "exported {} access-log entries to {}, signed by {}",
+                    summary.event_count,
+                    summary.path.display(),
+                    summary.device_key_fingerprint
                 );
             }
             Ok(())

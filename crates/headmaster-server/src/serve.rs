@@ -33,7 +33,7 @@ pub async fn serve(
     let acceptor = TlsAcceptor::from(crate::tls::server_config(state.cert.clone()));
     let app = api::router(state.clone());
     let graceful = GracefulShutdown::new();
-    let maintenance = tokio::spawn(maintain(state));
+    let maintenance = tokio::spawn(maintain(state.clone()));
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -85,6 +85,7 @@ pub async fn serve(
     {
         tracing::warn!("open requests did not finish within the grace period");
     }
+    state.access.flush().await;
     Ok(())
 }
 

@@ -76,7 +76,7 @@ fn crash_and_recover(database: Option<String>) {
         "every upload finished before the kill"
     );
 
-    let server = ServerProcess::start(&data, database.as_deref(), &[]);
+    let mut server = ServerProcess::start(&data, database.as_deref(), &[]);
     let device = TestDevice::with_key(&device, client_for(&cert), server.base());
     runtime.block_on(async {
         let (_, body) = device.get("/api/v1/chains/instance").await;
@@ -103,7 +103,23 @@ fn crash_and_recover(database: Option<String>) {
             hex::encode(chain.rows.last().unwrap().hash)
         );
     });
-    drop(server);
+
+    // The server's own chain survived the kill too: its export verifies against its key.
+    server.signal("-TERM");
+    let out = dir.path().join("access");
+    let (ok, _, err) = args(&["access", "export", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let key = headmaster_server::keys::ServerKey::load(&data.join("keys/signing.key")).unwrap();
+    let report = headmaster_protocol::bundle::verify_bundle(
+        &out,
+        headmaster_protocol::bundle::Trust::Pinned(&[key.signing().verifying_key()]),
+    )
+    .unwrap();
+    assert!(report.is_valid(), "{report:?}");
+    assert!(
+        report.manifest.unwrap().event_count > SEGMENTS,
+        "the access log misses the uploads"
+    );
 }
 
 #[test]

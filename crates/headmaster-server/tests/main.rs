@@ -19,6 +19,7 @@ macro_rules! both_backends {
     )*};
 }
 
+mod access;
 mod crash;
 mod enroll;
 mod ingest;

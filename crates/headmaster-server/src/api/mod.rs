@@ -28,6 +28,7 @@ use axum::{Json, Router};
 pub use chains::{Accepted, ChainStatusJson};
 pub use devices::{DeviceJson, Enrolled, ServerIdentity};
 
+use crate::access::AccessLog;
 use crate::keys::{DataKey, ServerKey};
 use crate::store::Store;
 use crate::tls::ReloadingCert;
@@ -42,9 +43,11 @@ pub struct Server {
     /// The database.
     pub store: Arc<dyn Store>,
     /// The key that seals stored values.
-    pub data_key: DataKey,
+    pub data_key: Arc<DataKey>,
     /// The server's signing key.
-    pub server_key: ServerKey,
+    pub server_key: Arc<ServerKey>,
+    /// The access log's writer.
+    pub access: AccessLog,
     /// The certificate in service.
     pub cert: Arc<ReloadingCert>,
 }
@@ -174,6 +177,6 @@ async fn access_log(Extract(state): Extract<State>, mut req: Request, next: Next
         duration_us = entry.duration_us,
         "request"
     );
-    let _ = &state;
+    state.access.record(entry).await;
     response
 }

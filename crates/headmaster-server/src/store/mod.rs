@@ -12,6 +12,7 @@ mod sqlite;
 
 use async_trait::async_trait;
 
+use crate::access::{AccessRow, AccessTx};
 use crate::ingest::ChainTx;
 
 pub use postgres::PostgresStore;
@@ -178,6 +179,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn refusals(&self, limit: i64) -> Result<Vec<RefusalRow>, StoreError>;
     /// Quarantined uploads, newest first.
     async fn quarantined(&self) -> Result<Vec<QuarantineRow>, StoreError>;
+
+    /// Opens a transaction on the access chain with its head locked.
+    async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError>;
+    /// Access rows with seq after `after`, in order, at most `limit`.
+    async fn access_rows(&self, after: i64, limit: i64) -> Result<Vec<AccessRow>, StoreError>;
+    /// The access chain's signed checkpoints (JSON), in seq order.
+    async fn access_checkpoints(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// Opens the store a database URL names, creating and migrating it as needed.

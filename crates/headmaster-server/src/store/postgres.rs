@@ -19,6 +19,7 @@ use super::{
     ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow, Store, StoreError,
     TokenProblem,
 };
+use crate::access::{access_genesis, AccessRow, AccessTx};
 use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
 
 /// The PostgreSQL store.
@@ -253,6 +254,97 @@ impl Store for PostgresStore {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {
+        Ok(Box::new(PgAccessTx {
+            tx: self.pool.begin().await?,
+        }))
+    }
+
+    async fn access_rows(&self, after: i64, limit: i64) -> Result<Vec<AccessRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM access_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn access_checkpoints(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT checkpoint FROM access_checkpoints ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
+
+struct PgAccessTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl AccessTx for PgAccessTx {
+    async fn head(&mut self) -> Result<(u64, Hash), StoreError> {
+        sqlx::query("INSERT INTO access_head (id, last_seq, last_hash) VALUES (1, 0, $1) ON CONFLICT DO NOTHING")
+            .bind(&access_genesis()[..])
+            .execute(&mut *self.tx)
+            .await?;
+        let (seq, hash): (i64, Vec<u8>) =
+            sqlx::query_as("SELECT last_seq, last_hash FROM access_head WHERE id = 1 FOR UPDATE")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok((seq as u64, to_hash(&hash)))
+    }
+
+    async fn insert(&mut self, rows: &[AccessRow]) -> Result<(), StoreError> {
+        let col = |f: fn(&AccessRow) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
+        let blob = |f: fn(&AccessRow) -> &[u8]| rows.iter().map(f).collect::<Vec<&[u8]>>();
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        sqlx::query(
+            "INSERT INTO access_log (seq, time, actor_kind, actor_id, action, target, outcome, \
+             source_sealed, payload_sealed, hash) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[])",
+        )
+        .bind(&seqs)
+        .bind(col(|r| &r.time))
+        .bind(col(|r| &r.actor_kind))
+        .bind(col(|r| &r.actor_id))
+        .bind(col(|r| &r.action))
+        .bind(col(|r| &r.target))
+        .bind(col(|r| &r.outcome))
+        .bind(blob(|r| &r.source_sealed))
+        .bind(blob(|r| &r.payload_sealed))
+        .bind(blob(|r| &r.hash))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_head(&mut self, seq: u64, hash: &Hash) -> Result<(), StoreError> {
+        sqlx::query("UPDATE access_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+            .bind(seq as i64)
+            .bind(&hash[..])
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn checkpoint(&mut self, seq: u64, json: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO access_checkpoints (seq, checkpoint) VALUES ($1, $2)")
+            .bind(seq as i64)
+            .bind(json)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -16,6 +16,7 @@ use super::{
     ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow, Store, StoreError,
     TokenProblem,
 };
+use crate::access::{access_genesis, AccessRow, AccessTx};
 use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
 
 /// Rows per INSERT statement (10 bound values each, well under SQLite's limit of 32,766).
@@ -262,6 +263,99 @@ impl Store for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {
+        Ok(Box::new(SqliteAccessTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        }))
+    }
+
+    async fn access_rows(&self, after: i64, limit: i64) -> Result<Vec<AccessRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM access_log WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn access_checkpoints(&self) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT checkpoint FROM access_checkpoints ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}
+
+struct SqliteAccessTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+#[async_trait]
+impl AccessTx for SqliteAccessTx {
+    async fn head(&mut self) -> Result<(u64, Hash), StoreError> {
+        let row: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT last_seq, last_hash FROM access_head WHERE id = 1")
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if let Some((seq, hash)) = row {
+            return Ok((seq as u64, to_hash(&hash)));
+        }
+        let genesis = access_genesis();
+        sqlx::query("INSERT INTO access_head (id, last_seq, last_hash) VALUES (1, 0, ?)")
+            .bind(&genesis[..])
+            .execute(&mut *self.tx)
+            .await?;
+        Ok((0, genesis))
+    }
+
+    async fn insert(&mut self, rows: &[AccessRow]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO access_log (seq, time, actor_kind, actor_id, action, target, outcome, \
+                 source_sealed, payload_sealed, hash) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.seq)
+                    .push_bind(&r.time)
+                    .push_bind(&r.actor_kind)
+                    .push_bind(&r.actor_id)
+                    .push_bind(&r.action)
+                    .push_bind(&r.target)
+                    .push_bind(&r.outcome)
+                    .push_bind(&r.source_sealed)
+                    .push_bind(&r.payload_sealed)
+                    .push_bind(&r.hash);
+            });
+            q.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_head(&mut self, seq: u64, hash: &Hash) -> Result<(), StoreError> {
+        sqlx::query("UPDATE access_head SET last_seq = ?, last_hash = ? WHERE id = 1")
+            .bind(seq as i64)
+            .bind(&hash[..])
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn checkpoint(&mut self, seq: u64, json: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO access_checkpoints (seq, checkpoint) VALUES (?, ?)")
+            .bind(seq as i64)
+            .bind(json)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 

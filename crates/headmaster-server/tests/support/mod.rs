@@ -108,10 +108,11 @@ impl TestServer {
         device
     }
 
-    /// Stops the server and waits until it has.
-    pub async fn stop(mut self) {
+    /// Stops the server and waits until it has; the returned guard keeps its data directory.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
         self.stop.take().unwrap().send(()).ok();
         self.task.take().unwrap().await.unwrap();
+        self._dir.take()
     }
 }
 
@@ -340,14 +341,14 @@ impl ServerProcess {
         format!("https://127.0.0.1:{}", self.port)
     }
 
-    /// Sends a signal by name (`-HUP`, `-KILL`) and, for KILL, waits for the exit.
+    /// Sends a signal by name (`-HUP`, `-TERM`, `-KILL`) and, for TERM and KILL, waits for the exit.
     pub fn signal(&mut self, signal: &str) {
         let status = Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
-        if signal == "-KILL" {
+        if signal == "-KILL" || signal == "-TERM" {
             self.child.wait().unwrap();
         }
     }
