@@ -8,7 +8,7 @@ APT_PACKAGES=(
   libsoup-3.0-dev libxdo-dev libssl-dev build-essential pkg-config file
   webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring libsecret-1-dev
   libsecret-tools dunst x11-utils keyutils openssh-client imagemagick
-  postgresql openssl curl
+  postgresql openssl curl rsyslog rsyslog-gnutls
 )
 
 missing=()

@@ -37,6 +37,54 @@ pub async fn create_enroll_token(store: &dyn Store, valid_ms: i64) -> Result<New
     })
 }
 
+/// The prefix of read-only API tokens.
+pub const API_TOKEN_PREFIX: &str = "hm-siem-";
+
+/// A new API token.
+#[derive(Debug, Serialize)]
+pub struct NewApiToken {
+    /// Its id (for `token revoke`).
+    pub id: String,
+    /// The token: shown once, stored only as its hash.
+    pub token: String,
+    /// Its scope.
+    pub scope: String,
+}
+
+/// Makes a read-only API token with `scope` (only `siem.read` exists).
+pub async fn create_api_token(
+    store: &dyn Store,
+    scope: &str,
+    name: &str,
+) -> Result<NewApiToken, String> {
+    if scope != crate::api::events::SIEM_READ {
+        return Err(format!(
+            "unknown scope {scope:?}; the only scope is siem.read"
+        ));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!("{API_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let id = uuid::Uuid::now_v7().to_string();
+    store
+        .add_api_token(&crate::store::ApiTokenRow {
+            id: id.clone(),
+            hash: token_hash(&token).to_vec(),
+            scope: scope.to_owned(),
+            name: name.to_owned(),
+            created_ms: crate::clock::now_ms(),
+            revoked_ms: None,
+            last_used_ms: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(NewApiToken {
+        id,
+        token,
+        scope: scope.to_owned(),
+    })
+}
+
 /// A device as the admin commands show it.
 #[derive(Debug, Serialize)]
 pub struct DeviceView {

@@ -13,6 +13,7 @@
 //! - [`api`]: the HTTP routes, device authentication, errors.
 //! - [`access`]: the server's own hash-chained access log and its export.
 //! - [`serve`]: the listener loop.
+//! - [`siem`]: the SIEM feed (filters, stable event uids, NDJSON pages).
 //! - [`admin`]: what the `enroll`, `device` and `status` commands do.
 //!
 //! The server knows nothing of Tauri or of the desktop's store; what it shares with the desktop
@@ -26,5 +27,6 @@ pub mod data;
 pub mod ingest;
 pub mod keys;
 pub mod serve;
+pub mod siem;
 pub mod store;
 pub mod tls;

@@ -51,9 +51,32 @@ enum Command {
     Device(DeviceCommand),
     /// Devices, their chains, quarantined uploads and recent refusals.
     Status,
+    /// Read-only API tokens (for the SIEM).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// The server's own access log.
     #[command(subcommand)]
     Access(AccessCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Prints a new token (shown once).
+    Create {
+        /// What the token may do: siem.read (read the OCSF feed).
+        #[arg(long)]
+        scope: String,
+        /// A name to recognise it by, e.g. the SIEM's.
+        #[arg(long, default_value = "siem")]
+        name: String,
+    },
+    /// Lists tokens (never the tokens themselves).
+    List,
+    /// Revokes a token by id.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +245,68 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     view.name, view.fingerprint
                 );
             }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { scope, name }) => {
+            let (store, _) = data.open_store(&database).await?;
+            let token = admin::create_api_token(&*store, &scope, &name)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            if cli.json {
+                println!("{}", serde_json::to_string(&token)?);
+            } else {
+                println!("{}", token.token);
+                eprintln!(
+                    "API token {} ({}); it is shown only now",
+                    token.id, token.scope
+                );
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::List) => {
+            let (store, _) = data.open_store(&database).await?;
+            let tokens = store.api_tokens().await?;
+            let views: Vec<_> = tokens
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "id": t.id, "name": t.name, "scope": t.scope,
+                        "created": headmaster_server::clock::rfc3339(t.created_ms),
+                        "last_used": t.last_used_ms.map(headmaster_server::clock::rfc3339),
+                        "revoked": t.revoked_ms.map(headmaster_server::clock::rfc3339),
+                    })
+                })
+                .collect();
+            if cli.json {
+                println!("{}", serde_json::Value::Array(views));
+            } else {
+                for v in views {
+                    println!(
+                        "{}  {}  {}  created {}  last used {}  {}",
+                        v["id"],
+                        v["name"],
+                        v["scope"],
+                        v["created"],
+                        v["last_used"],
+                        if v["revoked"].is_null() {
+                            "".to_owned()
+                        } else {
+                            format!("revoked {}", v["revoked"])
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let (store, _) = data.open_store(&database).await?;
+            if !store
+                .revoke_api_token(&id, headmaster_server::clock::now_ms())
+                .await?
+            {
+                bail!("no unrevoked token {id:?}; `headmaster-server token list` shows them");
+            }
+            println!("revoked token {id}");
             Ok(())
         }
         Command::Access(AccessCommand::Export { out }) => {

@@ -24,5 +24,6 @@ mod crash;
 mod enroll;
 mod ingest;
 mod replicas;
+mod siem;
 mod support;
 mod transport;

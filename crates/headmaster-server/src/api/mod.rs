@@ -8,11 +8,13 @@
 //! | `GET /api/v1/devices/self` | device | per chain: last seq held and the latest receipt |
 //! | `GET /api/v1/chains/{scope}` | device | one chain's status and receipt |
 //! | `POST /api/v1/chains/{scope}/segments` | device | uploads a segment |
+//! | `GET /api/v1/events` | `siem.read` token | the OCSF feed, NDJSON, cursor-paged, filtered |
 
 pub mod auth;
 mod chains;
 pub mod devices;
 pub mod error;
+pub mod events;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -106,6 +108,7 @@ pub fn router(state: State) -> Router {
         .route("/api/v1/devices/self", get(devices::own_status))
         .route("/api/v1/chains/{scope}", get(chains::status))
         .route("/api/v1/chains/{scope}/segments", post(chains::upload))
+        .route("/api/v1/events", get(events::events))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), access_log))
         .layer(middleware::map_response(hsts))

@@ -113,6 +113,35 @@ pub struct EventRow {
     pub event_sealed: Vec<u8>,
 }
 
+/// One event of the SIEM feed, sealed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SiemRow {
+    pub device_id: String,
+    pub scope: String,
+    pub seq: i64,
+    pub event_sealed: Vec<u8>,
+}
+
+/// A read-only API token as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub hash: Vec<u8>,
+    pub scope: String,
+    pub name: String,
+    pub created_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub last_used_ms: Option<i64>,
+}
+
+/// One page of the SIEM feed.
+#[derive(Debug)]
+pub struct SiemPage {
+    pub rows: Vec<SiemRow>,
+    /// Where the next page starts (the same cursor when nothing new has committed).
+    pub next: String,
+}
+
 /// What the server stores.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -179,6 +208,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn refusals(&self, limit: i64) -> Result<Vec<RefusalRow>, StoreError>;
     /// Quarantined uploads, newest first.
     async fn quarantined(&self) -> Result<Vec<QuarantineRow>, StoreError>;
+
+    /// Stores a new API token.
+    async fn add_api_token(&self, token: &ApiTokenRow) -> Result<(), StoreError>;
+    /// The token with this hash, marking it used (at most once a minute).
+    async fn use_api_token(
+        &self,
+        hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<ApiTokenRow>, StoreError>;
+    /// Every API token, oldest first.
+    async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError>;
+    /// Revokes a token by id; false when there is no such unrevoked token.
+    async fn revoke_api_token(&self, id: &str, now_ms: i64) -> Result<bool, StoreError>;
+    /// A page of the SIEM feed after `cursor` (`None`: from the start); `Ok(None)` when the
+    /// cursor is not one this backend made.
+    async fn siem_page(
+        &self,
+        filter: &crate::siem::EventFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Option<SiemPage>, StoreError>;
 
     /// Opens a transaction on the access chain with its head locked.
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError>;

@@ -12,15 +12,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use headmaster_protocol::chain::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::sqlite::to_hash;
 use super::{
-    ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow, Store, StoreError,
-    TokenProblem,
+    ApiTokenRow, ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow,
+    SiemPage, SiemRow, Store, StoreError, TokenProblem,
 };
 use crate::access::{access_genesis, AccessRow, AccessTx};
 use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
+use crate::siem::EventFilter;
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -43,6 +44,19 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 }
+
+/// The feed's horizon: the oldest transaction of this database that was still running when the
+/// statement's snapshot was taken (or the snapshot's end when none was). Events below it are all
+/// committed, so a cursor past them never skips a row that commits later. Transactions of other
+/// databases on the cluster (a long `pg_dump`, another application) are left out when
+/// `pg_stat_activity` shows them still running elsewhere; one that finished in between counts,
+/// which can only hold the feed back a moment.
+const FEED_HORIZON: &str = "SELECT COALESCE(\
+     (SELECT x FROM pg_snapshot_xip(pg_current_snapshot()) AS x \
+      WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a \
+                        WHERE a.backend_xid = xid(x) AND a.datname <> current_database()) \
+      ORDER BY x LIMIT 1), \
+     pg_snapshot_xmax(pg_current_snapshot()))";
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -256,6 +270,105 @@ impl Store for PostgresStore {
         .await?)
     }
 
+    async fn add_api_token(&self, t: &ApiTokenRow) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (id, hash, scope, name, created_ms) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&t.id)
+            .bind(&t.hash)
+            .bind(&t.scope)
+            .bind(&t.name)
+            .bind(t.created_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn use_api_token(
+        &self,
+        hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<ApiTokenRow>, StoreError> {
+        sqlx::query("UPDATE api_tokens SET last_used_ms = $1 WHERE hash = $2 AND (last_used_ms IS NULL OR last_used_ms < $3)")
+            .bind(now_ms)
+            .bind(hash)
+            .bind(now_ms - 60_000)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_as("SELECT * FROM api_tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM api_tokens ORDER BY created_ms, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn revoke_api_token(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    async fn siem_page(
+        &self,
+        filter: &EventFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Option<SiemPage>, StoreError> {
+        let (xact, id): (String, i64) = match cursor {
+            None => ("0".into(), 0),
+            Some(c) => match c
+                .strip_prefix("p.")
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(x, i)| Some((x.parse::<u64>().ok()?.to_string(), i.parse().ok()?)))
+            {
+                Some(pair) => pair,
+                None => return Ok(None),
+            },
+        };
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT xact::text AS cursor_xact, id, device_id, scope, seq, event_sealed FROM events \
+             WHERE xact < (",
+        );
+        q.push(FEED_HORIZON).push(") AND (xact, id) > (");
+        q.push_bind(xact.clone())
+            .push("::xid8, ")
+            .push_bind(id)
+            .push(")");
+        push_filters(&mut q, filter);
+        // Ordered by the xid8 column itself, never by its text form (which sorts "1000" before "999").
+        q.push(" ORDER BY events.xact, events.id LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<(String, i64, String, String, i64, Vec<u8>)> =
+            q.build_query_as().fetch_all(&self.pool).await?;
+        let next = match rows.last() {
+            Some((x, i, ..)) => format!("p.{x}.{i}"),
+            None => format!("p.{xact}.{id}"),
+        };
+        Ok(Some(SiemPage {
+            rows: rows
+                .into_iter()
+                .map(|(_, _, device_id, scope, seq, event_sealed)| SiemRow {
+                    device_id,
+                    scope,
+                    seq,
+                    event_sealed,
+                })
+                .collect(),
+            next,
+        }))
+    }
+
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {
         Ok(Box::new(PgAccessTx {
             tx: self.pool.begin().await?,
@@ -345,6 +458,28 @@ impl AccessTx for PgAccessTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Appends the feed's filters to a query that already has a WHERE clause.
+fn push_filters<'a>(q: &mut QueryBuilder<'a, Postgres>, f: &'a EventFilter) {
+    if let Some(v) = f.since_ms {
+        q.push(" AND time_ms >= ").push_bind(v);
+    }
+    if let Some(v) = f.until_ms {
+        q.push(" AND time_ms < ").push_bind(v);
+    }
+    if let Some(v) = &f.scope {
+        q.push(" AND scope = ").push_bind(v);
+    }
+    if let Some(v) = &f.device_id {
+        q.push(" AND device_id = ").push_bind(v);
+    }
+    if let Some(v) = f.class_uid {
+        q.push(" AND class_uid = ").push_bind(v);
+    }
+    if let Some(v) = &f.actor_id {
+        q.push(" AND actor_id = ").push_bind(v);
     }
 }
 

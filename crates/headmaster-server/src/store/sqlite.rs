@@ -13,11 +13,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::{
-    ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow, Store, StoreError,
-    TokenProblem,
+    ApiTokenRow, ChainRowStatus, DeviceRow, EventRow, NewDevice, QuarantineRow, RefusalRow,
+    SiemPage, SiemRow, Store, StoreError, TokenProblem,
 };
 use crate::access::{access_genesis, AccessRow, AccessTx};
 use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
+use crate::siem::EventFilter;
 
 /// Rows per INSERT statement (10 bound values each, well under SQLite's limit of 32,766).
 const ROWS_PER_INSERT: usize = 500;
@@ -265,6 +266,93 @@ impl Store for SqliteStore {
         .await?)
     }
 
+    async fn add_api_token(&self, t: &ApiTokenRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, hash, scope, name, created_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&t.id)
+        .bind(&t.hash)
+        .bind(&t.scope)
+        .bind(&t.name)
+        .bind(t.created_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_api_token(
+        &self,
+        hash: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<ApiTokenRow>, StoreError> {
+        sqlx::query("UPDATE api_tokens SET last_used_ms = ? WHERE hash = ? AND (last_used_ms IS NULL OR last_used_ms < ?)")
+            .bind(now_ms)
+            .bind(hash)
+            .bind(now_ms - 60_000)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_as("SELECT * FROM api_tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiTokenRow>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT * FROM api_tokens ORDER BY created_ms, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn revoke_api_token(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL")
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    async fn siem_page(
+        &self,
+        filter: &EventFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<Option<SiemPage>, StoreError> {
+        let after: i64 = match cursor {
+            None => 0,
+            Some(c) => match c.strip_prefix("s.").and_then(|n| n.parse().ok()) {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+        };
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT id, device_id, scope, seq, event_sealed FROM events WHERE id > ",
+        );
+        q.push_bind(after);
+        push_filters(&mut q, filter);
+        q.push(" ORDER BY id LIMIT ").push_bind(limit);
+        let rows: Vec<(i64, String, String, i64, Vec<u8>)> =
+            q.build_query_as().fetch_all(&self.pool).await?;
+        let next = rows.last().map(|r| r.0).unwrap_or(after);
+        Ok(Some(SiemPage {
+            rows: rows
+                .into_iter()
+                .map(|(_, device_id, scope, seq, event_sealed)| SiemRow {
+                    device_id,
+                    scope,
+                    seq,
+                    event_sealed,
+                })
+                .collect(),
+            next: format!("s.{next}"),
+        }))
+    }
+
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {
         Ok(Box::new(SqliteAccessTx {
             tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -356,6 +444,28 @@ impl AccessTx for SqliteAccessTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Appends the feed's filters to a query that already has a WHERE clause.
+fn push_filters<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a EventFilter) {
+    if let Some(v) = f.since_ms {
+        q.push(" AND time_ms >= ").push_bind(v);
+    }
+    if let Some(v) = f.until_ms {
+        q.push(" AND time_ms < ").push_bind(v);
+    }
+    if let Some(v) = &f.scope {
+        q.push(" AND scope = ").push_bind(v);
+    }
+    if let Some(v) = &f.device_id {
+        q.push(" AND device_id = ").push_bind(v);
+    }
+    if let Some(v) = f.class_uid {
+        q.push(" AND class_uid = ").push_bind(v);
+    }
+    if let Some(v) = &f.actor_id {
+        q.push(" AND actor_id = ").push_bind(v);
     }
 }
 
