@@ -1,4 +1,4 @@
-//! What the admin commands do (`enroll create`, `device list|revoke`, `status`), on the
+//! What the admin commands do (`enroll create`, `device list|revoke`, `token`, `status`), on the
 //! database and data key directly: they run on the server's own machine, as its operator.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -175,6 +175,8 @@ pub struct Status {
     pub devices: Vec<DeviceStatus>,
     pub quarantined: Vec<QuarantineView>,
     pub recent_refusals: Vec<RefusalView>,
+    /// Push sinks with their cursors, counters and last errors.
+    pub sinks: Vec<crate::sink::SinkView>,
 }
 
 /// Builds the status report.
@@ -233,6 +235,7 @@ pub async fn status(store: &dyn Store, key: &DataKey) -> Result<Status, StoreErr
         devices,
         quarantined,
         recent_refusals,
+        sinks: crate::sink::views(store).await?,
     })
 }
 

@@ -197,6 +197,8 @@ impl DataDir {
             server_key,
             cert,
             access,
+            replica: format!("{}-{}", std::process::id(), uuid::Uuid::now_v7()),
+            feed_wake: tokio::sync::Notify::new(),
         }))
     }
 

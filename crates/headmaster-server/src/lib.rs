@@ -14,6 +14,7 @@
 //! - [`access`]: the server's own hash-chained access log and its export.
 //! - [`serve`]: the listener loop.
 //! - [`siem`]: the SIEM feed (filters, stable event uids, NDJSON pages).
+//! - [`sink`]: push sinks (syslog over TLS, Splunk HEC), their cursors, leases and retries.
 //! - [`admin`]: what the `enroll`, `device` and `status` commands do.
 //!
 //! The server knows nothing of Tauri or of the desktop's store; what it shares with the desktop
@@ -28,5 +29,6 @@ pub mod ingest;
 pub mod keys;
 pub mod serve;
 pub mod siem;
+pub mod sink;
 pub mod store;
 pub mod tls;

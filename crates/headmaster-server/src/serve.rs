@@ -34,6 +34,7 @@ pub async fn serve(
     let app = api::router(state.clone());
     let graceful = GracefulShutdown::new();
     let maintenance = tokio::spawn(maintain(state.clone()));
+    let sinks = tokio::spawn(crate::sink::push::run(state.clone()));
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -78,6 +79,9 @@ pub async fn serve(
         });
     }
     maintenance.abort();
+    sinks.abort();
+    let _ = sinks.await;
+    crate::sink::push::release(&state).await;
     drop(listener);
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await

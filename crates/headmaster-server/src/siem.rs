@@ -47,15 +47,28 @@ pub fn event_uid(device_id: &str, scope: &str, seq: i64) -> String {
     format!("{device_id}:{scope}:{seq}")
 }
 
-/// Writes the NDJSON lines of `rows` into `out`, opening each event and naming its device.
-/// A row that does not open is reported as an error rather than skipped, so a feed never
-/// silently loses an event.
+/// Writes the NDJSON lines of `rows` into `out` (see [`feed_events`]).
 pub fn write_page(
     rows: &[SiemRow],
     devices: &[DeviceRow],
     key: &DataKey,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
+    for event in feed_events(rows, devices, key)? {
+        serde_json::to_writer(&mut *out, &event).expect("writing JSON to a Vec cannot fail");
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// The events of `rows` as the feed gives them: opened, with the server-wide `metadata.uid`
+/// and the `device` they came from. A row that does not open is reported as an error rather
+/// than skipped, so a feed never silently loses an event.
+pub fn feed_events(
+    rows: &[SiemRow],
+    devices: &[DeviceRow],
+    key: &DataKey,
+) -> Result<Vec<Value>, String> {
     let mut names: HashMap<&str, String> = HashMap::new();
     for d in devices {
         let name = key
@@ -65,21 +78,17 @@ pub fn write_page(
             .unwrap_or_default();
         names.insert(&d.id, name);
     }
+    let mut events = Vec::with_capacity(rows.len());
     for row in rows {
+        let uid = event_uid(&row.device_id, &row.scope, row.seq);
         let place = row_place("event", &row.device_id, &row.scope, row.seq as u64);
-        let plain = key.open(place.as_bytes(), &row.event_sealed).map_err(|_| {
-            format!(
-                "stored event {} does not open with the data key",
-                event_uid(&row.device_id, &row.scope, row.seq)
-            )
-        })?;
+        let plain = key
+            .open(place.as_bytes(), &row.event_sealed)
+            .map_err(|_| format!("stored event {uid} does not open with the data key"))?;
         let mut event: Value =
             serde_json::from_slice(&plain).map_err(|e| format!("stored event is not JSON: {e}"))?;
         if let Some(metadata) = event.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.insert(
-                "uid".into(),
-                event_uid(&row.device_id, &row.scope, row.seq).into(),
-            );
+            metadata.insert("uid".into(), uid.into());
         }
         if let Some(object) = event.as_object_mut() {
             let mut device = serde_json::Map::new();
@@ -91,8 +100,7 @@ pub fn write_page(
             }
             object.insert("device".into(), Value::Object(device));
         }
-        serde_json::to_writer(&mut *out, &event).expect("writing JSON to a Vec cannot fail");
-        out.push(b'\n');
+        events.push(event);
     }
-    Ok(())
+    Ok(events)
 }

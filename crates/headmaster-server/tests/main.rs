@@ -25,5 +25,6 @@ mod enroll;
 mod ingest;
 mod replicas;
 mod siem;
+mod sinks;
 mod support;
 mod transport;

@@ -126,10 +126,15 @@ pub async fn upload(
     )
     .await?;
     match outcome {
-        Outcome::Accepted { receipt, stored } => Ok(Json(Accepted {
-            stored,
-            receipt: serde_json::to_value(receipt).expect("a receipt serialises"),
-        })),
+        Outcome::Accepted { receipt, stored } => {
+            if stored > 0 {
+                state.feed_wake.notify_waiters();
+            }
+            Ok(Json(Accepted {
+                stored,
+                receipt: serde_json::to_value(receipt).expect("a receipt serialises"),
+            }))
+        }
         Outcome::Refused(refusal) => {
             let mut error = ApiError::new(StatusCode::CONFLICT, refusal.code(), refusal.message());
             error = match &refusal {

@@ -52,6 +52,10 @@ pub struct Server {
     pub access: AccessLog,
     /// The certificate in service.
     pub cert: Arc<ReloadingCert>,
+    /// This process among the replicas (the holder of its sink leases).
+    pub replica: String,
+    /// Woken when an upload commits, so idle sinks push at once.
+    pub feed_wake: tokio::sync::Notify,
 }
 
 /// The shared state of the handlers.

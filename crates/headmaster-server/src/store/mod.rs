@@ -8,6 +8,7 @@
 //! a check in the process.
 
 mod postgres;
+pub mod sink;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use crate::access::{AccessRow, AccessTx};
 use crate::ingest::ChainTx;
 
 pub use postgres::PostgresStore;
+pub use sink::SinkStore;
 pub use sqlite::SqliteStore;
 
 /// A database error. The message says what to do; the request stored nothing.
@@ -144,7 +146,7 @@ pub struct SiemPage {
 
 /// What the server stores.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: SinkStore + Send + Sync + std::fmt::Debug + 'static {
     /// Which backend this is, for `status`.
     fn backend(&self) -> &'static str;
     /// Checks that the database answers.
@@ -229,6 +231,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Option<SiemPage>, StoreError>;
+    /// How many events of the feed lie after `cursor`; `Ok(None)` for a cursor not of this backend.
+    async fn siem_backlog(&self, cursor: Option<&str>) -> Result<Option<i64>, StoreError>;
+    /// The cursor at the end of the feed as it stands (where a sink added `--from-now` starts).
+    async fn siem_end(&self) -> Result<String, StoreError>;
 
     /// Opens a transaction on the access chain with its head locked.
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError>;

@@ -23,11 +23,25 @@ use crate::access::{access_genesis, AccessRow, AccessTx};
 use crate::ingest::{ChainTx, Head, Quarantined, SealedRow};
 use crate::siem::EventFilter;
 
+/// The (transaction id, row id) a feed cursor (`p.<xact>.<id>`) stands after; `None` for one
+/// this backend did not make.
+fn feed_cursor(cursor: Option<&str>) -> Option<(String, i64)> {
+    match cursor {
+        None => Some(("0".into(), 0)),
+        Some(c) => c
+            .strip_prefix("p.")
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(x, i)| Some((x.parse::<u64>().ok()?.to_string(), i.parse().ok()?))),
+    }
+}
+
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
+
+super::sink::sink_store!(PostgresStore);
 
 impl PostgresStore {
     /// Connects to `url` and migrates the database.
@@ -325,16 +339,8 @@ impl Store for PostgresStore {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Option<SiemPage>, StoreError> {
-        let (xact, id): (String, i64) = match cursor {
-            None => ("0".into(), 0),
-            Some(c) => match c
-                .strip_prefix("p.")
-                .and_then(|rest| rest.split_once('.'))
-                .and_then(|(x, i)| Some((x.parse::<u64>().ok()?.to_string(), i.parse().ok()?)))
-            {
-                Some(pair) => pair,
-                None => return Ok(None),
-            },
+        let Some((xact, id)) = feed_cursor(cursor) else {
+            return Ok(None);
         };
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "SELECT xact::text AS cursor_xact, id, device_id, scope, seq, event_sealed FROM events \
@@ -367,6 +373,30 @@ impl Store for PostgresStore {
                 .collect(),
             next,
         }))
+    }
+
+    async fn siem_backlog(&self, cursor: Option<&str>) -> Result<Option<i64>, StoreError> {
+        let Some((xact, id)) = feed_cursor(cursor) else {
+            return Ok(None);
+        };
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM events WHERE (xact, id) > ($1::xid8, $2)")
+                .bind(xact)
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Some(n))
+    }
+
+    async fn siem_end(&self) -> Result<String, StoreError> {
+        let end: Option<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT xact::text, id FROM events WHERE xact < ({FEED_HORIZON}) \
+             ORDER BY xact DESC, id DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        let (xact, id) = end.unwrap_or(("0".into(), 0));
+        Ok(format!("p.{xact}.{id}"))
     }
 
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {

@@ -23,11 +23,21 @@ use crate::siem::EventFilter;
 /// Rows per INSERT statement (10 bound values each, well under SQLite's limit of 32,766).
 const ROWS_PER_INSERT: usize = 500;
 
+/// The row id a feed cursor (`s.<id>`) stands after; `None` for one this backend did not make.
+fn feed_cursor(cursor: Option<&str>) -> Option<i64> {
+    match cursor {
+        None => Some(0),
+        Some(c) => c.strip_prefix("s.").and_then(|n| n.parse().ok()),
+    }
+}
+
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
+
+super::sink::sink_store!(SqliteStore);
 
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url` (`sqlite://PATH`).
@@ -323,12 +333,8 @@ impl Store for SqliteStore {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<Option<SiemPage>, StoreError> {
-        let after: i64 = match cursor {
-            None => 0,
-            Some(c) => match c.strip_prefix("s.").and_then(|n| n.parse().ok()) {
-                Some(n) => n,
-                None => return Ok(None),
-            },
+        let Some(after) = feed_cursor(cursor) else {
+            return Ok(None);
         };
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT id, device_id, scope, seq, event_sealed FROM events WHERE id > ",
@@ -351,6 +357,24 @@ impl Store for SqliteStore {
                 .collect(),
             next: format!("s.{next}"),
         }))
+    }
+
+    async fn siem_backlog(&self, cursor: Option<&str>) -> Result<Option<i64>, StoreError> {
+        let Some(after) = feed_cursor(cursor) else {
+            return Ok(None);
+        };
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE id > $1")
+            .bind(after)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(n))
+    }
+
+    async fn siem_end(&self) -> Result<String, StoreError> {
+        let (end,): (i64,) = sqlx::query_as("SELECT COALESCE(max(id), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(format!("s.{end}"))
     }
 
     async fn access_tx(&self) -> Result<Box<dyn AccessTx>, StoreError> {

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod pg;
+pub mod receivers;
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

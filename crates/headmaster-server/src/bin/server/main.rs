@@ -1,5 +1,7 @@
 //! The `headmaster-server` binary: parse the command line, call one function, print the result.
 
+mod feeds;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,45 +51,17 @@ enum Command {
     /// Enrolled devices.
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Devices, their chains, quarantined uploads and recent refusals.
+    /// Devices, their chains, quarantined uploads, recent refusals and sinks.
     Status,
     /// Read-only API tokens (for the SIEM).
     #[command(subcommand)]
-    Token(TokenCommand),
+    Token(feeds::TokenCommand),
     /// The server's own access log.
     #[command(subcommand)]
-    Access(AccessCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum TokenCommand {
-    /// Prints a new token (shown once).
-    Create {
-        /// What the token may do: siem.read (read the OCSF feed).
-        #[arg(long)]
-        scope: String,
-        /// A name to recognise it by, e.g. the SIEM's.
-        #[arg(long, default_value = "siem")]
-        name: String,
-    },
-    /// Lists tokens (never the tokens themselves).
-    List,
-    /// Revokes a token by id.
-    Revoke {
-        /// The token's id.
-        id: String,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AccessCommand {
-    /// Exports the access log as a signed bundle; check it with `headmaster audit verify-bundle
-    /// PATH --pin <data>/keys/signing.pub`.
-    Export {
-        /// Output directory, or a path ending in .tar.gz.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Access(feeds::AccessCommand),
+    /// Push sinks: the SIEM feed forwarded over syslog+TLS or to Splunk HEC.
+    #[command(subcommand)]
+    Sink(feeds::SinkCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -247,94 +221,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Token(TokenCommand::Create { scope, name }) => {
-            let (store, _) = data.open_store(&database).await?;
-            let token = admin::create_api_token(&*store, &scope, &name)
-                .await
-                .map_err(anyhow::Error::msg)?;
-            if cli.json {
-                println!("{}", serde_json::to_string(&token)?);
-            } else {
-                println!("{}", token.token);
-                eprintln!(
-                    "API token {} ({}); it is shown only now",
-                    token.id, token.scope
-                );
-            }
-            Ok(())
-        }
-        Command::Token(TokenCommand::List) => {
-            let (store, _) = data.open_store(&database).await?;
-            let tokens = store.api_tokens().await?;
-            let views: Vec<_> = tokens
-                .iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "id": t.id, "name": t.name, "scope": t.scope,
-                        "created": headmaster_server::clock::rfc3339(t.created_ms),
-                        "last_used": t.last_used_ms.map(headmaster_server::clock::rfc3339),
-                        "revoked": t.revoked_ms.map(headmaster_server::clock::rfc3339),
-                    })
-                })
-                .collect();
-            if cli.json {
-                println!("{}", serde_json::Value::Array(views));
-            } else {
-                for v in views {
-                    println!(
-                        "{}  {}  {}  created {}  last used {}  {}",
-                        v["id"],
-                        v["name"],
-                        v["scope"],
-                        v["created"],
-                        v["last_used"],
-                        if v["revoked"].is_null() {
-                            "".to_owned()
-                        } else {
-                            format!("revoked {}", v["revoked"])
-                        }
-                    );
-                }
-            }
-            Ok(())
-        }
-        Command::Token(TokenCommand::Revoke { id }) => {
-            let (store, _) = data.open_store(&database).await?;
-            if !store
-                .revoke_api_token(&id, headmaster_server::clock::now_ms())
-                .await?
-            {
-                bail!("no unrevoked token {id:?}; `headmaster-server token list` shows them");
-            }
-            println!("revoked token {id}");
-            Ok(())
-        }
-        Command::Access(AccessCommand::Export { out }) => {
-            let (store, key) = data.open_store(&database).await?;
-            let server_key = data.server_key()?;
-            let summary =
-                headmaster_server::access::export(&*store, &key, &server_key, &out, &mut |n| {
-                    if !cli.json {
-                        eprint!("\rexported {n} entries");
-                    }
-                })
-                .await?;
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"path": summary.path, "events": summary.event_count, "key": summary.device_key_fingerprint})
-                );
-            } else {
-                eprintln!();
-                println!(
-                    "exported {} access-log entries to {}, signed by {}",
-                    summary.event_count,
-                    summary.path.display(),
-                    summary.device_key_fingerprint
-                );
-            }
-            Ok(())
-        }
+        Command::Token(command) => feeds::token(command, &data, &database, cli.json).await,
+        Command::Access(command) => feeds::access(command, &data, &database, cli.json).await,
+        Command::Sink(command) => feeds::sink(command, &data, &database, cli.json).await,
         Command::Status => {
             let (store, key) = data.open_store(&database).await?;
             let status = admin::status(&*store, &key).await?;
@@ -499,6 +388,12 @@ fn print_status(status: &admin::Status) {
         println!("recent refusals:");
         for r in &status.recent_refusals {
             println!("  {} {} {}", r.time, r.code, r.detail);
+        }
+    }
+    if !status.sinks.is_empty() {
+        println!("{} sink(s):", status.sinks.len());
+        for v in &status.sinks {
+            feeds::print_sink(v);
         }
     }
 }
