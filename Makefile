@@ -14,10 +14,16 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 PYTHON ?= python3
 RUST_TEST_PACKAGES := --workspace --exclude headmaster-bench
 
-.PHONY: run test deps system-deps ui-deps py-deps driver ui build test-rust test-ui test-e2e lint fmt bench clean
+.PHONY: run server test deps system-deps ui-deps py-deps driver ui build test-rust test-ui test-e2e lint fmt bench clean
 
 run: deps build
 	$(HEADMASTER_DESKTOP_BIN)
+
+# The shared server on its defaults: data under ~/.local/share/headmaster-server, SQLite,
+# a self-signed certificate, https://127.0.0.1:8443.
+server: system-deps
+	cargo build -p headmaster-server
+	$(CARGO_TARGET_DIR)/debug/headmaster-server serve
 
 test: deps build
 	@./scripts/test-all.sh

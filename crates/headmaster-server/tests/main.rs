@@ -23,6 +23,7 @@ mod access;
 mod crash;
 mod enroll;
 mod ingest;
+mod outage;
 mod replicas;
 mod siem;
 mod sinks;

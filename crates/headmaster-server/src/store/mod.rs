@@ -2,7 +2,7 @@
 //! in the data directory) and PostgreSQL (several server replicas sharing one database). Each
 //! backend has its own migrations under `migrations/<backend>/`.
 //!
-//! The rules live above this trait (`ingest.rs`, `enroll.rs`); a backend only moves rows. Where
+//! The rules live above this trait (`ingest.rs`, `api/`, `admin.rs`); a backend only moves rows. Where
 //! two replicas can race (an enrollment token used twice, one segment uploaded to both, one
 //! nonce replayed to both), a uniqueness constraint or a row lock in the database decides, never
 //! a check in the process.

@@ -2,6 +2,7 @@
 //! that sign their requests, and chains of plausible audit events cut into segments.
 
 pub mod chain;
+pub mod gate;
 pub mod pg;
 pub mod receivers;
 
@@ -48,6 +49,17 @@ impl TestServer {
             Backend::Sqlite => data.default_database_url(),
             Backend::Postgres => pg::database().await,
         };
+        let mut server = Self::run(data, database).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// A new server with a fresh data directory on the given database URL.
+    pub async fn start_on(database: String) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path().join("server"));
+        data.init(&["localhost".into(), "127.0.0.1".into()], None)
+            .unwrap();
         let mut server = Self::run(data, database).await;
         server._dir = Some(dir);
         server
@@ -308,6 +320,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `headmaster-server serve` on `data` (and `database`, if given).
     pub fn start(data: &std::path::Path, database: Option<&str>, extra: &[&str]) -> Self {
+        Self::ready(Self::command(data, database, extra).spawn().unwrap())
+    }
+
+    /// The `serve` command line, stdout piped (for [`ServerProcess::ready`]), stderr discarded.
+    pub fn command(data: &std::path::Path, database: Option<&str>, extra: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_headmaster-server"));
         cmd.arg("--data").arg(data);
         if let Some(db) = database {
@@ -315,7 +332,11 @@ impl ServerProcess {
         }
         cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
         cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-        let mut child = cmd.spawn().unwrap();
+        cmd
+    }
+
+    /// Waits until a started `serve` says it is listening.
+    pub fn ready(mut child: Child) -> Self {
         let stdout = child.stdout.take().unwrap();
         let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
         let mut port = None;

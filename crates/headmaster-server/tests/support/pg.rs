@@ -92,9 +92,11 @@ fn start() -> Cluster {
         String::from_utf8_lossy(&out.stderr)
     );
     let port = free_port();
+    // Tests need no durability; the benchmark asks for it (HEADMASTER_PG_FSYNC=on).
+    let fsync = std::env::var("HEADMASTER_PG_FSYNC").unwrap_or_else(|_| "off".into());
     let script = format!(
         "{postgres} -D {data} -p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} \
-         -c fsync=off -c max_connections=200 -c shared_buffers=128MB >{dir}/log 2>&1 & pid=$!; \
+         -c fsync={fsync} -c max_connections=200 -c shared_buffers=128MB >{dir}/log 2>&1 & pid=$!; \
          read _; kill -INT $pid; wait $pid; rm -rf {dir}",
         postgres = bin.join("postgres").display(),
         data = data.display(),
