@@ -60,6 +60,9 @@ enum Command {
     /// Audit log: query, verify, export, verify-bundle, archive.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// The shared server: join, status, sync, leave.
+    #[command(subcommand)]
+    Server(commands::server::ServerCommand),
     /// Data subjects (GDPR): erase, export.
     #[command(subcommand)]
     Subject(commands::audit::SubjectCommand),
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
             Command::Role(c) => commands::access::role(&ctx, c).await,
             Command::Keys(c) => commands::keys::run(&ctx, c).await,
             Command::Audit(c) => commands::audit::run(&ctx, c).await,
+            Command::Server(c) => commands::server::run(&ctx, c).await,
             Command::Subject(c) => commands::audit::subject(&ctx, c).await,
             Command::Tool(c) => commands::tools::tool(&ctx, c).await,
             Command::Credential(c) => commands::tools::credential(&ctx, c).await,

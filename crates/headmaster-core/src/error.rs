@@ -110,6 +110,9 @@ pub enum Error {
     /// Audit log problems (the action did not happen).
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// Talking to the shared server failed (local data is unchanged).
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
 }
 
 /// A lock's length in words: "15 minutes", "1 hour", "90 seconds".
@@ -164,6 +167,7 @@ impl Error {
             Error::Store(StoreError::Corrupt { .. }) => "corrupt_data",
             Error::Store(_) => "storage",
             Error::Audit(_) => "audit_failed",
+            Error::Sync(e) => e.code(),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod runtime;
 pub mod states;
 pub mod store;
+pub mod sync;
 pub mod tools;
 pub mod vault;
 

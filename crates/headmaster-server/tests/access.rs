@@ -2,28 +2,13 @@
 //! export verifies as a bundle (with `headmaster audit verify-bundle` too), and an edited row
 //! is caught.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use headmaster_protocol::bundle::{verify_bundle, Trust};
 use reqwest::StatusCode;
 
+use crate::support::desktop::headmaster_cli;
 use crate::support::{cli, Backend, TestServer};
-
-/// The `headmaster` CLI, built beside this test binary (`make build` builds it).
-fn headmaster_cli() -> PathBuf {
-    if let Ok(path) = std::env::var("HEADMASTER_CLI_BIN") {
-        return path.into();
-    }
-    let deps = std::env::current_exe().unwrap();
-    let path = deps.parent().unwrap().parent().unwrap().join("headmaster");
-    assert!(
-        path.exists(),
-        "{} is missing: build the CLI first (`cargo build -p headmaster-cli`)",
-        path.display()
-    );
-    path
-}
 
 async fn every_call_is_logged_and_the_export_verifies(backend: Backend) {
     let server = TestServer::start(backend).await;

@@ -22,10 +22,12 @@ macro_rules! both_backends {
 mod access;
 mod crash;
 mod enroll;
+mod full_disk;
 mod ingest;
 mod outage;
 mod replicas;
 mod siem;
 mod sinks;
 mod support;
+mod sync;
 mod transport;

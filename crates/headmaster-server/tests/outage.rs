@@ -2,13 +2,14 @@
 //! middle of an upload (the caller gets `store.unavailable`, nothing half-written stays, the
 //! upload succeeds once the database is back, and the access log keeps the failed call).
 
-use headmaster_protocol::bundle::{verify_bundle, Trust};
 use reqwest::StatusCode;
 
 use crate::support::chain::Chain;
 use crate::support::gate::Gate;
 use crate::support::receivers::wait_until;
-use crate::support::{cli, client_for, pg, ServerProcess, TestDevice, TestServer};
+use crate::support::{
+    cli, client_for, pg, verified_access_log, ServerProcess, TestDevice, TestServer,
+};
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
@@ -165,21 +166,7 @@ async fn a_database_lost_mid_upload_keeps_nothing_half_written() {
     // and its chain verifies.
     let state = server.state.clone();
     let _files = server.stop().await;
-    let out = tempfile::tempdir().unwrap();
-    let bundle = out.path().join("access");
-    headmaster_server::access::export(
-        &*state.store,
-        &state.data_key,
-        &state.server_key,
-        &bundle,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
-    let key = state.server_key.signing().verifying_key();
-    let report = verify_bundle(&bundle, Trust::Pinned(&[key])).unwrap();
-    assert!(report.is_valid(), "{report:?}");
-    let events = std::fs::read_to_string(bundle.join("events.jsonl")).unwrap();
+    let events = verified_access_log(&state).await;
     let refused = events
         .lines()
         .filter(|l| {

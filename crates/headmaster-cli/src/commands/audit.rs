@@ -135,15 +135,7 @@ pub async fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Verify => {
             let bar = bar(ctx, "verifying");
-            let progress = {
-                let bar = bar.clone();
-                move |done: u64, total: u64| {
-                    if let Some(bar) = &bar {
-                        bar.set_length(total);
-                        bar.set_position(done);
-                    }
-                }
-            };
+            let progress = progress(&bar);
             let outcome = instance.verify_audit(&session, scope, &progress).await?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
@@ -187,15 +179,7 @@ pub async fn run(ctx: &Context, command: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Export { out } => {
             let bar = bar(ctx, "exporting");
-            let progress = {
-                let bar = bar.clone();
-                move |done: u64, total: u64| {
-                    if let Some(bar) = &bar {
-                        bar.set_length(total);
-                        bar.set_position(done);
-                    }
-                }
-            };
+            let progress = progress(&bar);
             let report = instance
                 .export_audit(&session, scope, &out, &progress)
                 .await?;
@@ -334,7 +318,18 @@ async fn scope(ctx: &Context, instance: &Instance, session: &Session) -> anyhow:
     })
 }
 
-fn bar(ctx: &Context, what: &str) -> Option<ProgressBar> {
+/// A `progress(done, total)` callback that moves `bar`, if there is one.
+pub(crate) fn progress(bar: &Option<ProgressBar>) -> impl Fn(u64, u64) + Send + Sync {
+    let bar = bar.clone();
+    move |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+}
+
+pub(crate) fn bar(ctx: &Context, what: &str) -> Option<ProgressBar> {
     if ctx.json || !std::io::stderr().is_terminal() {
         return None;
     }

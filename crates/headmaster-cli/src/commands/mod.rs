@@ -6,5 +6,6 @@ pub mod audit;
 pub mod init;
 pub mod keys;
 pub mod runtime;
+pub mod server;
 pub mod session;
 pub mod tools;

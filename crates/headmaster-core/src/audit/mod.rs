@@ -10,13 +10,13 @@ pub mod append;
 mod append;
 mod archive;
 mod change;
-mod decode;
+pub(crate) mod decode;
 mod device;
 pub mod event;
 mod export;
 mod query;
 mod relay;
-mod rows;
+pub(crate) mod rows;
 mod scan;
 mod verify;
 

@@ -33,6 +33,8 @@ pub const INSTANCE_SEALED: &[SealedColumn] = &[
     col("workspaces", "name"),
     col("roles", "name"),
     col("audit_intents", "event"),
+    col("server_link", "value"),
+    col("sync_chains", "value"),
 ];
 
 /// Sealed columns of a workspace database (scope = workspace id).

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 
 pub use manifest::{CheckpointSummary, Manifest, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION};
 pub use problems::{BundleProblem, BundleReport, ProblemKind};
-pub use sign::{device_pub_line, SIGNATURE_NAMESPACE};
+pub use sign::{device_pub_line, parse_ed25519_pub, SIGNATURE_NAMESPACE};
 pub use verify::{verify_bundle, Trust};
 pub use writer::{export_bundle, BundleHeader, BundleSummary, BundleWriter};
 

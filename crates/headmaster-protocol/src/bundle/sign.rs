@@ -32,8 +32,8 @@ pub(crate) fn sign(key: &SigningKey, message: &[u8]) -> Result<String, ssh_key::
     signature.to_pem(LineEnding::LF)
 }
 
-/// Parses `device.pub` into an Ed25519 key.
-pub(crate) fn parse_device_pub(text: &str) -> Result<VerifyingKey, String> {
+/// Parses an OpenSSH `ssh-ed25519` public key line (`device.pub`, a server's key).
+pub fn parse_ed25519_pub(text: &str) -> Result<VerifyingKey, String> {
     let public = PublicKey::from_openssh(text.trim()).map_err(|e| e.to_string())?;
     match public.key_data() {
         KeyData::Ed25519(key) => VerifyingKey::try_from(key).map_err(|e| e.to_string()),

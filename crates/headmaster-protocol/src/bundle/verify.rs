@@ -16,7 +16,7 @@ use super::archive::{is_tar_gz, unpack};
 use super::lines;
 use super::manifest::{compare_manifest, Manifest, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION};
 use super::problems::{BundleProblem, BundleReport, ProblemKind};
-use super::sign::{check, parse_device_pub, SignatureCheck};
+use super::sign::{check, parse_ed25519_pub, SignatureCheck};
 use super::sums::{check_digests, parse_sums};
 use super::{io_error, BundleError, ALL_FILES, CHECKPOINTS_FILE, DEVICE_KEY_FILE, MANIFEST_FILE};
 use super::{SIGNATURE_FILE, SUMS_FILE};
@@ -73,7 +73,7 @@ fn check_dir(dir: &Path, trust: Trust<'_>, mut problems: Vec<BundleProblem>) -> 
     let sums = sums_text.as_deref().map(|t| parse_sums(t, &mut problems));
 
     let device_key = read(DEVICE_KEY_FILE).and_then(|bytes| {
-        match parse_device_pub(&String::from_utf8_lossy(&bytes)) {
+        match parse_ed25519_pub(&String::from_utf8_lossy(&bytes)) {
             Ok(key) => Some(key),
             Err(why) => {
                 problems.push(problem(

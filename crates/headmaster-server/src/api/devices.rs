@@ -136,6 +136,23 @@ pub async fn own_status(
     })))
 }
 
+/// `DELETE /api/v1/devices/self`: a device that leaves revokes itself; every later request
+/// with its key is refused as from a revoked device. What it uploaded stays archived.
+pub async fn revoke_self(
+    Extract(state): Extract<State>,
+    call: DeviceCall,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let revoked = state
+        .store
+        .revoke_device(&call.device.id, crate::clock::now_ms())
+        .await?;
+    let revoked_ms = revoked.and_then(|d| d.revoked_ms);
+    Ok(Json(serde_json::json!({
+        "device": { "id": call.device.id, "fingerprint": call.device.fingerprint },
+        "revoked": revoked_ms.map(crate::clock::rfc3339),
+    })))
+}
+
 /// The SHA-256 under which a token is stored.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.trim().as_bytes()).into()

@@ -42,11 +42,11 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "database error");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store.unavailable",
-            e.to_string(),
-        )
+        let code = match e {
+            StoreError::Full(_) => "store.full",
+            _ => "store.unavailable",
+        };
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, e.to_string())
     }
 }
 

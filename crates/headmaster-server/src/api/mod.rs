@@ -6,6 +6,7 @@
 //! | `GET /api/v1/server` | anyone | the server's key, fingerprint and TLS pin |
 //! | `POST /api/v1/devices` | enrollment token | registers a device key |
 //! | `GET /api/v1/devices/self` | device | per chain: last seq held and the latest receipt |
+//! | `DELETE /api/v1/devices/self` | device | the device revokes itself (it left the server) |
 //! | `GET /api/v1/chains/{scope}` | device | one chain's status and receipt |
 //! | `POST /api/v1/chains/{scope}/segments` | device | uploads a segment |
 //! | `GET /api/v1/events` | `siem.read` token | the OCSF feed, NDJSON, cursor-paged, filtered |
@@ -109,7 +110,10 @@ pub fn router(state: State) -> Router {
         .route("/health", get(health))
         .route("/api/v1/server", get(devices::identity))
         .route("/api/v1/devices", post(devices::enroll))
-        .route("/api/v1/devices/self", get(devices::own_status))
+        .route(
+            "/api/v1/devices/self",
+            get(devices::own_status).delete(devices::revoke_self),
+        )
         .route("/api/v1/chains/{scope}", get(chains::status))
         .route("/api/v1/chains/{scope}/segments", post(chains::upload))
         .route("/api/v1/events", get(events::events))

@@ -25,13 +25,34 @@ pub use sqlite::SqliteStore;
 pub enum StoreError {
     /// The database could not be reached or failed the statement.
     #[error("the database is unavailable ({0}); nothing was stored, retry when it is back")]
-    Unavailable(#[from] sqlx::Error),
+    Unavailable(sqlx::Error),
+    /// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL `disk_full`).
+    #[error("the server's disk is full ({0}); nothing was stored: free space where the database lives, then retry")]
+    Full(sqlx::Error),
     /// The migrations could not be applied.
     #[error("the database schema could not be brought up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database URL is not one this server speaks.
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     Url(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_disk_full(&e) {
+            Self::Full(e)
+        } else {
+            Self::Unavailable(e)
+        }
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (result code 13) or PostgreSQL's `disk_full` (SQLSTATE 53100).
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("13") | Some("53100")),
+        _ => false,
+    }
 }
 
 /// An enrolled device as stored.

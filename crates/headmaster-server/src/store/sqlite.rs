@@ -50,6 +50,20 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(15));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A transaction whose COMMIT and then ROLLBACK failed (SQLite may roll back by
+            // itself on a full disk) leaves sqlx counting it as open, and every later BEGIN on
+            // that connection fails. Such a connection is closed instead of pooled.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection as _;
+                    // `begin_with` (unlike `begin`, which would nest a savepoint) fails when
+                    // sqlx still counts a transaction open.
+                    match conn.begin_with("BEGIN").await {
+                        Ok(tx) => tx.rollback().await.map(|()| true),
+                        Err(_) => Ok(false),
+                    }
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;

@@ -2,6 +2,7 @@
 //! that sign their requests, and chains of plausible audit events cut into segments.
 
 pub mod chain;
+pub mod desktop;
 pub mod gate;
 pub mod pg;
 pub mod receivers;
@@ -63,6 +64,11 @@ impl TestServer {
         let mut server = Self::run(data, database).await;
         server._dir = Some(dir);
         server
+    }
+
+    /// A server on an initialised data directory the caller keeps (e.g. on a small disk).
+    pub async fn start_at(data: DataDir, database: String) -> Self {
+        Self::run(data, database).await
     }
 
     /// Another server process-alike on the same data directory and database (a replica).
@@ -127,6 +133,30 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap();
         self._dir.take()
     }
+}
+
+/// The server's access log exported as a bundle that must verify under its own key; returns
+/// the bundle's `events.jsonl`.
+pub async fn verified_access_log(state: &State) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("access");
+    headmaster_server::access::export(
+        &*state.store,
+        &state.data_key,
+        &state.server_key,
+        &bundle,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let key = state.server_key.signing().verifying_key();
+    let report = headmaster_protocol::bundle::verify_bundle(
+        &bundle,
+        headmaster_protocol::bundle::Trust::Pinned(&[key]),
+    )
+    .unwrap();
+    assert!(report.is_valid(), "{report:?}");
+    std::fs::read_to_string(bundle.join("events.jsonl")).unwrap()
 }
 
 /// An HTTPS client trusting the certificate in `cert_pem`, TLS 1.3 only.
@@ -330,7 +360,11 @@ impl ServerProcess {
         if let Some(db) = database {
             cmd.args(["--database", db]);
         }
-        cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
+        cmd.arg("serve");
+        if !extra.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        cmd.args(extra);
         cmd.stdout(Stdio::piped()).stderr(Stdio::null());
         cmd
     }
