@@ -63,6 +63,8 @@ fn a_denied_command_anywhere_denies_the_line() {
         "sh -c 'sudo ls'",
         "env doas ls",
         "echo `mkfs.ext4 /dev/sdb`",
+        "echo $(( `sudo id` + 1 ))",
+        "x=$(( echo `sudo ls` )); echo ok",
     ] {
         let v = decide(policy(), "shell.exec", json!({ "command": line }));
         assert_eq!(v.decision, Decision::Deny, "{line}: {:?}", v.reasons);

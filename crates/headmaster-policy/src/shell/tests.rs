@@ -274,6 +274,13 @@ fn arithmetic_is_told_apart_from_a_substituted_subshell() {
     assert_eq!(programs("echo $((1 + 2))"), ["echo"]);
     assert_eq!(programs("echo $((curl x) )"), ["curl", "echo"]);
     assert_eq!(programs("echo $(( (curl x) ))"), ["echo"]);
+    // Substitutions inside the sum run first: each is judged like any other.
+    assert_eq!(programs("echo $(( `curl x` + 1 ))"), ["curl", "echo"]);
+    assert_eq!(programs("echo $(( $(wget y) * 2 ))"), ["wget", "echo"]);
+    assert_eq!(
+        programs("x=$(( echo `sudo ls` )); echo ok"),
+        ["sudo", "", "echo"]
+    );
     assert_eq!(programs("ls > >(nc h 1)"), ["nc", "ls"]);
 }
 

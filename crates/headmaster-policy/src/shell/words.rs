@@ -212,12 +212,7 @@ impl Parser<'_, '_> {
             // one (`$((1+2))`); bash reads `$((ls) )` as a command substitution of a subshell.
             Some(b'(') if self.peek_at(2) == Some(b'(') && self.arithmetic(start) => {
                 let end = self.matching(start + 1, b'(', b')')?;
-                let inner = &self.text[start + 3..end];
-                if inner.contains("$(") || inner.contains('`') {
-                    return Err(Unparseable::Unsupported(
-                        "a command substitution inside $((…))",
-                    ));
-                }
+                self.arithmetic_substitutions(end - 1)?;
                 self.pos = end + 1;
             }
             Some(b'(') => {
@@ -259,6 +254,34 @@ impl Parser<'_, '_> {
         }
         w.text.push_str(&self.text[start..self.pos]);
         w.literal = false;
+        Ok(())
+    }
+
+    /// Bash runs the command substitutions inside `$((…))` before it evaluates the sum, so
+    /// each one is parsed and judged like any other; the rest of the expression is opaque. The
+    /// cursor is at `$((`, `close` is the inner closing parenthesis.
+    fn arithmetic_substitutions(&mut self, close: usize) -> Result<()> {
+        self.pos += 3;
+        let mut scratch = Word {
+            text: String::new(),
+            literal: false,
+            glob: false,
+        };
+        while self.pos < close {
+            match self.peek() {
+                Some(b'$') => self.dollar(&mut scratch, true)?,
+                Some(b'`') => self.backtick(&mut scratch)?,
+                Some(b'\\') => self.pos += 2,
+                _ => self.pos += 1,
+            }
+        }
+        if self.pos != close {
+            // A substitution ran past the expression's end: the parentheses were not what
+            // they seemed, and guessing would be unsafe.
+            return Err(Unparseable::Unsupported(
+                "a command substitution that crosses the end of $((…))",
+            ));
+        }
         Ok(())
     }
 
