@@ -30,4 +30,6 @@ mod siem;
 mod sinks;
 mod support;
 mod sync;
+mod sync_faults;
+mod sync_trust;
 mod transport;

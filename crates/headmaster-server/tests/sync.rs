@@ -2,178 +2,11 @@
 //! loopback: joining under a pin, syncing every chain until the server's copy equals the
 //! desktop's row for row, offline and back, a server restored from an old backup, leaving.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::support::desktop::{Desktop, PASSWORD};
-use crate::support::{cli, pg, ServerProcess};
-
-/// A server process on a data directory of its own, with a fixed port so it can restart.
-struct Server {
-    data: tempfile::TempDir,
-    database: Option<String>,
-    port: u16,
-    process: Option<ServerProcess>,
-}
-
-impl Server {
-    async fn start(postgres: bool) -> Self {
-        let database = if postgres {
-            Some(pg::database().await)
-        } else {
-            None
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut server = Self {
-            data: tempfile::tempdir().unwrap(),
-            database,
-            port,
-            process: None,
-        };
-        server.up();
-        server
-    }
-
-    fn dir(&self) -> &Path {
-        self.data.path()
-    }
-
-    fn up(&mut self) {
-        let listen = format!("127.0.0.1:{}", self.port);
-        self.process = Some(ServerProcess::start(
-            self.dir(),
-            self.database.as_deref(),
-            &["--listen", &listen],
-        ));
-    }
-
-    fn down(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.signal("-TERM");
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
-    }
-
-    fn pin(&self) -> String {
-        self.process.as_ref().unwrap().pin.clone()
-    }
-
-    /// `headmaster-server ARGS…` on this server's data directory and database.
-    fn admin(&self, args: &[&str]) -> String {
-        let dir = self.dir().display().to_string();
-        let mut all = vec!["--data", dir.as_str()];
-        if let Some(db) = &self.database {
-            all.extend(["--database", db.as_str()]);
-        }
-        all.extend_from_slice(args);
-        let (ok, out, err) = cli(&all);
-        assert!(ok, "headmaster-server {args:?}: {err}");
-        out
-    }
-
-    fn token(&self) -> String {
-        self.admin(&["enroll", "create"]).trim().to_owned()
-    }
-
-    fn status(&self) -> Value {
-        serde_json::from_str(&self.admin(&["status", "--json"])).unwrap()
-    }
-
-    /// (seq, hash hex) of every row the server holds of `scope`.
-    async fn rows(&self, scope: &str) -> Vec<(i64, String)> {
-        let sql = "SELECT seq, hash FROM events WHERE scope = $1 ORDER BY seq";
-        let rows: Vec<(i64, Vec<u8>)> = match &self.database {
-            Some(url) => {
-                let pool = sqlx::PgPool::connect(url).await.unwrap();
-                let rows = sqlx::query_as(sql)
-                    .bind(scope)
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                rows
-            }
-            None => {
-                let url = format!("sqlite://{}", self.dir().join("server.db").display());
-                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-                let rows = sqlx::query_as(sql)
-                    .bind(scope)
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                rows
-            }
-        };
-        rows.into_iter().map(|(s, h)| (s, hex::encode(h))).collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.down();
-    }
-}
-
-/// (seq, hash hex) of every row of the desktop's chain `scope` (`instance` or a workspace id).
-fn desktop_rows(desktop: &Desktop, workspace: Option<&str>) -> Vec<(i64, String)> {
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("bundle");
-    let dir_arg = dir.display().to_string();
-    let mut args = vec![];
-    if let Some(w) = workspace {
-        args.extend(["--workspace", w]);
-    }
-    args.extend(["audit", "export", "--out", dir_arg.as_str()]);
-    let run = desktop.run(&args);
-    assert!(run.ok, "{}", run.stderr);
-    std::fs::read_to_string(dir.join("chain.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["seq"].as_i64().unwrap(),
-                v["hash"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-/// The desktop's rows of every chain against the server's, seq by seq and hash by hash.
-async fn assert_same_copy(desktop: &Desktop, server: &Server, workspace: &str) {
-    let mine = desktop_rows(desktop, None);
-    // The export itself was recorded after it was written: the server may not have it yet.
-    assert_eq!(server.rows("instance").await, mine);
-    assert_eq!(
-        server.rows(workspace).await,
-        desktop_rows(desktop, Some(workspace))
-    );
-}
-
-/// A new desktop that joined `server` and synced once.
-fn joined(server: &Server) -> Desktop {
-    let desktop = Desktop::new();
-    desktop
-        .join(&server.url(), &server.pin(), &server.token())
-        .json();
-    sync(&desktop);
-    desktop
-}
-
-fn sync(desktop: &Desktop) -> Value {
-    let run = desktop.run(&["server", "sync"]);
-    assert!(run.ok, "{}\n{}", run.stdout, run.stderr);
-    run.json()
-}
+use crate::support::desktop::{
+    assert_same_copy, desktop_rows, joined, sync, Desktop, Server, PASSWORD,
+};
 
 async fn a_desktop_syncs_every_chain_and_the_server_holds_the_same_copy(postgres: bool) {
     let server = Server::start(postgres).await;
@@ -204,7 +37,7 @@ async fn a_desktop_syncs_every_chain_and_the_server_holds_the_same_copy(postgres
     desktop_rows(&desktop, Some(&workspace));
     desktop_rows(&desktop, None);
     sync(&desktop);
-    assert_same_copy(&desktop, &server, &workspace).await;
+    assert_same_copy(&desktop, &server).await;
 
     // More work, more events: only the new ones go up; a sync with nothing new sends nothing.
     for name in ["Ops", "Legal"] {
@@ -213,8 +46,19 @@ async fn a_desktop_syncs_every_chain_and_the_server_holds_the_same_copy(postgres
     let second = sync(&desktop);
     let uploaded = second["uploaded"].as_u64().unwrap();
     assert!((2..20).contains(&uploaded), "{second}");
+    let receipts = desktop.status();
     let idle = sync(&desktop);
     assert_eq!(idle["uploaded"], 0, "{idle}");
+    // Nothing was sent again: the receipts are the same ones.
+    let unchanged = desktop.status();
+    for (a, b) in receipts["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(unchanged["chains"].as_array().unwrap())
+    {
+        assert_eq!(a["last_receipt"], b["last_receipt"], "{unchanged}");
+    }
     // The instance, the default workspace and the three created here.
     assert_eq!(idle["chains"].as_array().unwrap().len(), 5, "{idle}");
     let held: i64 = server.status()["devices"][0]["chains"]
@@ -445,8 +289,21 @@ async fn a_server_restored_from_an_old_backup_is_caught_and_repaired() {
         .unwrap_or_else(|| panic!("{events}"));
     assert_eq!(lost["payload"]["receipted_seq"], receipted, "{events}");
     assert_eq!(lost["payload"]["server_seq"], held_before, "{events}");
-    sync(&desktop);
-    assert_eq!(server.rows("instance").await, desktop_rows(&desktop, None));
+    // The loss is recorded once: the next sync finds nothing owed.
+    let calm = sync(&desktop);
+    assert!(
+        calm["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["repaired"] == false),
+        "{calm}"
+    );
+    let events = desktop
+        .run(&["audit", "query", "--action", "server.chain_lost"])
+        .json();
+    assert_eq!(events["entries"].as_array().unwrap().len(), 4, "{events}");
+    assert_same_copy(&desktop, &server).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

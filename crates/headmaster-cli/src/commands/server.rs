@@ -28,9 +28,25 @@ pub enum ServerCommand {
     /// Per chain: what the server receipted, what is pending, the last success and error.
     Status,
     /// Uploads every chain's new events now.
-    Sync,
+    Sync {
+        /// Rows per uploaded segment (1–10000); smaller segments lose less to a flaky link.
+        #[arg(long, default_value_t = headmaster_core::sync::DEFAULT_SEGMENT_ROWS)]
+        segment_rows: u64,
+    },
     /// Stops syncing: revokes this device on the server if reachable; local data stays.
     Leave,
+    /// Pins the server's new certificate key(s) after its certificate was replaced on purpose.
+    Repin {
+        /// The new SPKI pin (`sha256//…`); give two while both certificates are in service.
+        #[arg(long = "pin", required = true)]
+        pins: Vec<String>,
+    },
+    /// Lets a chain whose sync was stopped (a fork, a rollback, a server copy that differs)
+    /// sync again, after comparing it with the server.
+    Resume {
+        /// The chain: `instance` or a workspace id, as `server status` lists them.
+        scope: String,
+    },
 }
 
 /// Runs a `server` subcommand.
@@ -83,10 +99,12 @@ pub async fn run(ctx: &Context, command: ServerCommand) -> anyhow::Result<()> {
             }
             ctx.done(&status, text.trim_end())
         }
-        ServerCommand::Sync => {
+        ServerCommand::Sync { segment_rows } => {
             let bar = bar(ctx, "uploading");
             let progress = progress(&bar);
-            let report = instance.sync_server(&session, &progress).await?;
+            let report = instance
+                .sync_server(&session, segment_rows, &progress)
+                .await?;
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
@@ -112,6 +130,20 @@ pub async fn run(ctx: &Context, command: ServerCommand) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("sync did not finish for {} chain(s)", problems.len())
             }
+        }
+        ServerCommand::Repin { pins } => {
+            instance.repin_server(&session, &pins).await?;
+            ctx.done(
+                &serde_json::json!({ "pins": pins }),
+                &format!("Pinned {}.", pins.join(" and ")),
+            )
+        }
+        ServerCommand::Resume { scope } => {
+            instance.resume_chain(&session, &scope).await?;
+            ctx.done(
+                &serde_json::json!({ "resumed": scope }),
+                &format!("Chain {scope} syncs again from the next sync."),
+            )
         }
         ServerCommand::Leave => {
             let report = instance.leave_server(&session).await?;

@@ -26,6 +26,8 @@ pub(crate) struct ServerClient {
 }
 
 impl ServerClient {
+    /// A client for `base`; it follows no redirect, uses no proxy from the environment and
+    /// speaks https only, so nothing it sends can leave the pinned connection.
     pub(crate) fn new(base: &str, pins: &[String]) -> Self {
         let (http, seen) = pinned_client(pins);
         Self {

@@ -30,10 +30,15 @@ pub(crate) struct Link {
 
 /// One chain's sync state, as stored (sealed) in `sync_chains`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct ChainState {
     /// The latest receipt the server signed for this chain (its wire JSON), checked on receipt.
     pub receipt: Option<Value>,
     pub receipted_seq: u64,
+    /// After the server lost data: the seq it had receipted, owed until a receipt covers it.
+    pub lost_above: Option<u64>,
+    /// When a sync last tried this chain.
+    pub last_attempt: Option<String>,
     pub receipt_time: Option<String>,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
@@ -90,8 +95,10 @@ impl Instance {
         let json = crate::store::body::encode("chain sync state", scope, state)?;
         let aad = Aad::new(INSTANCE_SCOPE, "sync_chains", "value", scope);
         let sealed = self.vault.seal(&aad, &json).await?;
+        // Only while joined: a `leave` during a sync must not get its rows back.
         sqlx::query(
-            "INSERT INTO sync_chains (id, value, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO sync_chains (id, value, updated_at)
+             SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM server_link)
              ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
         .bind(scope)
@@ -124,14 +131,7 @@ impl Instance {
             return Err(SyncError::AlreadyJoined { url: link.url }.into());
         }
         let url = check_url(url)?;
-        if pins.is_empty() || pins.len() > 2 {
-            return Err(Error::InvalidInput(
-                "give one --pin (or two while the server's certificate rolls over)".into(),
-            ));
-        }
-        for pin in pins {
-            check_pin(pin).map_err(Error::InvalidInput)?;
-        }
+        check_pins(pins)?;
         if token.trim().is_empty() {
             return Err(Error::InvalidInput(
                 "give the enrollment token from `headmaster-server enroll create`".into(),
@@ -155,6 +155,15 @@ impl Instance {
             )
             .into());
         }
+        let device_id = answer["device"]["id"].as_str().unwrap_or_default();
+        if device_id.is_empty()
+            || answer["device"]["fingerprint"].as_str() != Some(&self.device.fingerprint())
+        {
+            return Err(SyncError::BadAnswer(
+                "the enrollment answer does not name this device's key".into(),
+            )
+            .into());
+        }
         let server_vk = headmaster_protocol::bundle::parse_ed25519_pub(server_key)
             .map_err(|e| SyncError::BadAnswer(format!("the server key: {e}")))?;
         let link = Link {
@@ -162,10 +171,7 @@ impl Instance {
             pins: pins.to_vec(),
             server_key: server_key.to_owned(),
             server_fingerprint: headmaster_protocol::checkpoint::key_fingerprint(&server_vk),
-            device_id: answer["device"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
+            device_id: device_id.to_owned(),
             joined_at: rfc3339_ms(self.now()),
         };
         let report = JoinReport {
@@ -253,6 +259,68 @@ impl Instance {
         tx.commit().await
     }
 
+    /// Replaces the pinned certificate keys (after the server's certificate was replaced on
+    /// purpose); the server key that signs receipts stays what it was at join. Admins only;
+    /// audited.
+    pub async fn repin_server(&self, session: &Session, pins: &[String]) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Org,
+            Capability::SettingsManage,
+            "server.repin",
+        )
+        .await?;
+        let mut link = self.server_link().await?.ok_or(SyncError::NotJoined)?;
+        check_pins(pins)?;
+        let before = std::mem::replace(&mut link.pins, pins.to_vec());
+        let json = crate::store::body::encode("server link", "server", &link)?;
+        let sealed = self.vault.seal(&link_aad(), &json).await?;
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "server.repinned",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(&link.url)
+        .payload(json!({ "before": before, "after": pins }));
+        let mut tx = self.begin_change(Scope::Org, vec![event]).await?;
+        sqlx::query("UPDATE server_link SET value = ?, updated_at = ? WHERE id = 'server'")
+            .bind(sealed)
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Lets a stopped chain sync again (after an Admin compared it with the server). Admins
+    /// only; audited.
+    pub async fn resume_chain(&self, session: &Session, scope: &str) -> Result<()> {
+        self.authorize(
+            session,
+            Scope::Org,
+            Capability::SettingsManage,
+            "server.resume",
+        )
+        .await?;
+        self.server_link().await?.ok_or(SyncError::NotJoined)?;
+        let mut state = self.chain_state(scope).await?;
+        let Some(why) = state.stopped.take() else {
+            return Err(Error::InvalidInput(format!(
+                "the sync of chain {scope:?} is not stopped; `headmaster server status` lists the chains"
+            )));
+        };
+        let event = NewEvent::new(
+            Actor::user(session.user_id),
+            "server.chain_resumed",
+            Outcome::Allowed,
+            &session.source,
+        )
+        .target(scope)
+        .payload(json!({ "was_stopped_because": why }));
+        self.record(Scope::Org, event).await?;
+        self.save_chain_state(scope, &state).await
+    }
+
     /// The joined server and each chain's state as last seen; contacts nobody.
     pub async fn server_status(&self, session: &Session) -> Result<ServerStatus> {
         self.authorize(
@@ -264,11 +332,15 @@ impl Instance {
         .await?;
         let link = self.server_link().await?.ok_or(SyncError::NotJoined)?;
         let mut chains = Vec::new();
-        let mut online = true;
+        // Online when the chains tried last time all reached the server; never tried, not.
+        let (mut tried, mut online) = (false, true);
         for (scope, pool) in self.sync_chains().await? {
             let state = self.chain_state(&scope).await?;
-            let local_seq = super::upload::local_head(&pool).await?;
-            online &= state.online;
+            let local_seq = super::rows::local_head(&pool).await?;
+            if state.last_attempt.is_some() {
+                tried = true;
+                online &= state.online;
+            }
             chains.push(ChainSyncStatus {
                 local_seq,
                 receipted_seq: state.receipted_seq,
@@ -287,10 +359,23 @@ impl Instance {
             device_fingerprint: self.device.fingerprint(),
             server_fingerprint: link.server_fingerprint,
             joined_at: link.joined_at,
-            online,
+            online: tried && online,
             chains,
         })
     }
+}
+
+/// One or two well-formed pins.
+fn check_pins(pins: &[String]) -> Result<()> {
+    if pins.is_empty() || pins.len() > 2 {
+        return Err(Error::InvalidInput(
+            "give one --pin (or two while the server's certificate rolls over)".into(),
+        ));
+    }
+    for pin in pins {
+        check_pin(pin).map_err(Error::InvalidInput)?;
+    }
+    Ok(())
 }
 
 /// `https://host[:port]` with nothing after the authority but an optional `/`.
@@ -308,7 +393,9 @@ fn check_url(url: &str) -> Result<String> {
     if parsed.host_str().is_none()
         || parsed.path() != "/"
         || parsed.query().is_some()
+        || parsed.fragment().is_some()
         || !parsed.username().is_empty()
+        || parsed.password().is_some()
     {
         return Err(Error::InvalidInput(format!(
             "{url:?} must be just https://HOST:PORT, with no path, query or user"

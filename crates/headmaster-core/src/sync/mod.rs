@@ -5,15 +5,17 @@
 //! Local-first: nothing here changes local history. The server's answers only decide what is
 //! uploaded next; a chain the server refuses as a fork stops syncing and says so.
 
+mod chain;
 mod client;
 mod link;
+mod rows;
 mod tls;
 mod upload;
 
 use serde::Serialize;
 
 pub use tls::spki_pin;
-pub use upload::SyncReport;
+pub use upload::{ChainSyncReport, SyncReport, DEFAULT_SEGMENT_ROWS};
 
 /// Why talking to the server failed. Each kind has a stable [`code`](Self::code).
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +30,7 @@ pub enum SyncError {
         url: String,
     },
     /// The server's certificate has none of the pinned keys.
-    #[error("the server at {url} presented a certificate whose pin is {presented}, not a pinned one; nothing was sent and sync stops. If the server's certificate was replaced on purpose, take its new pin from `headmaster-server status` on the server and join again; otherwise someone may be intercepting the connection")]
+    #[error("the server at {url} presented a certificate whose pin is {presented}, not a pinned one; nothing was sent and sync stops. If the server's certificate was replaced on purpose, check its new pin with `headmaster-server status` on the server and run `headmaster server repin --pin <new pin>`; otherwise someone may be intercepting the connection")]
     PinMismatch {
         /// The server's URL.
         url: String,
@@ -56,8 +58,16 @@ pub enum SyncError {
         expected_seq: Option<u64>,
     },
     /// The server answered something this desktop cannot trust or use.
-    #[error("the server's answer cannot be trusted: {0}; sync stops for this chain")]
+    #[error("the server's answer cannot be trusted: {0}. Nothing local was changed; the next sync tries again, and if this persists an Admin should check the server (`headmaster-server status`)")]
     BadAnswer(String),
+    /// A chain's sync is stopped until an Admin resumes it.
+    #[error("sync of chain {scope} is stopped: {why}. Nothing local was changed; compare with the server (`headmaster-server status` lists quarantined uploads), then run `headmaster server resume {scope}`")]
+    ChainStopped {
+        /// The chain.
+        scope: String,
+        /// Why.
+        why: String,
+    },
 }
 
 impl SyncError {
@@ -70,13 +80,15 @@ impl SyncError {
             SyncError::Unreachable { .. } => "sync.unreachable",
             SyncError::Refused { .. } => "sync.refused",
             SyncError::BadAnswer(_) => "sync.bad_answer",
+            SyncError::ChainStopped { .. } => "sync.chain_stopped",
         }
     }
 
-    /// Whether the server could not be reached (offline), as opposed to answering.
+    /// Whether the server could not be reached over a pinned connection (offline), as
+    /// opposed to answering.
     pub fn is_offline(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } => true,
+            SyncError::Unreachable { .. } | SyncError::PinMismatch { .. } => true,
             SyncError::Refused { status, .. } => *status >= 500,
             _ => false,
         }

@@ -119,6 +119,9 @@ pub(crate) fn pinned_client(pins: &[String]) -> (reqwest::Client, SeenPin) {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let client = reqwest::Client::builder()
         .use_preconfigured_tls(config)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(true)
+        .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
         .user_agent(concat!("headmaster/", env!("CARGO_PKG_VERSION")))

@@ -1,11 +1,13 @@
 //! A desktop installation driven through the real `headmaster` CLI: its own home directory, in
 //! passphrase mode (no keychain needed), with Alice as its Admin signed in once, so later
-//! commands add no sign-in events of their own.
+//! commands add no sign-in events of their own; and a server process it syncs with.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use super::{cli, pg, ServerProcess};
 
 pub const PASSWORD: &str = "correct horse battery staple 42";
 pub const PASSPHRASE: &str = "a long passphrase for the test vault";
@@ -78,6 +80,18 @@ impl Desktop {
 
     /// Runs `headmaster --home H args…` with the passphrase (and `env`) set.
     pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        let out = command.output().expect("the headmaster CLI runs");
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The command line `headmaster --home H args…` with the passphrase set.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(headmaster_cli());
         command.arg("--home").arg(&self.home).args(args);
         for (key, _) in std::env::vars() {
@@ -86,13 +100,7 @@ impl Desktop {
             }
         }
         command.env("HEADMASTER_PASSPHRASE", PASSPHRASE);
-        command.envs(env.iter().copied());
-        let out = command.output().expect("the headmaster CLI runs");
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        command
     }
 
     /// Runs `headmaster --json args…` as the signed-in Admin.
@@ -128,4 +136,180 @@ impl Desktop {
             })
             .collect()
     }
+}
+
+/// A server process on a data directory of its own, with a fixed port so it can restart.
+pub struct Server {
+    data: tempfile::TempDir,
+    pub database: Option<String>,
+    pub port: u16,
+    process: Option<ServerProcess>,
+}
+
+impl Server {
+    pub async fn start(postgres: bool) -> Self {
+        let database = if postgres {
+            Some(pg::database().await)
+        } else {
+            None
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self {
+            data: tempfile::tempdir().unwrap(),
+            database,
+            port,
+            process: None,
+        };
+        server.up();
+        server
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    pub fn up(&mut self) {
+        let listen = format!("127.0.0.1:{}", self.port);
+        self.process = Some(ServerProcess::start(
+            self.dir(),
+            self.database.as_deref(),
+            &["--listen", &listen],
+        ));
+    }
+
+    /// SIGKILL, no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.signal("-KILL");
+        }
+    }
+
+    pub fn down(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.signal("-TERM");
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pin(&self) -> String {
+        self.process.as_ref().unwrap().pin.clone()
+    }
+
+    /// `headmaster-server ARGS…` on this server's data directory and database.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let dir = self.dir().display().to_string();
+        let mut all = vec!["--data", dir.as_str()];
+        if let Some(db) = &self.database {
+            all.extend(["--database", db.as_str()]);
+        }
+        all.extend_from_slice(args);
+        let (ok, out, err) = cli(&all);
+        assert!(ok, "headmaster-server {args:?}: {err}");
+        out
+    }
+
+    pub fn token(&self) -> String {
+        self.admin(&["enroll", "create"]).trim().to_owned()
+    }
+
+    pub fn status(&self) -> Value {
+        serde_json::from_str(&self.admin(&["status", "--json"])).unwrap()
+    }
+
+    /// (seq, hash hex) of every row the server holds of `scope`.
+    pub async fn rows(&self, scope: &str) -> Vec<(i64, String)> {
+        let sql = "SELECT seq, hash FROM events WHERE scope = $1 ORDER BY seq";
+        let rows: Vec<(i64, Vec<u8>)> = match &self.database {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let rows = sqlx::query_as(sql)
+                    .bind(scope)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                rows
+            }
+            None => {
+                let url = format!("sqlite://{}", self.dir().join("server.db").display());
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                let rows = sqlx::query_as(sql)
+                    .bind(scope)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                rows
+            }
+        };
+        rows.into_iter().map(|(s, h)| (s, hex::encode(h))).collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// (seq, hash hex) of every row of the desktop's chain `scope` (`instance` or a workspace id).
+pub fn desktop_rows(desktop: &Desktop, workspace: Option<&str>) -> Vec<(i64, String)> {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("bundle");
+    let dir_arg = dir.display().to_string();
+    let mut args = vec![];
+    if let Some(w) = workspace {
+        args.extend(["--workspace", w]);
+    }
+    args.extend(["audit", "export", "--out", dir_arg.as_str()]);
+    let run = desktop.run(&args);
+    assert!(run.ok, "{}", run.stderr);
+    std::fs::read_to_string(dir.join("chain.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["seq"].as_i64().unwrap(),
+                v["hash"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every chain of the desktop against the server's copy, seq by seq and hash by hash. Call it
+/// after a complete sync: an export records its own event only after its bundle is written.
+pub async fn assert_same_copy(desktop: &Desktop, server: &Server) {
+    for (scope, _) in desktop.heads() {
+        let workspace = (scope != "instance").then_some(scope.as_str());
+        assert_eq!(
+            server.rows(&scope).await,
+            desktop_rows(desktop, workspace),
+            "chain {scope}"
+        );
+    }
+}
+
+/// A new desktop that joined `server` and synced once.
+pub fn joined(server: &Server) -> Desktop {
+    let desktop = Desktop::new();
+    desktop
+        .join(&server.url(), &server.pin(), &server.token())
+        .json();
+    sync(&desktop);
+    desktop
+}
+
+/// `server sync`, which must succeed.
+pub fn sync(desktop: &Desktop) -> Value {
+    let run = desktop.run(&["server", "sync"]);
+    assert!(run.ok, "{}\n{}", run.stdout, run.stderr);
+    run.json()
 }

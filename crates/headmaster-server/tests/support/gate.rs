@@ -1,5 +1,6 @@
-//! A TCP gate in front of the test PostgreSQL cluster, so a test can take the database away
-//! from a server and give it back without touching the cluster other tests share.
+//! A TCP gate in front of the test PostgreSQL cluster (so a test can take the database away
+//! from a server and give it back without touching the cluster other tests share), or in front
+//! of a server's port (so a desktop's network can fail in the middle of an upload).
 //!
 //! While the gate is open it forwards every connection to the cluster. Armed with a number of
 //! bytes, it closes once that many more have gone towards the database: it breaks every
@@ -33,8 +34,10 @@ impl Shared {
 
 /// The gate; its accept loop stops when it is dropped.
 pub struct Gate {
-    /// The database's URL through the gate.
+    /// The database's URL through the gate (empty for a gate made with `to_port`).
     pub url: String,
+    /// The gate's own loopback port.
+    pub port: u16,
     shared: Arc<Shared>,
     accept: JoinHandle<()>,
 }
@@ -45,14 +48,21 @@ impl Gate {
     pub async fn before(url: &str) -> Self {
         let (head, rest) = url.rsplit_once(':').unwrap();
         let (target, db) = rest.split_once('/').unwrap();
-        let target: u16 = target.parse().unwrap();
+        let mut gate = Self::to_port(target.parse().unwrap()).await;
+        gate.url = format!("{head}:{}/{db}", gate.port);
+        gate
+    }
+
+    /// A closed gate on a free loopback port in front of 127.0.0.1:`target`.
+    pub async fn to_port(target: u16) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared::default());
         shared.budget.store(-1, Ordering::SeqCst);
         let accept = tokio::spawn(accept_loop(listener, target, shared.clone()));
         Self {
-            url: format!("{head}:{port}/{db}"),
+            url: String::new(),
+            port,
             shared,
             accept,
         }
