@@ -50,7 +50,7 @@ ui:
 	cd ui && npm run build
 
 build: ui
-	cargo build -p headmaster-desktop -p headmaster-cli
+	cargo build -p headmaster-desktop -p headmaster-cli -p headmaster-server
 
 # Rust tests run inside a private D-Bus session with a real Secret Service (gnome-keyring).
 test-rust:

@@ -45,6 +45,9 @@ fn entries() -> Vec<Entry> {
         AgentSummary, DraftDetail, DraftSummary, MemoryEntry, RunDetail, RunStep, RunSummary,
     };
     use headmaster_core::states::{ApprovalDecision, ApprovalStatus, RunStatus};
+    use headmaster_core::sync::{
+        ChainSyncReport, ChainSyncStatus, JoinReport, LeaveReport, ServerStatus, SyncReport,
+    };
     use headmaster_core::tools::{
         CallOutcome, CredentialSummary, RuleSummary, ShellSettings, Tier, ToolConfig, ToolStatus,
         ToolsOverview,
@@ -84,6 +87,13 @@ fn entries() -> Vec<Entry> {
         entry::<VerifyOutcome>(),
         entry::<ExportReport>(),
         entry::<ArchiveReport>(),
+        // The shared server.
+        entry::<JoinReport>(),
+        entry::<LeaveReport>(),
+        entry::<ServerStatus>(),
+        entry::<ChainSyncStatus>(),
+        entry::<SyncReport>(),
+        entry::<ChainSyncReport>(),
         // Approvals and grants.
         entry::<PageRequest>(),
         entry::<ApprovalSummary>(),

@@ -48,6 +48,8 @@ pub struct Signals {
     pub approvals: Notify,
     /// Someone asked for maintenance now (the UI's retry after a failed pass).
     pub maintenance: Notify,
+    /// The server was joined, re-pinned or a chain resumed: sync now.
+    pub sync: Notify,
 }
 
 /// The maintenance worker's latest pass. `pass` counts the passes started in this run of the

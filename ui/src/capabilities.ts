@@ -23,6 +23,7 @@ export const CAP = {
   orgWorkspaces: "org.workspaces",
   orgRoles: "org.roles",
   orgSecurity: "org.security",
+  settingsManage: "settings.manage",
 } as const satisfies Record<string, Capability>;
 
 /** Whether the current workspace's role grants `capability`. */

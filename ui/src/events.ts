@@ -15,7 +15,7 @@ export interface KeyProgress {
 }
 
 export interface AuditProgress {
-  operation: "verify" | "export";
+  operation: "verify" | "export" | "sync";
   /** `instance` or a workspace id. */
   scope: string;
   done: number;
@@ -38,6 +38,8 @@ export interface ApprovalsChanged {
 export const KEY_PROGRESS_EVENT = "key-rotation-progress";
 export const AUDIT_PROGRESS_EVENT = "audit-progress";
 export const RUN_UPDATED_EVENT = "run-updated";
+/** After every try of the background sync (payload: whether the server was reached). */
+export const SYNC_UPDATED_EVENT = "sync-updated";
 export const APPROVALS_CHANGED_EVENT = "approvals-changed";
 export const OPEN_APPROVALS_EVENT = "open-approvals";
 /** The window label from tauri.conf.json; the shell addresses its events to it. */

@@ -18,6 +18,7 @@ const ADMIN_SCREENS = [
   "members",
   "users",
   "keys",
+  "server",
 ];
 const READER_SCREENS = ["home", "runs", "approvals", "policy", "audit", "members"];
 
@@ -40,12 +41,13 @@ describe("visibleScreens", () => {
     const mine = workspaceAs("admin", "Mine", "ws-a");
     const theirs = workspaceAs("viewer", "Theirs", "ws-b");
     const me = person("olga", "viewer", [mine, theirs]);
-    expect(ids(me, mine)).toEqual(ADMIN_SCREENS.filter((s) => s !== "users"));
+    // Users and the shared server are the organisation's, not the workspace's.
+    expect(ids(me, mine)).toEqual(ADMIN_SCREENS.filter((s) => s !== "users" && s !== "server"));
     expect(ids(me, theirs)).toEqual(READER_SCREENS);
   });
 
-  it("offers Users to org.users, and Keys and the organisation's audit to org.security, even without a workspace", () => {
-    expect(ids(person("root", "admin", []), null)).toEqual(["home", "audit", "workspaces", "members", "users", "keys"]);
+  it("offers Users to org.users, Keys and the organisation's audit to org.security, and the Server to settings.manage, even without a workspace", () => {
+    expect(ids(person("root", "admin", []), null)).toEqual(["home", "audit", "workspaces", "members", "users", "keys", "server"]);
   });
 
   it("hides the audit from a custom role that reads the workspace but not its audit log", () => {

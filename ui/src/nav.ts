@@ -14,7 +14,8 @@ export type ScreenId =
   | "workspaces"
   | "members"
   | "users"
-  | "keys";
+  | "keys"
+  | "server";
 
 export interface NavItem {
   id: ScreenId;
@@ -51,6 +52,9 @@ export function visibleScreens(me: WhoAmI, workspace: WorkspaceSummary | null): 
   }
   if (canInOrg(me, CAP.orgSecurity) || canInWorkspace(workspace, CAP.keyManage)) {
     items.push({ id: "keys", label: "Keys & security" });
+  }
+  if (canInOrg(me, CAP.settingsManage)) {
+    items.push({ id: "server", label: "Server" });
   }
   return items;
 }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod members;
 pub mod roles;
 pub mod runtime;
+pub mod server;
 pub mod session;
 pub mod tools;
 pub mod users;

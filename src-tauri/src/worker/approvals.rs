@@ -164,7 +164,7 @@ async fn decidable(
 
 /// Posts a native notification. The plugin reports success even with no notification server,
 /// so a failure here means the notification could not even be prepared.
-fn post<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
+pub(super) fn post<R: Runtime>(app: &AppHandle<R>, notice: Notice) {
     let shown = app
         .notification()
         .builder()

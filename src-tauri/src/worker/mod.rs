@@ -12,6 +12,8 @@
 //!   how requests and decisions made by another process (the CLI) arrive within milliseconds;
 //! - the maintenance worker (`maintenance`) runs the core's full maintenance pass at unlock and
 //!   every hour: key rotation by age, interrupted rotations, audit archiving, expiry;
+//! - the sync worker (`sync`) uploads the audit chains to the joined server in the background,
+//!   backing off while it cannot be reached, and notifies once per long outage;
 //! - the approval watcher (`approvals`) looks at the signed-in person's inbox every second or
 //!   when woken, posts a native notification for each new request they may decide (including
 //!   requests another process filed), and keeps the tray and the window's badge up to date.
@@ -20,6 +22,7 @@ mod approvals;
 mod changes;
 mod maintenance;
 mod notice;
+mod sync;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +46,7 @@ const PERIOD: Duration = Duration::from_secs(1);
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(drive_runs(app.clone()));
     tauri::async_runtime::spawn(maintenance::run(app.clone()));
+    tauri::async_runtime::spawn(sync::run(app.clone()));
     tauri::async_runtime::spawn(approvals::watch(app));
 }
 

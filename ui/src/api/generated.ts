@@ -465,6 +465,76 @@ reasons: Array<string>, } | { "status": "denied",
 reasons: Array<string>, };
 
 /**
+ * One chain's sync.
+ */
+export type ChainSyncReport = { 
+/**
+ * `instance` or a workspace id.
+ */
+scope: string, 
+/**
+ * Events the server newly stored.
+ */
+uploaded: number, 
+/**
+ * The last seq the server receipted after this sync.
+ */
+receipted_seq: number, 
+/**
+ * The last seq held locally.
+ */
+local_seq: number, 
+/**
+ * The problem that stopped this chain, if any.
+ */
+error: string | null, 
+/**
+ * The stable code of that problem.
+ */
+error_code: string | null, 
+/**
+ * Whether the server had lost receipted rows (uploaded again).
+ */
+repaired: boolean, };
+
+/**
+ * One chain's sync state as stored (no server contact).
+ */
+export type ChainSyncStatus = { 
+/**
+ * `instance` or a workspace id.
+ */
+scope: string, 
+/**
+ * The last seq held locally.
+ */
+local_seq: number, 
+/**
+ * The last seq the server signed a receipt for.
+ */
+receipted_seq: number, 
+/**
+ * Events not yet receipted.
+ */
+pending: number, 
+/**
+ * Time of the receipt.
+ */
+last_receipt: string | null, 
+/**
+ * When a sync of this chain last succeeded.
+ */
+last_success: string | null, 
+/**
+ * The last problem, if the last attempt failed.
+ */
+last_error: string | null, 
+/**
+ * Whether this chain is stopped (the server refused it as a fork or rollback).
+ */
+stopped: boolean, };
+
+/**
  * Every command's error: a stable code and a message for people.
  */
 export type CommandError = { 
@@ -816,6 +886,27 @@ max_request_bytes: number,
  */
 max_redirects: number, };
 
+/**
+ * What joining did.
+ */
+export type JoinReport = { 
+/**
+ * The server's URL.
+ */
+url: string, 
+/**
+ * The device id the server gave this installation.
+ */
+device_id: string, 
+/**
+ * This installation's device key fingerprint (the server's `device list` shows it).
+ */
+device_fingerprint: string, 
+/**
+ * The server's signing key fingerprint (its `status` shows it).
+ */
+server_fingerprint: string, };
+
 /** Any JSON value (payloads, arguments, outputs). */
 export type JsonValue = unknown;
 
@@ -847,6 +938,23 @@ rotation_period_days: number,
  * Per-scope key versions.
  */
 scopes: Array<ScopeStatus>, };
+
+/**
+ * What leaving did.
+ */
+export type LeaveReport = { 
+/**
+ * The server left.
+ */
+url: string, 
+/**
+ * Whether the server revoked the device (it was reachable).
+ */
+revoked_on_server: boolean, 
+/**
+ * Why it was not, when it was not.
+ */
+server_error: string | null, };
 
 /**
  * Run limits.
@@ -1301,6 +1409,43 @@ rotation_pending: boolean,
 rotation_due: boolean, };
 
 /**
+ * The server joined and every chain's state.
+ */
+export type ServerStatus = { 
+/**
+ * The server's URL.
+ */
+url: string, 
+/**
+ * The pinned certificate keys.
+ */
+pins: Array<string>, 
+/**
+ * The device id.
+ */
+device_id: string, 
+/**
+ * This installation's device key fingerprint.
+ */
+device_fingerprint: string, 
+/**
+ * The server's signing key fingerprint.
+ */
+server_fingerprint: string, 
+/**
+ * When this installation joined.
+ */
+joined_at: string, 
+/**
+ * Whether the last sync reached the server.
+ */
+online: boolean, 
+/**
+ * Per chain.
+ */
+chains: Array<ChainSyncStatus>, };
+
+/**
  * Shell sandbox settings an Admin may change.
  */
 export type ShellSettings = { 
@@ -1405,6 +1550,23 @@ on_failed: string | null, };
  * What a run's timeline step records.
  */
 export type StepKind = "tool_call" | "decision" | "result" | "delegation" | "finish" | "error";
+
+/**
+ * What one sync did, per chain.
+ */
+export type SyncReport = { 
+/**
+ * Events the server newly stored in this sync.
+ */
+uploaded: number, 
+/**
+ * Whether the server was reached (over a connection with a pinned key).
+ */
+online: boolean, 
+/**
+ * Per chain.
+ */
+chains: Array<ChainSyncReport>, };
 
 /**
  * How risky a call is. Ordered: `Low < Medium < High < Critical`.

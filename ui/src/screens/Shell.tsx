@@ -4,6 +4,8 @@ import { useCallback, useMemo, useState } from "react";
 import { api, errorMessage, isSessionOver, type WhoAmI } from "../api";
 import { KeyMaintenanceBanner, KeyMaintenanceStatus, useKeyMaintenance } from "../components/KeyMaintenance";
 import { PendingBadge, usePendingApprovals } from "../components/PendingBadge";
+import { OfflineBadge, useSyncState } from "../components/SyncState";
+import { CAP, canInOrg } from "../capabilities";
 import { OPEN_APPROVALS_EVENT, useShellEvent } from "../events";
 import { visibleScreens, type ScreenId } from "../nav";
 import { ShellContext, type ShellContextValue } from "../shell-context";
@@ -12,6 +14,7 @@ import { AuditScreen } from "./audit/AuditScreen";
 import { Credentials } from "./Credentials";
 import { Home } from "./Home";
 import { Keys } from "./Keys";
+import { Server } from "./Server";
 import { MembersScreen } from "./MembersScreen";
 import { PolicyScreen } from "./policy/PolicyScreen";
 import { RunsScreen } from "./runs/RunsScreen";
@@ -56,6 +59,7 @@ export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) 
   );
   const maintenance = useKeyMaintenance(describeError);
   const pending = usePendingApprovals(workspace?.id ?? null);
+  const sync = useSyncState(canInOrg(me, CAP.settingsManage));
   // A click on an approval notification opens the inbox.
   useShellEvent(OPEN_APPROVALS_EVENT, () => setScreen("approvals"));
 
@@ -94,6 +98,7 @@ export function Shell({ me, onSignedOut, onSessionLost, onReload }: ShellProps) 
                 >
                   {item.label}
                   {item.id === "approvals" && <PendingBadge count={pending} />}
+                  {item.id === "server" && <OfflineBadge state={sync.state} testid="shell-offline-badge" />}
                 </button>
               </li>
             ))}
@@ -143,6 +148,8 @@ function CurrentScreen({ id }: { id: ScreenId }) {
       return <MembersScreen />;
     case "users":
       return <Users />;
+    case "server":
+      return <Server />;
     case "keys":
       return <Keys />;
   }

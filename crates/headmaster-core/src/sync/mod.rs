@@ -5,6 +5,7 @@
 //! Local-first: nothing here changes local history. The server's answers only decide what is
 //! uploaded next; a chain the server refuses as a fork stops syncing and says so.
 
+mod backoff;
 mod chain;
 mod client;
 mod link;
@@ -14,6 +15,7 @@ mod upload;
 
 use serde::Serialize;
 
+pub use backoff::{Backoff, Retry, FIRST_RETRY, MAX_RETRY, ONLINE_EVERY};
 pub use tls::spki_pin;
 pub use upload::{ChainSyncReport, SyncReport, DEFAULT_SEGMENT_ROWS};
 

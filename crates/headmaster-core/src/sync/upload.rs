@@ -75,8 +75,15 @@ impl Instance {
             .await
     }
 
-    /// One sync of every chain. Crate-private until the desktop's background worker (which
-    /// syncs as the system) exists; then it joins the gate scan's reasoned list.
+    /// The desktop's background sync: every chain, as the system, the default segment size.
+    /// It sends what the chains hold to the server this installation's Admin joined; it reads
+    /// and changes nothing a person could not see in `server status`.
+    pub async fn sync_in_background(&self, source: &Source) -> Result<SyncReport> {
+        self.sync_now(&Actor::system(), source, DEFAULT_SEGMENT_ROWS, &|_, _| {})
+            .await
+    }
+
+    /// One sync of every chain.
     pub(crate) async fn sync_now(
         &self,
         actor: &Actor,

@@ -55,6 +55,10 @@ const NO_SESSION: &[(&str, &str)] = &[
         "the maintenance service both front ends run: system work, audited as the system",
     ),
     (
+        "sync_in_background",
+        "the desktop's background upload to the server an Admin joined: system work, audited as the system",
+    ),
+    (
         "rotations_due",
         "which scopes maintenance must re-encrypt: scope names and key ages, nothing sealed",
     ),
