@@ -50,6 +50,8 @@ pub struct Signals {
     pub maintenance: Notify,
     /// The server was joined, re-pinned or a chain resumed: sync now.
     pub sync: Notify,
+    /// A workspace database was written (its audit chain may have grown): upload soon.
+    pub chains: Notify,
 }
 
 /// The maintenance worker's latest pass. `pass` counts the passes started in this run of the

@@ -44,6 +44,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, home: PathBuf) {
         while rx.try_recv().is_ok() {}
         state.signals.approvals.notify_one();
         state.signals.runs.notify_one();
+        state.signals.chains.notify_one();
         // Let a burst of commits settle; what arrives meanwhile is drained as one wake-up.
         tokio::time::sleep(SETTLE).await;
     }

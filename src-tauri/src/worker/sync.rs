@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use headmaster_core::sync::{Backoff, SyncError};
+use headmaster_core::sync::{Backoff, SyncError, ONLINE_EVERY};
 use headmaster_core::Error;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -19,6 +19,8 @@ use crate::state::AppState;
 
 /// How long to wait while nothing is joined or unlocked before looking again.
 const IDLE: Duration = Duration::from_secs(5);
+/// A burst of local commits is uploaded by one quick pass after this pause.
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// The configured alert delay.
 fn alert_after() -> Duration {
@@ -75,9 +77,15 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
                 }
             },
         };
+        let online = wait == ONLINE_EVERY;
+        // Local commits wake a quick pass while the server answers; while it does not, only
+        // the schedule (or an Admin's join, re-pin or resume) does.
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = state.signals.sync.notified() => {}
+            _ = state.signals.chains.notified(), if online => {
+                tokio::time::sleep(SETTLE).await;
+            }
         }
     }
 }

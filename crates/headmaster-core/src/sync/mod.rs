@@ -20,7 +20,7 @@ pub use tls::spki_pin;
 pub use upload::{ChainSyncReport, SyncReport, DEFAULT_SEGMENT_ROWS};
 
 /// Why talking to the server failed. Each kind has a stable [`code`](Self::code).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SyncError {
     /// No server joined.
     #[error("this installation has not joined a server; run `headmaster server join URL --pin sha256//… --token …` (an Admin)")]

@@ -2,6 +2,8 @@
 //! [`ChainJob`](super::chain::ChainJob); once the server cannot be reached the remaining
 //! chains wait for the next sync with the same reason.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::chain::ChainJob;
@@ -49,6 +51,34 @@ pub struct ChainSyncReport {
 }
 
 impl Instance {
+    /// What the server holds of each of this device's chains: scope → (last seq, last hash).
+    async fn server_chains(
+        &self,
+        client: &ServerClient,
+    ) -> std::result::Result<HashMap<String, (u64, String)>, SyncError> {
+        let fingerprint = self.device.fingerprint();
+        let signer = super::client::Signer {
+            key: self.device.signing_key(),
+            fingerprint: &fingerprint,
+            now_ms: self.now(),
+        };
+        let answer = client
+            .signed("GET", "/api/v1/devices/self", Vec::new(), &signer)
+            .await?;
+        let chains = answer["chains"]
+            .as_array()
+            .ok_or_else(|| SyncError::BadAnswer("the device status lists no chains".into()))?;
+        Ok(chains
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c["scope"].as_str()?.to_owned(),
+                    (c["last_seq"].as_u64()?, c["last_hash"].as_str()?.to_owned()),
+                ))
+            })
+            .collect())
+    }
+
     /// Uploads every chain's new events to the joined server, `segment_rows` rows per upload;
     /// `progress(done, total)` counts events. Admins only.
     pub async fn sync_server(
@@ -108,8 +138,18 @@ impl Instance {
         };
         let mut done = 0;
         progress(0, total);
-        // Why the server could not be reached, once it could not.
-        let mut offline: Option<String> = None;
+        // One request says what the server holds of every chain; a chain it holds exactly as
+        // receipted, with nothing new here, needs nothing more this time.
+        // Once that or a chain's sync finds the server unreachable (or refusing this device),
+        // the remaining chains are not tried and carry the same error.
+        let mut offline: Option<SyncError> = None;
+        let held = match self.server_chains(&client).await {
+            Ok(held) => held,
+            Err(e) => {
+                offline = Some(e);
+                Default::default()
+            }
+        };
         for (scope, pool) in chains {
             let mut state = self.chain_state(&scope).await?;
             let mut chain = ChainSyncReport {
@@ -121,11 +161,24 @@ impl Instance {
                 error_code: None,
                 repaired: false,
             };
+            let receipted_hash = state.receipt.as_ref().and_then(|r| r["hash"].as_str());
+            let settled = offline.is_none()
+                && chain.local_seq == state.receipted_seq
+                && state.lost_above.is_none()
+                && state.last_error.is_none()
+                && held.get(&scope).is_some_and(|(seq, hash)| {
+                    *seq == state.receipted_seq
+                        && (*seq == 0 || Some(hash.as_str()) == receipted_hash)
+                });
+            if settled {
+                state.last_attempt = Some(rfc3339_ms(self.now()));
+                state.online = true;
+                self.save_chain_state(&scope, &state).await?;
+                report.chains.push(chain);
+                continue;
+            }
             let outcome = match &offline {
-                Some(reason) => Err(Error::from(SyncError::Unreachable {
-                    url: link.url.clone(),
-                    reason: reason.clone(),
-                })),
+                Some(e) => Err(Error::from(e.clone())),
                 None => {
                     let mut job = ChainJob {
                         instance: self,
@@ -159,11 +212,12 @@ impl Instance {
                 }
                 Err(e) => {
                     let offline_now = matches!(&e, Error::Sync(s) if s.is_offline());
-                    if offline_now && offline.is_none() {
-                        offline = Some(match &e {
-                            Error::Sync(SyncError::Unreachable { reason, .. }) => reason.clone(),
-                            other => other.to_string(),
-                        });
+                    if offline.is_none() {
+                        if let Error::Sync(s) = &e {
+                            if s.is_offline() {
+                                offline = Some(s.clone());
+                            }
+                        }
                     }
                     if !stopped {
                         state.online = !offline_now;
