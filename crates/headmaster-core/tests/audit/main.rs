@@ -10,4 +10,5 @@ mod bundle;
 mod crash;
 mod erasure;
 mod query;
+mod sync;
 mod tamper;
