@@ -88,7 +88,7 @@ pub async fn run(scale: Scale) {
 }
 
 /// Appends `count` workload events in large transactions; returns how many.
-async fn fill(bench: &Bench, actors: &Actors, count: u64) -> u64 {
+pub(crate) async fn fill(bench: &Bench, actors: &Actors, count: u64) -> u64 {
     let instance = &bench.instance;
     let scope = bench.ws.to_string();
     let pool = instance

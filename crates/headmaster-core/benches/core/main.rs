@@ -14,7 +14,9 @@
 //! `rotation` (re-encryption of 1M rows), `audit` (durable appends against plain SQLite, then
 //! verify, query and export over 1M events), `tools` (argument parsing and the policy decision
 //! per action, and a whole `propose_call`), `approvals` (request → notification, approval →
-//! execution), `inbox` (the approvals inbox with 2,000 requests) and `runtime` (per-step overhead, runs per second, resume after a restart).
+//! execution), `inbox` (the approvals inbox with 2,000 requests), `runtime` (per-step overhead, runs per second, resume after a restart)
+//! and `sync` (lag to the shared server's SIEM feed and catch-up after an offline stretch, against
+//! the real `headmaster-server`: `cargo build --release -p headmaster-server` first).
 //! `audit` is `audit-append` followed by `audit-scan`; either part can be named alone.
 //!
 //! Every suite builds its own installation in a temporary directory (passphrase-protected, so no
@@ -32,6 +34,7 @@ mod inbox;
 mod rotation;
 mod runtime;
 mod stats;
+mod sync;
 mod tools;
 mod vault;
 mod workload;
@@ -98,7 +101,7 @@ impl Scale {
 }
 
 /// The suites, in the order a full run takes them. `audit` is `audit-append` then `audit-scan`.
-const SUITES: [&str; 8] = [
+const SUITES: [&str; 9] = [
     "identity",
     "vault",
     "tools",
@@ -107,6 +110,7 @@ const SUITES: [&str; 8] = [
     "runtime",
     "audit",
     "rotation",
+    "sync",
 ];
 
 /// Names that select a part of a suite.
@@ -179,6 +183,7 @@ fn main() {
                 "approvals" => approvals::run(scale).await,
                 "inbox" => inbox::run(scale).await,
                 "runtime" => runtime::run(scale).await,
+                "sync" => sync::run(scale).await,
                 other => unreachable!("suite {other} is listed but not wired"),
             }
         });

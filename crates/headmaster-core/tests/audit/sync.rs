@@ -119,7 +119,7 @@ async fn archived_rows_are_uploaded_and_the_server_copy_spans_archive_and_hot_ro
         .join_server(
             &session,
             &server.url,
-            &[server.pin.clone()],
+            std::slice::from_ref(&server.pin),
             &server.token(),
             "core",
         )
