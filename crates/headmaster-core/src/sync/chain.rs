@@ -135,34 +135,30 @@ impl ChainJob<'_, '_> {
         }
 
         let fingerprint = self.instance.device.fingerprint();
+        let path = format!("/api/v1/chains/{scope}/segments");
+        let (instance, client) = (self.instance, self.client);
+        let limit = self.segment_rows;
         let mut receipted = 0;
-        while from <= local {
-            // Up to the head read when this sync began: events recorded meanwhile (this sync's
-            // own, too) wait for the next one.
-            let rows = self
-                .rows
-                .read(from, self.segment_rows.min(local - from + 1))
-                .await?;
-            let Some(last) = rows.last() else {
-                return Err(Error::Conflict(format!(
-                    "the audit chain {scope} ends before seq {from}, which it held a moment ago; \
-                     run `headmaster audit verify`"
-                )));
-            };
-            let last_seq = last.event.seq;
-            let body = self.segment(scope, &rows).await?;
-            let path = format!("/api/v1/chains/{scope}/segments");
-            let signer = signer(self.instance, &fingerprint);
-            match self.client.signed("POST", &path, body, &signer).await {
+        // The next segment is read and encoded while the server stores the current one.
+        let mut next = next_segment(instance, &mut self.rows, scope, from, local, limit).await?;
+        while let Some(Prepared { rows, body }) = next.take() {
+            let last = rows.last().expect("a prepared segment has rows");
+            let (last_seq, last_hash) = (last.event.seq, last.hash);
+            let signer = signer(instance, &fingerprint);
+            let (answer, prepared) = tokio::join!(
+                client.signed("POST", &path, body, &signer),
+                next_segment(instance, &mut self.rows, scope, last_seq + 1, local, limit),
+            );
+            match answer {
                 Ok(answer) => {
-                    self.accept(scope, &answer, last_seq, &last.hash)?;
+                    self.accept(scope, &answer, last_seq, &last_hash)?;
                     // Kept at once: stopped after this, the next sync still checks the server
                     // against the newest receipt.
                     self.instance.save_chain_state(scope, self.state).await?;
                     self.report.uploaded += answer["stored"].as_u64().unwrap_or(0);
                     receipted += rows.len() as u64;
                     progress(receipted);
-                    from = last_seq + 1;
+                    next = prepared?;
                 }
                 Err(SyncError::Refused { code, .. }) if code == "chain.gap" => {
                     return Ok(Pass::StartOver);
@@ -207,30 +203,6 @@ impl ChainJob<'_, '_> {
             ))
             .into()),
         }
-    }
-
-    /// The wire form of `rows` with a checkpoint over the last one.
-    async fn segment(&self, scope: &str, rows: &[ChainRow]) -> Result<Vec<u8>> {
-        let mut decoder = crate::audit::decode::Decoder::new(self.instance, scope);
-        let mut opened = Vec::with_capacity(rows.len());
-        for row in rows {
-            opened.push(decoder.open(&row.event).await?);
-        }
-        let records: Vec<_> = rows
-            .iter()
-            .zip(&opened)
-            .map(|(row, o)| (row.clone(), o.record(scope, &row.event)))
-            .collect();
-        let last = rows.last().expect("a segment has rows");
-        let checkpoint = Checkpoint {
-            scope: scope.to_owned(),
-            seq: last.event.seq,
-            hash: last.hash,
-            time: rfc3339_ms(self.instance.now()),
-        }
-        .sign(self.instance.device.signing_key());
-        write_segment(scope, &records, &checkpoint)
-            .map_err(|e| Error::InvalidInput(format!("segment of {scope}: {e}")))
     }
 
     /// Checks the receipt in `answer` (signed by the server key pinned at join, for this
@@ -315,6 +287,61 @@ impl ChainJob<'_, '_> {
         }
         .into())
     }
+}
+
+/// A segment read and encoded, ready to send.
+struct Prepared {
+    rows: Vec<ChainRow>,
+    body: Vec<u8>,
+}
+
+/// The segment from `from` (up to `limit` rows, never past `local`, the head read when this
+/// sync began: events recorded meanwhile, this sync's own too, wait for the next one); `None`
+/// past `local`.
+async fn next_segment(
+    instance: &Instance,
+    rows: &mut Rows<'_>,
+    scope: &str,
+    from: u64,
+    local: u64,
+    limit: u64,
+) -> Result<Option<Prepared>> {
+    if from > local {
+        return Ok(None);
+    }
+    let rows = rows.read(from, limit.min(local - from + 1)).await?;
+    if rows.is_empty() {
+        return Err(Error::Conflict(format!(
+            "the audit chain {scope} ends before seq {from}, which it held a moment ago; \
+             run `headmaster audit verify`"
+        )));
+    }
+    let body = segment(instance, scope, &rows).await?;
+    Ok(Some(Prepared { rows, body }))
+}
+
+/// The wire form of `rows` with a checkpoint over the last one.
+async fn segment(instance: &Instance, scope: &str, rows: &[ChainRow]) -> Result<Vec<u8>> {
+    let mut decoder = crate::audit::decode::Decoder::new(instance, scope);
+    let mut opened = Vec::with_capacity(rows.len());
+    for row in rows {
+        opened.push(decoder.open(&row.event).await?);
+    }
+    let records: Vec<_> = rows
+        .iter()
+        .zip(&opened)
+        .map(|(row, o)| (row.clone(), o.record(scope, &row.event)))
+        .collect();
+    let last = rows.last().expect("a segment has rows");
+    let checkpoint = Checkpoint {
+        scope: scope.to_owned(),
+        seq: last.event.seq,
+        hash: last.hash,
+        time: rfc3339_ms(instance.now()),
+    }
+    .sign(instance.device.signing_key());
+    write_segment(scope, &records, &checkpoint)
+        .map_err(|e| Error::InvalidInput(format!("segment of {scope}: {e}")))
 }
 
 fn signer<'s>(instance: &'s Instance, fingerprint: &'s str) -> Signer<'s> {
