@@ -129,7 +129,42 @@ async fn a_revoked_device_is_refused_from_its_next_request(backend: Backend) {
         "no-such-device",
     ]);
     assert!(!ok && err.contains("device list"), "{err}");
+
+    // Only a fresh token brings the key back, under its old id, with what it uploaded.
+    let id = body_id(&list);
+    let (status, body) = device.enroll("not-a-token", "laptop again").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = device.enroll(&server.token().await, "laptop again").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["device"]["id"], id.as_str(), "{body}");
+    let (status, body) = device.get("/api/v1/devices/self").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // An enrolled key is still refused a second enrollment.
+    let (status, body) = device.enroll(&server.token().await, "twice").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("enroll.key_taken")),
+        "{body}"
+    );
+    let (ok, out, _) = cli(&[
+        "--data",
+        &data,
+        "--database",
+        &server.database,
+        "device",
+        "list",
+        "--json",
+    ]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["name"], "laptop again");
+    assert!(list[0]["revoked"].is_null(), "{list}");
     server.stop().await;
+}
+
+fn body_id(list: &serde_json::Value) -> String {
+    list[0]["id"].as_str().unwrap().to_owned()
 }
 
 async fn forged_replayed_and_stale_requests_are_refused(backend: Backend) {

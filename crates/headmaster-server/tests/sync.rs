@@ -333,4 +333,18 @@ async fn leaving_revokes_the_device_on_the_server_and_keeps_local_data() {
         desktop_rows(&desktop, None).len() > before,
         "local history is kept"
     );
+
+    // Joining again (a new token) continues the same device's chains on the server.
+    desktop
+        .join(&server.url(), &server.pin(), &server.token())
+        .json();
+    let back = sync(&desktop);
+    let repaired = back["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["repaired"] == true);
+    assert!(!repaired, "{back}");
+    assert_eq!(server.status()["devices"].as_array().unwrap().len(), 1);
+    assert_same_copy(&desktop, &server).await;
 }

@@ -90,7 +90,12 @@ pub async fn enroll(
     if let Some(caller) = parts.extensions.get::<Caller>() {
         caller.set(format!("enroll:{fingerprint}"));
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    // A revoked device that enrolls again with a fresh token (the Admin's consent) keeps its id,
+    // so the chains the server holds of it continue; an enrolled one is refused as taken.
+    let id = match state.store.device_by_fingerprint(&fingerprint).await? {
+        Some(known) if known.revoked_ms.is_some() => known.id,
+        _ => uuid::Uuid::now_v7().to_string(),
+    };
     let device = NewDevice {
         name_sealed: state
             .data_key

@@ -180,7 +180,9 @@ pub trait Store: SinkStore + Send + Sync + std::fmt::Debug + 'static {
         now_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StoreError>;
-    /// Uses the token `hash` to enroll `device`, both or neither.
+    /// Uses the token `hash` to enroll `device`, both or neither. A key already enrolled is
+    /// `KeyTaken`, except a revoked one enrolling again under its own id (`device.id`): it
+    /// comes back un-revoked with the new name, and its chains continue.
     async fn enroll(
         &self,
         hash: &[u8],

@@ -140,8 +140,22 @@ impl Store for PostgresStore {
         .await?
         .rows_affected();
         if inserted != 1 {
-            // Rolling back leaves the token unspent.
-            return Ok(Err(TokenProblem::KeyTaken));
+            // A revoked key comes back only under its own id (see `Store::enroll`).
+            let reactivated = sqlx::query(
+                "UPDATE devices SET name_sealed = $1, enrolled_ms = $2, revoked_ms = NULL \
+                 WHERE id = $3 AND fingerprint = $4 AND revoked_ms IS NOT NULL",
+            )
+            .bind(&device.name_sealed)
+            .bind(now_ms)
+            .bind(&device.id)
+            .bind(&device.fingerprint)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if reactivated != 1 {
+                // Rolling back leaves the token unspent.
+                return Ok(Err(TokenProblem::KeyTaken));
+            }
         }
         tx.commit().await?;
         Ok(Ok(()))

@@ -118,14 +118,17 @@ impl Store for SqliteStore {
         if let Some(problem) = problem {
             return Ok(Err(problem));
         }
-        let taken: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM devices WHERE fingerprint = ?")
+        let taken: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT id, revoked_ms FROM devices WHERE fingerprint = ?")
                 .bind(&device.fingerprint)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if taken.is_some() {
-            return Ok(Err(TokenProblem::KeyTaken));
-        }
+        let reactivate = match taken {
+            None => false,
+            // A revoked key comes back only under its own id (see `Store::enroll`).
+            Some((id, Some(_))) if id == device.id => true,
+            Some(_) => return Ok(Err(TokenProblem::KeyTaken)),
+        };
         sqlx::query(
             "UPDATE enroll_tokens SET used_ms = ?, used_by = ? WHERE hash = ? AND used_ms IS NULL",
         )
@@ -134,16 +137,21 @@ impl Store for SqliteStore {
         .bind(hash)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO devices (id, name_sealed, fingerprint, public_key, enrolled_ms) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&device.id)
-        .bind(&device.name_sealed)
-        .bind(&device.fingerprint)
-        .bind(&device.public_key)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+        let statement = if reactivate {
+            "UPDATE devices SET name_sealed = ?2, enrolled_ms = ?5, revoked_ms = NULL \
+             WHERE id = ?1 AND fingerprint = ?3 AND public_key = ?4"
+        } else {
+            "INSERT INTO devices (id, name_sealed, fingerprint, public_key, enrolled_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5)"
+        };
+        sqlx::query(statement)
+            .bind(&device.id)
+            .bind(&device.name_sealed)
+            .bind(&device.fingerprint)
+            .bind(&device.public_key)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
