@@ -506,6 +506,10 @@ export type ChainSyncStatus = {
  */
 scope: string, 
 /**
+ * The organisation's name (the instance chain) or the workspace's.
+ */
+name: string, 
+/**
  * The last seq held locally.
  */
 local_seq: number, 

@@ -27,6 +27,7 @@ function status(online: boolean, pending: number, error: string | null = null) {
     chains: [
       {
         scope: "instance",
+        name: "Acme Corp",
         local_seq: 12,
         receipted_seq: 12 - pending,
         pending,
@@ -95,5 +96,6 @@ describe("Server", () => {
     bus.emit("sync-updated", false);
     await screen.findByTestId("offline-badge");
     expect(screen.getByTestId("server-chain-instance").textContent).toContain("local work goes on");
+    expect(screen.getByTestId("server-chain-instance").textContent).toContain("Acme Corp (organisation)");
   });
 });

@@ -74,7 +74,7 @@ export function Server() {
             <tbody>
               {state.chains.map((c) => (
                 <tr key={c.scope} data-testid={`server-chain-${c.scope}`}>
-                  <td>{c.scope}</td>
+                  <td title={c.scope}>{c.scope === "instance" ? `${c.name} (organisation)` : c.name}</td>
                   <td>{String(c.local_seq)}</td>
                   <td>{String(c.receipted_seq)}</td>
                   <td data-testid="chain-pending">{String(c.pending)}</td>

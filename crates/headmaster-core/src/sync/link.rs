@@ -341,7 +341,13 @@ impl Instance {
                 tried = true;
                 online &= state.online;
             }
+            // The organisation's name for the instance chain, the workspace's for its own.
+            let name = match scope.parse::<crate::ids::WorkspaceId>() {
+                Ok(w) => self.workspace_name(w).await?,
+                Err(_) => self.org_name().await?,
+            };
             chains.push(ChainSyncStatus {
+                name,
                 local_seq,
                 receipted_seq: state.receipted_seq,
                 pending: local_seq.saturating_sub(state.receipted_seq),

@@ -115,6 +115,8 @@ pub struct JoinReport {
 pub struct ChainSyncStatus {
     /// `instance` or a workspace id.
     pub scope: String,
+    /// The organisation's name (the instance chain) or the workspace's.
+    pub name: String,
     /// The last seq held locally.
     pub local_seq: u64,
     /// The last seq the server signed a receipt for.
