@@ -1,4 +1,5 @@
-//! Wakes the workers when a workspace database is written. Another process (the CLI, a second
+//! Wakes the workers when a workspace database is written, and the sync worker when the
+//! instance database is (its chain may have grown: sign-ins, members, keys). Another process (the CLI, a second
 //! app on the same data directory) reaches this app only through the database; SQLite appends
 //! every commit to the database's write-ahead log (`<id>.db-wal`), so a file-system watch on the
 //! `workspaces` folder (inotify on Linux) sees each commit at once and at no cost while idle.
@@ -19,12 +20,14 @@ const SETTLE: Duration = Duration::from_millis(20);
 /// Watches `<home>/workspaces` for the life of the app.
 pub async fn watch<R: Runtime>(app: AppHandle<R>, home: PathBuf) {
     let folder = home.join("workspaces");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event {
-            if event.paths.iter().any(|p| is_log(p)) {
-                // The receiver only goes away with the app.
-                let _ = tx.send(());
+            // The receiver only goes away with the app.
+            if event.paths.iter().any(|p| is_instance_log(p)) {
+                let _ = tx.send(false);
+            } else if event.paths.iter().any(|p| is_log(p)) {
+                let _ = tx.send(true);
             }
         }
     });
@@ -39,16 +42,31 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, home: PathBuf) {
         tracing::warn!(%error, folder = %folder.display(), "cannot watch the workspaces folder; other processes' requests are seen once a second");
         return;
     }
+    if let Err(error) = watcher.watch(&home, RecursiveMode::NonRecursive) {
+        tracing::warn!(%error, "cannot watch the instance database; its audit events sync on the next tick");
+    }
     let state = app.state::<AppState>();
-    while rx.recv().await.is_some() {
-        while rx.try_recv().is_ok() {}
-        state.signals.approvals.notify_one();
-        state.signals.runs.notify_one();
+    while let Some(first) = rx.recv().await {
+        let mut workspace = first;
+        while let Ok(next) = rx.try_recv() {
+            workspace |= next;
+        }
+        if workspace {
+            state.signals.approvals.notify_one();
+            state.signals.runs.notify_one();
+        }
         state.signals.chains.notify_one();
         // Let a burst of commits settle; what arrives meanwhile is drained as one wake-up.
         tokio::time::sleep(SETTLE).await;
     }
     drop(watcher);
+}
+
+/// Whether `path` is the instance database or its write-ahead log.
+fn is_instance_log(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n == "instance.db-wal" || n == "instance.db")
 }
 
 /// Whether `path` is a workspace database or its write-ahead log.
@@ -67,7 +85,7 @@ mod tests {
     use tauri::test::mock_builder;
     use tauri::Manager;
 
-    use super::{is_log, watch};
+    use super::{is_instance_log, is_log, watch};
     use crate::state::AppState;
 
     #[test]
@@ -76,6 +94,48 @@ mod tests {
         assert!(is_log(Path::new("/h/workspaces/0190.db")));
         assert!(!is_log(Path::new("/h/workspaces/0190.db-shm")));
         assert!(!is_log(Path::new("/h/workspaces/notes.txt")));
+        assert!(is_instance_log(Path::new("/h/instance.db-wal")));
+        assert!(!is_instance_log(Path::new("/h/workspaces/0190.db-wal")));
+    }
+
+    #[test]
+    fn a_write_to_the_instance_log_wakes_the_sync_worker_only() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("workspaces")).unwrap();
+        let app = crate::app(mock_builder(), AppState::new(Layout::new(home.path())))
+            .build(crate::context())
+            .expect("the app builds on the mock runtime");
+        let handle = app.handle().clone();
+        tauri::async_runtime::spawn(watch(handle.clone(), home.path().to_path_buf()));
+        let (synced, approvals) = tauri::async_runtime::block_on(async move {
+            let state = handle.state::<AppState>();
+            let wal = home.path().join("instance.db-wal");
+            let synced = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut n = 0u32;
+                loop {
+                    n += 1;
+                    std::fs::write(&wal, n.to_le_bytes()).unwrap();
+                    tokio::select! {
+                        () = state.signals.chains.notified() => return,
+                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    }
+                }
+            })
+            .await
+            .is_ok();
+            let approvals = tokio::time::timeout(
+                Duration::from_millis(300),
+                state.signals.approvals.notified(),
+            )
+            .await
+            .is_ok();
+            (synced, approvals)
+        });
+        assert!(
+            synced,
+            "a commit to the instance log did not wake the sync worker"
+        );
+        assert!(!approvals, "the instance log woke the approval watcher");
     }
 
     #[test]

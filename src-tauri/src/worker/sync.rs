@@ -1,6 +1,7 @@
 //! The sync worker: while the installation has joined a shared server, it uploads every
 //! chain's new events in the background (`Instance::sync_in_background`), every few seconds
-//! while the server answers and on an exponential, jittered schedule while it does not
+//! and 100 ms after a commit (`changes` wakes it) while the server answers, and on an
+//! exponential, jittered schedule while it does not
 //! (`headmaster_core::sync::Backoff`). The window hears `sync-updated` after every try (the
 //! Server screen, the home screen and the shell's offline badge re-read the status), and a
 //! native notification says once per outage that sync has failed for longer than

@@ -171,9 +171,13 @@ impl Instance {
                         && (*seq == 0 || Some(hash.as_str()) == receipted_hash)
                 });
             if settled {
-                state.last_attempt = Some(rfc3339_ms(self.now()));
-                state.online = true;
-                self.save_chain_state(&scope, &state).await?;
+                // Written only when it changes: a quiet sync writes nothing, so the desktop's
+                // watch on the instance database does not wake the sync again.
+                if !state.online || state.last_attempt.is_none() {
+                    state.last_attempt = Some(rfc3339_ms(self.now()));
+                    state.online = true;
+                    self.save_chain_state(&scope, &state).await?;
+                }
                 report.chains.push(chain);
                 continue;
             }
