@@ -1,5 +1,6 @@
-//! Requests to the shared server: unsigned for joining, signed by the device key afterwards,
-//! and every answer that is not a success turned into a [`SyncError`] that says what to do.
+//! Requests to the shared server: the URL and pins checked, unsigned for joining, signed by the
+//! device key afterwards, and every answer that is not a success turned into a [`SyncError`]
+//! that says what to do.
 
 use ed25519_dalek::SigningKey;
 use headmaster_protocol::request::{
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use super::tls::{pinned_client, SeenPin};
 use super::SyncError;
+use crate::error::{Error, Result};
 
 /// The device identity that signs requests.
 pub(crate) struct Signer<'a> {
@@ -136,4 +138,43 @@ impl ServerClient {
             reason,
         }
     }
+}
+
+/// One or two well-formed pins.
+pub(crate) fn check_pins(pins: &[String]) -> Result<()> {
+    if pins.is_empty() || pins.len() > 2 {
+        return Err(Error::InvalidInput(
+            "give one --pin (or two while the server's certificate rolls over)".into(),
+        ));
+    }
+    for pin in pins {
+        super::tls::check_pin(pin).map_err(Error::InvalidInput)?;
+    }
+    Ok(())
+}
+
+/// `https://host[:port]` with nothing after the authority but an optional `/`.
+pub(crate) fn check_url(url: &str) -> Result<String> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{url:?} is not a server URL ({e}); give it as https://HOST:PORT"
+        ))
+    })?;
+    if parsed.scheme() != "https" {
+        return Err(Error::InvalidInput(format!(
+            "{url:?} is not https: the server is only reached over TLS 1.3; give https://HOST:PORT"
+        )));
+    }
+    if parsed.host_str().is_none()
+        || parsed.path() != "/"
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+    {
+        return Err(Error::InvalidInput(format!(
+            "{url:?} must be just https://HOST:PORT, with no path, query or user"
+        )));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }

@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::client::{ServerClient, Signer};
-use super::tls::check_pin;
+use super::client::{check_pins, check_url, ServerClient, Signer};
 use super::{ChainSyncStatus, JoinReport, LeaveReport, ServerStatus, SyncError};
 use crate::access::{Capability, Scope};
 use crate::audit::{Actor, NewEvent, Outcome};
@@ -369,43 +368,4 @@ impl Instance {
             chains,
         })
     }
-}
-
-/// One or two well-formed pins.
-fn check_pins(pins: &[String]) -> Result<()> {
-    if pins.is_empty() || pins.len() > 2 {
-        return Err(Error::InvalidInput(
-            "give one --pin (or two while the server's certificate rolls over)".into(),
-        ));
-    }
-    for pin in pins {
-        check_pin(pin).map_err(Error::InvalidInput)?;
-    }
-    Ok(())
-}
-
-/// `https://host[:port]` with nothing after the authority but an optional `/`.
-fn check_url(url: &str) -> Result<String> {
-    let parsed = url::Url::parse(url).map_err(|e| {
-        Error::InvalidInput(format!(
-            "{url:?} is not a server URL ({e}); give it as https://HOST:PORT"
-        ))
-    })?;
-    if parsed.scheme() != "https" {
-        return Err(Error::InvalidInput(format!(
-            "{url:?} is not https: the server is only reached over TLS 1.3; give https://HOST:PORT"
-        )));
-    }
-    if parsed.host_str().is_none()
-        || parsed.path() != "/"
-        || parsed.query().is_some()
-        || parsed.fragment().is_some()
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
-    {
-        return Err(Error::InvalidInput(format!(
-            "{url:?} must be just https://HOST:PORT, with no path, query or user"
-        )));
-    }
-    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
