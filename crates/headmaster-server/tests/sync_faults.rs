@@ -1,10 +1,11 @@
 //! Sync through failures, with the real CLI and server: the network cut in the middle of
 //! uploads by a TCP gate between them, the desktop killed (SIGKILL) mid-upload, the server
 //! killed mid-upload. One-row segments make every sync hundreds of uploads, so the faults land
-//! inside them. Afterwards the server's copy equals the desktop's, seq by seq and hash by hash.
+//! inside them: each kill waits until the server has taken a few more events. Afterwards the
+//! server's copy equals the desktop's, seq by seq and hash by hash.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -34,6 +35,21 @@ fn work(desktop: &Desktop, from: usize, workspaces: usize) {
 }
 
 const ONE_ROW: [&str; 4] = ["server", "sync", "--segment-rows", "1"];
+
+/// Waits until the server holds `more` events than when called, or the sync `child` has ended
+/// (nothing was left to upload): the fault then lands in the middle of an upload.
+async fn uploaded_or_done(server: &Server, child: &mut std::process::Child, more: i64) {
+    let target = server.held_events().await + more;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() && server.held_events().await < target {
+        assert!(
+            Instant::now() < deadline,
+            "the sync made no progress for 60 s"
+        );
+        // One-row segments take a few milliseconds each: poll faster than they land.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
 
 fn pending(desktop: &Desktop) -> u64 {
     desktop.status()["chains"]
@@ -101,7 +117,8 @@ async fn the_desktop_killed_mid_upload_loses_and_doubles_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(schedule.next(120, 400)));
+        let more = schedule.next(1, 4) as i64;
+        uploaded_or_done(&server, &mut child, more).await;
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap();
             killed += 1;
@@ -131,13 +148,14 @@ async fn the_server_killed_mid_upload_loses_and_doubles_nothing() {
     let mut schedule = Schedule(3);
     let mut cut_short = 0;
     for round in 0..50 {
-        let child = desktop
+        let mut child = desktop
             .command(&ONE_ROW)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(schedule.next(120, 400)));
+        let more = schedule.next(1, 4) as i64;
+        uploaded_or_done(&server, &mut child, more).await;
         server.kill();
         let out = child.wait_with_output().unwrap();
         if !out.status.success() {

@@ -86,7 +86,9 @@ mod tests {
     use tauri::Manager;
 
     use super::{is_instance_log, is_log, watch};
-    use crate::state::AppState;
+    use tokio::sync::Notify;
+
+    use crate::state::{AppState, Signals};
 
     #[test]
     fn only_database_files_wake_the_workers() {
@@ -98,8 +100,13 @@ mod tests {
         assert!(!is_instance_log(Path::new("/h/workspaces/0190.db-wal")));
     }
 
-    #[test]
-    fn a_write_to_the_instance_log_wakes_the_sync_worker_only() {
+    type Signal = fn(&Signals) -> &Notify;
+
+    /// Writes `file` (under a fresh home) again and again until `wanted` is signalled, within
+    /// 10 s (the watch may not be registered yet when the first write lands; nothing else
+    /// signals here, so without the watch this waits out the timeout). Then whether `unwanted`
+    /// was signalled too, within 300 ms.
+    fn writes_wake(file: &str, wanted: Signal, unwanted: Option<Signal>) -> (bool, bool) {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join("workspaces")).unwrap();
         let app = crate::app(mock_builder(), AppState::new(Layout::new(home.path())))
@@ -107,30 +114,40 @@ mod tests {
             .expect("the app builds on the mock runtime");
         let handle = app.handle().clone();
         tauri::async_runtime::spawn(watch(handle.clone(), home.path().to_path_buf()));
-        let (synced, approvals) = tauri::async_runtime::block_on(async move {
+        let path = home.path().join(file);
+        tauri::async_runtime::block_on(async move {
             let state = handle.state::<AppState>();
-            let wal = home.path().join("instance.db-wal");
-            let synced = tokio::time::timeout(Duration::from_secs(10), async {
+            let woken = tokio::time::timeout(Duration::from_secs(10), async {
                 let mut n = 0u32;
                 loop {
                     n += 1;
-                    std::fs::write(&wal, n.to_le_bytes()).unwrap();
+                    std::fs::write(&path, n.to_le_bytes()).unwrap();
+                    // Wait for the wake-up, or write again after 100 ms; the timeout bounds it.
                     tokio::select! {
-                        () = state.signals.chains.notified() => return,
+                        () = wanted(&state.signals).notified() => return,
                         () = tokio::time::sleep(Duration::from_millis(100)) => {}
                     }
                 }
             })
             .await
             .is_ok();
-            let approvals = tokio::time::timeout(
-                Duration::from_millis(300),
-                state.signals.approvals.notified(),
-            )
-            .await
-            .is_ok();
-            (synced, approvals)
-        });
+            let also = match unwanted {
+                Some(other) => tokio::time::timeout(
+                    Duration::from_millis(300),
+                    other(&state.signals).notified(),
+                )
+                .await
+                .is_ok(),
+                None => false,
+            };
+            (woken, also)
+        })
+    }
+
+    #[test]
+    fn a_write_to_the_instance_log_wakes_the_sync_worker_only() {
+        let (synced, approvals) =
+            writes_wake("instance.db-wal", |s| &s.chains, Some(|s| &s.approvals));
         assert!(
             synced,
             "a commit to the instance log did not wake the sync worker"
@@ -140,33 +157,7 @@ mod tests {
 
     #[test]
     fn a_write_by_another_process_wakes_the_approval_watcher() {
-        let home = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(home.path().join("workspaces")).unwrap();
-        let app = crate::app(mock_builder(), AppState::new(Layout::new(home.path())))
-            .build(crate::context())
-            .expect("the app builds on the mock runtime");
-        let handle = app.handle().clone();
-        tauri::async_runtime::spawn(watch(handle.clone(), home.path().to_path_buf()));
-        let woken = tauri::async_runtime::block_on(async move {
-            let state = handle.state::<AppState>();
-            let wal = home.path().join("workspaces").join("0190.db-wal");
-            // Nothing else signals here: without the watch this waits out the timeout. Writes
-            // repeat because the watch may not be registered yet when the first one lands.
-            tokio::time::timeout(Duration::from_secs(10), async {
-                let mut n = 0u32;
-                loop {
-                    n += 1;
-                    std::fs::write(&wal, n.to_le_bytes()).unwrap();
-                    // Wait for the wake-up, or write again after 100 ms; the timeout bounds it.
-                    tokio::select! {
-                        () = state.signals.approvals.notified() => return,
-                        () = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    }
-                }
-            })
-            .await
-            .is_ok()
-        });
+        let (woken, _) = writes_wake("workspaces/0190.db-wal", |s| &s.approvals, None);
         assert!(
             woken,
             "a commit to a workspace log did not wake the approval watcher"

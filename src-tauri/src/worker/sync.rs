@@ -85,6 +85,9 @@ pub async fn run<R: Runtime>(app: AppHandle<R>) {
             _ = tokio::time::sleep(wait) => {}
             _ = state.signals.sync.notified() => {}
             _ = state.signals.chains.notified(), if online => {
+                // Not a synchronisation: a run's steps or a batch of changes commit in quick
+                // succession, and one pass after they settle uploads them together instead of
+                // one pass (and one request per chain) for each.
                 tokio::time::sleep(SETTLE).await;
             }
         }

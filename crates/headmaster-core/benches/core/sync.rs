@@ -196,6 +196,7 @@ pub async fn run(scale: Scale) {
                 }
             }
             if events.is_empty() {
+                // The feed has no push: poll it, finely enough not to blur the lag measured.
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
         }

@@ -223,6 +223,19 @@ impl Server {
         serde_json::from_str(&self.admin(&["status", "--json"])).unwrap()
     }
 
+    /// How many events the server holds, all chains together (SQLite only).
+    pub async fn held_events(&self) -> i64 {
+        assert!(self.database.is_none(), "held_events reads the SQLite file");
+        let url = format!("sqlite://{}", self.dir().join("server.db").display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n = sqlx::query_scalar("SELECT count(*) FROM events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    }
+
     /// (seq, hash hex) of every row the server holds of `scope`.
     pub async fn rows(&self, scope: &str) -> Vec<(i64, String)> {
         let sql = "SELECT seq, hash FROM events WHERE scope = $1 ORDER BY seq";
