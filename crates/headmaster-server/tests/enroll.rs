@@ -87,17 +87,7 @@ async fn a_revoked_device_is_refused_from_its_next_request(backend: Backend) {
     assert_eq!(body["device"]["fingerprint"], device.fingerprint.as_str());
 
     let data = server.data.root().to_str().unwrap().to_owned();
-    let (ok, out, err) = cli(&[
-        "--data",
-        &data,
-        "--database",
-        &server.database,
-        "device",
-        "list",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let list = device_list(&data, &server.database);
     assert_eq!(list[0]["name"], "laptop");
     assert_eq!(list[0]["fingerprint"], device.fingerprint.as_str());
     assert!(list[0]["last_seen"].is_string(), "{list}");
@@ -146,17 +136,7 @@ async fn a_revoked_device_is_refused_from_its_next_request(backend: Backend) {
         (StatusCode::CONFLICT, Some("enroll.key_taken")),
         "{body}"
     );
-    let (ok, out, _) = cli(&[
-        "--data",
-        &data,
-        "--database",
-        &server.database,
-        "device",
-        "list",
-        "--json",
-    ]);
-    assert!(ok);
-    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let list = device_list(&data, &server.database);
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["name"], "laptop again");
     assert!(list[0]["revoked"].is_null(), "{list}");
@@ -165,6 +145,21 @@ async fn a_revoked_device_is_refused_from_its_next_request(backend: Backend) {
 
 fn body_id(list: &serde_json::Value) -> String {
     list[0]["id"].as_str().unwrap().to_owned()
+}
+
+/// `headmaster-server device list --json`.
+fn device_list(data: &str, database: &str) -> serde_json::Value {
+    let (ok, out, err) = cli(&[
+        "--data",
+        data,
+        "--database",
+        database,
+        "device",
+        "list",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
 }
 
 async fn forged_replayed_and_stale_requests_are_refused(backend: Backend) {

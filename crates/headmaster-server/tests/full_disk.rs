@@ -11,7 +11,7 @@ use headmaster_server::data::DataDir;
 use reqwest::StatusCode;
 
 use crate::support::chain::Chain;
-use crate::support::{verified_access_log, TestServer};
+use crate::support::{assert_stored_once, refused_uploads, verified_access_log, TestServer};
 
 /// A tmpfs of `size` mounted on a fresh directory, unmounted on drop.
 struct Tmpfs {
@@ -117,18 +117,7 @@ async fn a_full_disk_refuses_uploads_and_keeps_nothing_half_written() {
 
     // Space freed: the same upload is stored whole, and a replay stores nothing more.
     std::fs::remove_file(filler).unwrap();
-    let (status, body) = device.upload("instance", big.clone()).await;
-    assert_eq!(
-        (status, body["stored"].as_u64()),
-        (StatusCode::OK, Some(2000)),
-        "{body}"
-    );
-    let (status, body) = device.upload("instance", big).await;
-    assert_eq!(
-        (status, body["stored"].as_u64()),
-        (StatusCode::OK, Some(0)),
-        "{body}"
-    );
+    assert_stored_once(&device, "instance", big, 2000).await;
     let (_, body) = device.get("/api/v1/chains/instance").await;
     assert_eq!(body["last_seq"], 2010, "{body}");
 
@@ -138,9 +127,6 @@ async fn a_full_disk_refuses_uploads_and_keeps_nothing_half_written() {
     assert_eq!(held(&server.database).await, 2010);
     let _kept = server.stop().await;
     let events = verified_access_log(&state).await;
-    let refused = events
-        .lines()
-        .filter(|l| l.contains("/api/v1/chains/instance/segments") && l.contains("store.full"))
-        .count();
+    let refused = refused_uploads(&events, "store.full");
     assert_eq!(refused, 2, "{events}");
 }

@@ -8,7 +8,8 @@ use crate::support::chain::Chain;
 use crate::support::gate::Gate;
 use crate::support::receivers::wait_until;
 use crate::support::{
-    cli, client_for, pg, verified_access_log, ServerProcess, TestDevice, TestServer,
+    assert_stored_once, cli, client_for, pg, refused_uploads, verified_access_log, ServerProcess,
+    TestDevice, TestServer,
 };
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -146,18 +147,7 @@ async fn a_database_lost_mid_upload_keeps_nothing_half_written() {
         async move { request.await.is_ok_and(|r| r.status() == StatusCode::OK) }
     })
     .await;
-    let (status, body) = device.upload("instance", big.clone()).await;
-    assert_eq!(
-        (status, body["stored"].as_u64()),
-        (StatusCode::OK, Some(1000)),
-        "{body}"
-    );
-    let (status, body) = device.upload("instance", big).await;
-    assert_eq!(
-        (status, body["stored"].as_u64()),
-        (StatusCode::OK, Some(0)),
-        "{body}"
-    );
+    assert_stored_once(&device, "instance", big, 1000).await;
     assert_eq!(held_rows(&direct).await, 1100);
     let (_, body) = device.get("/api/v1/chains/instance").await;
     assert_eq!(body["last_seq"], 1100, "{body}");
@@ -167,11 +157,6 @@ async fn a_database_lost_mid_upload_keeps_nothing_half_written() {
     let state = server.state.clone();
     let _files = server.stop().await;
     let events = verified_access_log(&state).await;
-    let refused = events
-        .lines()
-        .filter(|l| {
-            l.contains("/api/v1/chains/instance/segments") && l.contains("store.unavailable")
-        })
-        .count();
+    let refused = refused_uploads(&events, "store.unavailable");
     assert_eq!(refused, 2, "{events}");
 }

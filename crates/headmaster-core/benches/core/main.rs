@@ -33,6 +33,9 @@ mod identity;
 mod inbox;
 mod rotation;
 mod runtime;
+#[path = "../../tests/shared/server.rs"]
+#[allow(dead_code)]
+mod server;
 mod stats;
 mod sync;
 mod tools;

@@ -9,8 +9,6 @@
 //! Catch-up: events appended while no sync runs ("a day offline"; the chain filled through the
 //! core's own append path), then one background sync uploads them all.
 
-use std::io::BufRead as _;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use headmaster_core::sync::DEFAULT_SEGMENT_ROWS;
@@ -18,6 +16,7 @@ use serde_json::Value;
 
 use crate::audit_scan::fill;
 use crate::fixture::{source, Bench};
+use crate::server::ServerProcess;
 use crate::stats::{per_second, verdict, Summary};
 use crate::workload::Actors;
 use crate::Scale;
@@ -25,82 +24,24 @@ use crate::Scale;
 /// Lag samples taken.
 const LAG_SAMPLES: usize = 100;
 
+/// The server and a reader of its SIEM feed.
 struct Server {
-    child: Child,
-    url: String,
-    pin: String,
-    data: tempfile::TempDir,
+    process: ServerProcess,
     http: reqwest::Client,
     token: String,
 }
 
-fn server_bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the bench's path");
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("headmaster-server");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo build --release -p headmaster-server` first",
-        path.display()
-    );
-    path
-}
-
-fn admin(data: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(server_bin())
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("headmaster-server runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 impl Server {
     fn start() -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let mut child = Command::new(server_bin())
-            .arg("--data")
-            .arg(data.path())
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let (mut url, mut pin) = (None, None);
-        for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                url = Some(format!("https://{addr}"));
-            } else if let Some(p) = line.strip_prefix("pin ") {
-                pin = Some(p.to_owned());
-            } else if line.starts_with("backend ") {
-                break;
-            }
-        }
-        let pem = std::fs::read(data.path().join("tls/cert.pem")).unwrap();
+        let process = ServerProcess::start();
+        let pem = std::fs::read(process.cert_pem()).unwrap();
         let http = reqwest::Client::builder()
             .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
             .build()
             .unwrap();
-        let token = admin(
-            data.path(),
-            &["token", "create", "--scope", "siem.read", "--name", "bench"],
-        );
+        let token = process.admin(&["token", "create", "--scope", "siem.read", "--name", "bench"]);
         Self {
-            child,
-            url: url.unwrap(),
-            pin: pin.unwrap(),
-            data,
+            process,
             http,
             token,
         }
@@ -108,7 +49,7 @@ impl Server {
 
     /// One page of the feed after `cursor`: (events, next cursor).
     async fn page(&self, cursor: &Option<String>) -> (Vec<Value>, Option<String>) {
-        let mut url = format!("{}/api/v1/events?limit=1000", self.url);
+        let mut url = format!("{}/api/v1/events?limit=1000", self.process.url);
         if let Some(c) = cursor {
             url.push_str(&format!("&cursor={c}"));
         }
@@ -132,25 +73,18 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Runs the suite.
 pub async fn run(scale: Scale) {
     let bench = Bench::new(headmaster_core::clock::system()).await;
     let actors = Actors::create(&bench).await;
     let server = Server::start();
-    let token = admin(server.data.path(), &["enroll", "create"]);
+    let token = server.process.admin(&["enroll", "create"]);
     bench
         .instance
         .join_server(
             &bench.admin,
-            &server.url,
-            std::slice::from_ref(&server.pin),
+            &server.process.url,
+            std::slice::from_ref(&server.process.pin),
             &token,
             "bench",
         )

@@ -125,11 +125,14 @@ impl Instance {
         let server_key = headmaster_protocol::bundle::parse_ed25519_pub(&link.server_key)
             .map_err(|e| SyncError::BadAnswer(format!("the stored server key: {e}")))?;
         let client = ServerClient::new(&link.url, &link.pins);
-        let chains = self.sync_chains().await?;
+        // Each chain's state and head, read once: the total for progress needs them all first.
+        let mut chains = Vec::new();
         let mut total = 0;
-        for (scope, pool) in &chains {
-            let state = self.chain_state(scope).await?;
-            total += local_head(pool).await?.saturating_sub(state.receipted_seq);
+        for (scope, pool) in self.sync_chains().await? {
+            let state = self.chain_state(&scope).await?;
+            let head = local_head(&pool).await?;
+            total += head.saturating_sub(state.receipted_seq);
+            chains.push((scope, pool, state, head));
         }
         let mut report = SyncReport {
             uploaded: 0,
@@ -150,13 +153,12 @@ impl Instance {
                 Default::default()
             }
         };
-        for (scope, pool) in chains {
-            let mut state = self.chain_state(&scope).await?;
+        for (scope, pool, mut state, head) in chains {
             let mut chain = ChainSyncReport {
                 scope: scope.clone(),
                 uploaded: 0,
                 receipted_seq: state.receipted_seq,
-                local_seq: local_head(&pool).await?,
+                local_seq: head,
                 error: None,
                 error_code: None,
                 repaired: false,

@@ -4,6 +4,9 @@
 #[path = "../api/common.rs"]
 #[allow(dead_code)]
 mod common;
+#[path = "../shared/server.rs"]
+#[allow(dead_code)]
+mod server;
 mod support;
 
 mod bundle;

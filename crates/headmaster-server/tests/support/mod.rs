@@ -159,6 +159,28 @@ pub async fn verified_access_log(state: &State) -> String {
     std::fs::read_to_string(bundle.join("events.jsonl")).unwrap()
 }
 
+/// Uploads `segment` and checks that the server stored it whole, then that a replay of it
+/// stores nothing more.
+pub async fn assert_stored_once(device: &TestDevice, scope: &str, segment: Vec<u8>, events: u64) {
+    for stored in [events, 0] {
+        let (status, body) = device.upload(scope, segment.clone()).await;
+        assert_eq!(
+            (status, body["stored"].as_u64()),
+            (StatusCode::OK, Some(stored)),
+            "{body}"
+        );
+    }
+}
+
+/// How many access-log entries of `events.jsonl` are uploads of the instance chain refused
+/// with `code`.
+pub fn refused_uploads(events: &str, code: &str) -> usize {
+    events
+        .lines()
+        .filter(|l| l.contains("/api/v1/chains/instance/segments") && l.contains(code))
+        .count()
+}
+
 /// An HTTPS client trusting the certificate in `cert_pem`, TLS 1.3 only.
 pub fn client_for(cert_pem: &std::path::Path) -> reqwest::Client {
     let pem = std::fs::read(cert_pem).unwrap();
